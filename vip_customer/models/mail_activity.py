@@ -1,0 +1,32 @@
+from odoo import fields, models
+
+
+class MailActivity(models.Model):
+    _inherit = "mail.activity"
+
+    def _action_done(self, feedback=False, attachment_ids=None):
+        """Marking a VIP follow-up done records the follow-up on the customer,
+        which moves their next follow-up by the tier's cadence."""
+        followup_type = self.env.ref(
+            "vip_customer.mail_activity_type_vip_followup", raise_if_not_found=False
+        )
+        followups = self.filtered(
+            lambda a: a.activity_type_id == followup_type and a.res_model == "res.partner"
+        )
+        # read before super(): done activities are unlinked
+        partner_ids = followups.mapped("res_id")
+        result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
+        # sudo only to reach the commercial partner of a contact the user may not read
+        partners = (
+            self.env["res.partner"].sudo().browse(partner_ids).exists()
+            .commercial_partner_id.sudo(False)
+        )
+        if partners:
+            vals = {"vip_last_followup_date": fields.Date.context_today(self)}
+            writable = partners._filtered_access("write")
+            writable.write(vals)
+            # Odoo lets assignees mark done activities on records they cannot
+            # edit (see mail.activity._action_done); the follow-up date must be
+            # recorded all the same, and is the only field written here.
+            (partners - writable).sudo().write(vals)
+        return result

@@ -1,0 +1,30 @@
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    vip_window_months = fields.Integer(
+        string="VIP Metrics Window (months)",
+        default=12,
+        help="Rolling window of the spend and purchase metrics shown on customers "
+        "and compared with the previous window for churn risk.",
+    )
+    vip_spend_basis = fields.Selection(
+        [("untaxed", "Untaxed amount"), ("total", "Total amount")],
+        string="VIP Spend Basis",
+        default="untaxed",
+        required=True,
+    )
+    vip_churn_medium_threshold = fields.Integer(string="Churn Risk: Medium From", default=40)
+    vip_churn_high_threshold = fields.Integer(string="Churn Risk: High From", default=70)
+    vip_followup_lead_days = fields.Integer(
+        string="Follow-up Lead Time (days)",
+        default=7,
+        help="Follow-up activities are scheduled this many days before they are due.",
+    )
+    # Resume point of the nightly tier run: commercial partner id done last
+    # and the day of that run, so a run killed by the cron time limit goes on
+    # where it stopped instead of starting over.
+    vip_recompute_cursor = fields.Integer(copy=False)
+    vip_recompute_date = fields.Date(string="Last VIP Tier Run", copy=False)

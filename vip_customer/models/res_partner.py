@@ -1,0 +1,349 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+CHANNELS = [
+    ("phone", "Phone"),
+    ("email", "Email"),
+    ("sms", "SMS"),
+    ("wechat", "WeChat"),
+    ("visit", "On-site visit"),
+]
+CONTACT_TIMES = [
+    ("morning", "Morning"),
+    ("afternoon", "Afternoon"),
+    ("evening", "Evening"),
+    ("weekend", "Weekend"),
+    ("any", "Any time"),
+]
+CHURN_LEVELS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
+
+# Fields only a VIP manager may write (the tier engine and the import write
+# them under the ``vip_engine`` context after their own checks).
+MANAGER_FIELDS = {"vip_tier_id", "vip_locked", "vip_lock_reason", "vip_lock_until"}
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # ------------------------------------------------------------------
+    # Tier
+    # ------------------------------------------------------------------
+    vip_tier_id = fields.Many2one(
+        "vip.tier",
+        string="VIP Tier",
+        index=True,
+        copy=False,
+        ondelete="restrict",
+        help="Set by the tier rules every night; contacts show their company's tier.",
+    )
+    vip_tier_level = fields.Integer(related="vip_tier_id.level", string="VIP Level")
+    vip_tier_color = fields.Integer(related="vip_tier_id.color")
+    vip_company_id = fields.Many2one(
+        "res.company",
+        string="VIP Program Company",
+        copy=False,
+        index="btree_not_null",
+        help="Company whose VIP program evaluates this customer.",
+    )
+    vip_currency_id = fields.Many2one("res.currency", compute="_compute_vip_currency_id")
+    vip_tier_since = fields.Date(string="Tier Since", copy=False)
+    vip_last_review_date = fields.Date(string="Last Review", copy=False)
+    vip_next_review_date = fields.Date(string="Next Review", compute="_compute_vip_next_review_date")
+    vip_pending_tier_id = fields.Many2one(
+        "vip.tier", string="Pending Tier", copy=False, ondelete="set null",
+        help="Tier the customer moves down to when the grace period ends.",
+    )
+    vip_downgrade_date = fields.Date(
+        string="Downgrade On", copy=False,
+        help="The customer is below the retention threshold: the downgrade takes effect on "
+        "this date unless spending recovers.",
+    )
+    vip_locked = fields.Boolean(
+        string="Tier Locked", copy=False,
+        help="The tier rules leave a locked customer's tier alone until the lock ends.",
+    )
+    vip_lock_reason = fields.Char(string="Lock Reason", copy=False)
+    vip_lock_until = fields.Date(string="Locked Until", copy=False)
+    vip_account_manager_id = fields.Many2one(
+        "res.users",
+        string="Account Manager",
+        compute="_compute_vip_account_manager_id",
+        store=True,
+        readonly=False,
+        index="btree_not_null",
+        domain=[("share", "=", False)],
+        help="Dedicated account manager; defaults to the salesperson.",
+    )
+    vip_tier_history_ids = fields.One2many("vip.tier.history", "partner_id", string="Tier History")
+    vip_tier_history_count = fields.Integer(compute="_compute_vip_tier_history_count")
+
+    # ------------------------------------------------------------------
+    # Metrics (written set-based by the tier engine, see vip.tier.engine)
+    # ------------------------------------------------------------------
+    vip_spend = fields.Monetary(string="Spend (window)", currency_field="vip_currency_id", copy=False)
+    vip_purchase_count = fields.Integer(string="Purchases (window)", copy=False)
+    vip_avg_purchase = fields.Monetary(
+        string="Average Purchase", currency_field="vip_currency_id", copy=False
+    )
+    vip_first_purchase_date = fields.Date(string="First Purchase (window)", copy=False)
+    vip_last_purchase_date = fields.Date(string="Last Purchase", copy=False)
+    vip_prev_spend = fields.Monetary(
+        string="Spend (previous window)", currency_field="vip_currency_id", copy=False
+    )
+    vip_prev_purchase_count = fields.Integer(string="Purchases (previous window)", copy=False)
+
+    # ------------------------------------------------------------------
+    # Profile and preferences
+    # ------------------------------------------------------------------
+    vip_preferred_channel = fields.Selection(CHANNELS, string="Preferred Channel")
+    vip_preferred_contact_time = fields.Selection(CONTACT_TIMES, string="Preferred Contact Time")
+    vip_interest_tag_ids = fields.Many2many("vip.interest.tag", string="Interests")
+    vip_gift_preference = fields.Char(string="Gift Preferences")
+    vip_diet_preference = fields.Char(
+        string="Diet Preferences", groups="vip_customer.group_vip_user"
+    )
+    vip_other_preference = fields.Text(string="Other Preferences")
+    vip_special_needs = fields.Text(string="Special Needs", groups="vip_customer.group_vip_user")
+    vip_sensitive_note = fields.Text(
+        string="Confidential Notes",
+        groups="vip_customer.group_vip_user",
+        help="Visible to VIP users only.",
+    )
+    vip_birthday = fields.Date(string="Birthday")
+    vip_birthday_month = fields.Integer(compute="_compute_vip_birthday_month", store=True)
+    vip_anniversary_date = fields.Date(
+        string="Customer Anniversary", help="Date the relationship started, celebrated every year."
+    )
+    vip_care_opt_out = fields.Boolean(
+        string="No Care Messages", help="Do not send birthday and holiday greetings."
+    )
+
+    # ------------------------------------------------------------------
+    # Follow-up plan
+    # ------------------------------------------------------------------
+    vip_last_followup_date = fields.Date(string="Last Follow-up", copy=False)
+    vip_next_followup_date = fields.Date(
+        string="Next Follow-up",
+        compute="_compute_vip_next_followup_date",
+        store=True,
+        index="btree_not_null",
+    )
+    vip_followup_activity_date = fields.Date(
+        copy=False, help="Due date the last follow-up activity was scheduled for."
+    )
+
+    # ------------------------------------------------------------------
+    # Churn risk (components stored so users can see why)
+    # ------------------------------------------------------------------
+    vip_churn_score = fields.Integer(string="Churn Risk", copy=False, aggregator="avg")
+    vip_churn_recency_score = fields.Integer(string="Recency Risk", copy=False, aggregator="avg")
+    vip_churn_frequency_score = fields.Integer(string="Frequency Drop", copy=False, aggregator="avg")
+    vip_churn_spend_score = fields.Integer(string="Spend Drop", copy=False, aggregator="avg")
+    vip_churn_signal_score = fields.Integer(string="Other Signals", copy=False, aggregator="avg")
+    vip_churn_signal_note = fields.Char(string="Signals", copy=False)
+    vip_churn_level = fields.Selection(CHURN_LEVELS, string="Churn Level", copy=False)
+    vip_churn_high_since = fields.Date(string="At Risk Since", copy=False)
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+    @api.depends("vip_company_id")
+    @api.depends_context("company")
+    def _compute_vip_currency_id(self):
+        for partner in self:
+            partner.vip_currency_id = (partner.vip_company_id or self.env.company).currency_id
+
+    @api.depends("vip_downgrade_date", "vip_tier_id")
+    def _compute_vip_next_review_date(self):
+        cron = self.env.ref("vip_customer.ir_cron_vip_recompute_tiers", raise_if_not_found=False)
+        next_run = cron.sudo().nextcall.date() if cron and cron.sudo().active else False
+        for partner in self:
+            partner.vip_next_review_date = partner.vip_downgrade_date or next_run
+
+    @api.depends("user_id")
+    def _compute_vip_account_manager_id(self):
+        for partner in self:
+            if not partner.vip_account_manager_id and partner.user_id:
+                partner.vip_account_manager_id = partner.user_id
+
+    def _compute_vip_tier_history_count(self):
+        counts = dict(
+            self.env["vip.tier.history"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.vip_tier_history_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.depends("vip_birthday")
+    def _compute_vip_birthday_month(self):
+        for partner in self:
+            partner.vip_birthday_month = partner.vip_birthday.month if partner.vip_birthday else 0
+
+    @api.depends(
+        "vip_tier_id.followup_interval_days", "vip_last_followup_date", "vip_tier_since"
+    )
+    def _compute_vip_next_followup_date(self):
+        for partner in self:
+            interval = partner.vip_tier_id.followup_interval_days
+            start = partner.vip_last_followup_date or partner.vip_tier_since
+            if interval and start and partner.commercial_partner_id == partner:
+                partner.vip_next_followup_date = fields.Date.add(start, days=interval)
+            else:
+                partner.vip_next_followup_date = False
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    def _commercial_fields(self):
+        return super()._commercial_fields() + ["vip_tier_id"]
+
+    def _vip_is_engine_write(self):
+        # The tier engine writes as superuser after its own checks; the context
+        # flag alone (which RPC callers control) grants nothing.
+        return self.env.su and self.env.context.get("vip_engine")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(
+            vals.get(fname) for vals in vals_list for fname in MANAGER_FIELDS
+        ):
+            self._check_vip_manager()
+        partners = super().create(vals_list)
+        if not self._vip_is_engine_write():
+            tiered = partners.filtered(
+                lambda p: p.vip_tier_id and p.commercial_partner_id == p
+            )
+            if tiered:
+                today = fields.Date.context_today(self)
+                for partner in tiered:
+                    super(ResPartner, partner).write({
+                        "vip_tier_since": partner.vip_tier_since or today,
+                        "vip_company_id": partner.vip_company_id.id
+                        or partner.vip_tier_id.company_id.id,
+                    })
+                self.env["vip.tier.engine"]._log_tier_changes([
+                    {
+                        "partner": partner,
+                        "old_tier": self.env["vip.tier"],
+                        "new_tier": partner.vip_tier_id,
+                        "reason": self.env.context.get("vip_tier_reason", "manual"),
+                        "note": self.env.context.get("vip_tier_note"),
+                    }
+                    for partner in tiered
+                ])
+        return partners
+
+    def write(self, vals):
+        if self._vip_is_engine_write() or not (MANAGER_FIELDS & vals.keys()):
+            return super().write(vals)
+        if "vip_tier_id" not in vals or self._vip_tier_write_is_sync(vals["vip_tier_id"]):
+            if (MANAGER_FIELDS - {"vip_tier_id"}) & vals.keys() and not self.env.su:
+                self._check_vip_manager()
+            return super().write(vals)
+        if not self.env.su:
+            self._check_vip_manager()
+        return self._vip_write_manual_tier(vals)
+
+    def _vip_tier_write_is_sync(self, tier_id):
+        """True when writing ``tier_id`` only copies each commercial partner's tier
+        onto its contacts (Odoo's commercial-field sync), which anyone may do."""
+        return all(
+            partner.commercial_partner_id != partner
+            and partner.commercial_partner_id.vip_tier_id.id == (tier_id or False)
+            for partner in self
+        )
+
+    def _check_vip_manager(self):
+        if not self.env.user.has_group("vip_customer.group_vip_manager"):
+            raise AccessError(
+                self.env._("Only VIP managers can change a customer's tier or lock it.")
+            )
+
+    def _vip_write_manual_tier(self, vals):
+        """A tier set by hand (form, wizard, import, RPC): written like any field,
+        and logged in the tier history and the chatter."""
+        new_tier = self.env["vip.tier"].browse(vals["vip_tier_id"])
+        commercial = self.filtered(lambda p: p.commercial_partner_id == p)
+        changed = commercial.filtered(lambda p: p.vip_tier_id != new_tier)
+        old_tiers = {partner.id: partner.vip_tier_id for partner in changed}
+        vals = dict(vals)
+        if changed:
+            vals.setdefault("vip_tier_since", fields.Date.context_today(self))
+            vals.setdefault("vip_pending_tier_id", False)
+            vals.setdefault("vip_downgrade_date", False)
+            if new_tier:
+                vals.setdefault("vip_company_id", new_tier.company_id.id)
+        result = super().write(vals)
+        if changed:
+            engine = self.env["vip.tier.engine"]
+            engine._log_tier_changes(
+                [
+                    {
+                        "partner": partner,
+                        "old_tier": old_tiers[partner.id],
+                        "new_tier": new_tier,
+                        "reason": self.env.context.get("vip_tier_reason", "manual"),
+                        "note": self.env.context.get("vip_tier_note"),
+                    }
+                    for partner in changed
+                ]
+            )
+            engine._apply_tier_pricelists(changed, old_tiers)
+        return result
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_vip_recompute(self):
+        """Re-evaluate these customers now (the button on the VIP page)."""
+        self.env["vip.tier.engine"]._recompute_partners(self.commercial_partner_id)
+        return True
+
+    @api.model
+    def action_vip_recompute_all(self):
+        """Re-evaluate every customer of the current companies now."""
+        if not self.env.user.has_group("vip_customer.group_vip_manager"):
+            raise AccessError(self.env._("Only VIP managers can re-evaluate all customers."))
+        engine = self.env["vip.tier.engine"]
+        stats = {"changed": 0, "evaluated": 0}
+        for company in self.env.companies:
+            result = engine._recompute(company, full=True)
+            stats["changed"] += result["changed"]
+            stats["evaluated"] += result["evaluated"]
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": self.env._("VIP tiers re-evaluated"),
+                "message": self.env._(
+                    "%(evaluated)s customers evaluated, %(changed)s tier changes.", **stats
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_vip_view_tier_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("vip_customer.vip_tier_history_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_vip_change_tier(self):
+        self.ensure_one()
+        self._check_vip_manager()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Change VIP Tier"),
+            "res_model": "vip.tier.change",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_ids": self.commercial_partner_id.ids},
+        }
+
+    def action_vip_unlock(self):
+        self._check_vip_manager()
+        self.write({"vip_locked": False, "vip_lock_reason": False, "vip_lock_until": False})
+        return True

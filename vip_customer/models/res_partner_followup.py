@@ -1,0 +1,196 @@
+"""Follow-up plan of VIP customers.
+
+Every tier has a cadence (``vip.tier.followup_interval_days``); a customer's
+next follow-up is the last one (or the day they entered the tier) plus that
+cadence. A nightly cron schedules one follow-up activity per due date for the
+account manager, ``vip_company_id.vip_followup_lead_days`` ahead; marking the
+activity done records the follow-up (see ``mail.activity._action_done``) and
+so moves the next one.
+"""
+
+import datetime
+import logging
+import threading
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.osv import expression
+from odoo.tools import SQL, split_every
+
+_logger = logging.getLogger(__name__)
+
+FOLLOWUP_BATCH_SIZE = 1000
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # ------------------------------------------------------------------
+    # Hooks
+    # ------------------------------------------------------------------
+    def _vip_get_responsible_user(self):
+        """Hook: the user who acts for this customer (follow-ups, gifts).
+
+        The account manager, else the salesperson; archived and portal users
+        do not count. Returns an empty recordset when nobody is set: such
+        customers are skipped and show under "Needs Account Manager".
+        """
+        self.ensure_one()
+        candidates = self.vip_account_manager_id | self.user_id
+        return candidates.filtered(lambda user: user.active and not user.share)[:1]
+
+    def _vip_get_followup_summary(self):
+        """Hook: the activity summary, in the language of the current env."""
+        self.ensure_one()
+        summaries = {
+            "phone": self.env._("Follow-up by phone"),
+            "visit": self.env._("Follow-up visit"),
+            "email": self.env._("Follow-up by email"),
+        }
+        return summaries.get(self.vip_tier_id.followup_channel) or self.env._("Follow-up")
+
+    def _vip_get_followup_note(self):
+        """Hook: the activity note (tier, cadence, contact preferences)."""
+        self.ensure_one()
+        lines = [
+            self.env._(
+                "VIP tier %(tier)s: follow up every %(days)s days.",
+                tier=self.vip_tier_id.name,
+                days=self.vip_tier_id.followup_interval_days,
+            )
+        ]
+        if self.vip_preferred_channel or self.vip_preferred_contact_time:
+            channels = dict(self._fields["vip_preferred_channel"]._description_selection(self.env))
+            times = dict(self._fields["vip_preferred_contact_time"]._description_selection(self.env))
+            lines.append(
+                self.env._(
+                    "Preferred channel: %(channel)s, preferred time: %(time)s.",
+                    channel=channels.get(self.vip_preferred_channel, "-"),
+                    time=times.get(self.vip_preferred_contact_time, "-"),
+                )
+            )
+        return Markup("").join(Markup("<p>%s</p>") % line for line in lines)
+
+    def _vip_prepare_followup_activity_vals(self, activity_type, user):
+        self.ensure_one()
+        partner = self.with_context(lang=user.lang or self.env.lang)
+        return {
+            "activity_type_id": activity_type.id,
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "res_id": self.id,
+            "user_id": user.id,
+            "date_deadline": self.vip_next_followup_date,
+            "summary": partner._vip_get_followup_summary(),
+            "note": partner._vip_get_followup_note(),
+            "automated": True,
+        }
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+    def _vip_schedule_followups(self):
+        """Give each of these customers one follow-up activity for their next
+        due date, assigned to their account manager (else salesperson).
+
+        A customer whose follow-up activity is still open (a due date that moved
+        because the tier changed or a follow-up was logged by hand) gets that
+        activity moved to the new date instead of a second one. Customers with
+        nobody to assign are skipped and logged. ``vip_followup_activity_date``
+        remembers the due date planned, so a date is never planned twice.
+
+        :return: the activities created
+        """
+        activity_type = self.env.ref("vip_customer.mail_activity_type_vip_followup")
+        partners = self.filtered(
+            lambda p: p.vip_next_followup_date
+            and p.vip_followup_activity_date != p.vip_next_followup_date
+        )
+        users = {partner: partner._vip_get_responsible_user() for partner in partners}
+        unassigned = partners.filtered(lambda p: not users[p])
+        if unassigned:
+            _logger.info(
+                "VIP follow-ups: %s customers have no account manager nor salesperson, "
+                "skipped (ids %s)", len(unassigned), unassigned.ids[:20],
+            )
+        partners -= unassigned
+        if not partners:
+            return self.env["mail.activity"]
+
+        open_activities = self.env["mail.activity"].search([
+            ("res_model", "=", "res.partner"),
+            ("res_id", "in", partners.ids),
+            ("activity_type_id", "=", activity_type.id),
+        ])
+        open_by_partner = {activity.res_id: activity for activity in open_activities}
+        to_move = partners.filtered(lambda p: p.id in open_by_partner)
+        for date, group in to_move.grouped("vip_next_followup_date").items():
+            self.env["mail.activity"].browse(
+                [open_by_partner[partner.id].id for partner in group]
+            ).write({"date_deadline": date})
+
+        to_create = partners - to_move
+        # Assignees see the activities in their activity menu; one assignment
+        # e-mail per customer would flood them on the first nightly run.
+        activities = self.env["mail.activity"].with_context(mail_activity_quick_update=True).create([
+            partner._vip_prepare_followup_activity_vals(activity_type, users[partner])
+            for partner in to_create
+        ])
+        for date, group in partners.grouped("vip_next_followup_date").items():
+            group.write({"vip_followup_activity_date": date})
+        return activities
+
+    @api.model
+    def _vip_followups_to_schedule(self, today):
+        """Commercial partners due within their company's lead time whose due
+        date has no follow-up activity yet, the soonest first."""
+        companies = self.env["res.company"].search([])
+        company_domains = [
+            [
+                ("vip_company_id", "=", company.id),
+                ("vip_next_followup_date", "<=",
+                 today + datetime.timedelta(days=company.vip_followup_lead_days)),
+            ]
+            for company in companies
+        ]
+        company_domains.append([
+            ("vip_company_id", "=", False),
+            ("vip_next_followup_date", "<=",
+             today + datetime.timedelta(days=self.env.company.vip_followup_lead_days)),
+        ])
+        domain = expression.AND([
+            expression.OR(company_domains),
+            ["|", ("is_company", "=", True), ("parent_id", "=", False)],
+            ["|", ("vip_account_manager_id.active", "=", True), ("user_id.active", "=", True)],
+        ])
+        query = self._search(domain, order="vip_next_followup_date, id")
+        # "never twice for the same due date": a comparison of two columns,
+        # which a domain cannot express
+        query.add_where(SQL(
+            "%s IS DISTINCT FROM %s",
+            self._field_to_sql(self._table, "vip_followup_activity_date", query),
+            self._field_to_sql(self._table, "vip_next_followup_date", query),
+        ))
+        return self.browse(query)
+
+    # ------------------------------------------------------------------
+    # Cron
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_vip_schedule_followups(self, batch_size=FOLLOWUP_BATCH_SIZE):
+        """Nightly: schedule the follow-ups falling due within the lead time.
+
+        Commits after each batch; a run stopped half-way resumes by itself as
+        scheduled customers drop out of the selection.
+        """
+        today = fields.Date.context_today(self)
+        partners = self._vip_followups_to_schedule(today)
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        done = 0
+        for batch in split_every(batch_size, partners.ids, self.browse):
+            batch._vip_schedule_followups()
+            done += len(batch)
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(partners) - done)
+            if auto_commit:
+                self.env.cr.commit()
+        _logger.info("VIP follow-ups: %s customers planned", done)

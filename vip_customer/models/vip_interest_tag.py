@@ -1,0 +1,18 @@
+from random import randint
+
+from odoo import fields, models
+
+
+class VipInterestTag(models.Model):
+    _name = "vip.interest.tag"
+    _description = "VIP Interest"
+    _order = "name"
+
+    def _default_color(self):
+        return randint(1, 11)
+
+    name = fields.Char(required=True, translate=True)
+    color = fields.Integer(default=_default_color)
+    active = fields.Boolean(default=True)
+
+    _sql_constraints = [("name_uniq", "unique(name)", "This interest already exists.")]

@@ -1,0 +1,165 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools.vip_rules import TierRule
+
+
+class VipTier(models.Model):
+    _name = "vip.tier"
+    _description = "VIP Tier"
+    _order = "level desc, sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(required=True, help="Short code used in imports and reports, e.g. A, B, C.")
+    sequence = fields.Integer(default=10)
+    level = fields.Integer(
+        required=True,
+        default=1,
+        help="Rank of the tier: the higher the level, the more valuable the customer. "
+        "Upgrades and downgrades follow the levels.",
+    )
+    color = fields.Integer()
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+
+    # Entry and retention rules
+    window_months = fields.Integer(
+        string="Window (months)",
+        required=True,
+        default=12,
+        help="Spend and purchases are counted over this rolling window.",
+    )
+    min_spend = fields.Monetary(
+        string="Minimum Spend", help="Spend over the window needed to enter the tier."
+    )
+    min_purchase_count = fields.Integer(
+        string="Minimum Purchases", help="Number of purchases over the window needed to enter."
+    )
+    retention_spend = fields.Monetary(
+        compute="_compute_retention",
+        store=True,
+        readonly=False,
+        help="Spend needed to keep the tier once in it. Lower than the minimum spend, "
+        "it keeps customers near the boundary from moving up and down every month.",
+    )
+    retention_purchase_count = fields.Integer(
+        string="Retention Purchases",
+        compute="_compute_retention",
+        store=True,
+        readonly=False,
+    )
+    grace_days = fields.Integer(
+        string="Grace Period (days)",
+        default=30,
+        help="A customer below the retention threshold keeps the tier this many days "
+        "before the downgrade takes effect. 0 downgrades at once.",
+    )
+
+    # Service
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        check_company=True,
+        help="Tier-exclusive prices: set on the customer when they enter the tier.",
+    )
+    followup_interval_days = fields.Integer(
+        string="Follow-up Every (days)",
+        help="Cadence of follow-up visits for customers of this tier. 0: no follow-up plan.",
+    )
+    followup_channel = fields.Selection(
+        [("phone", "Phone"), ("visit", "On-site visit"), ("email", "Email")],
+        string="Follow-up Channel",
+        default="phone",
+    )
+    account_manager_required = fields.Boolean(
+        string="Dedicated Account Manager",
+        help="Customers of this tier must have a dedicated account manager.",
+    )
+    benefits = fields.Html(translate=True)
+
+    partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
+
+    _sql_constraints = [
+        ("code_company_uniq", "unique(code, company_id)", "The tier code must be unique per company."),
+        ("level_company_uniq", "unique(level, company_id)", "Two tiers of a company cannot share a level."),
+        ("window_positive", "CHECK(window_months > 0)", "The window must be at least one month."),
+        (
+            "thresholds_positive",
+            "CHECK(min_spend >= 0 AND min_purchase_count >= 0 AND retention_spend >= 0 "
+            "AND retention_purchase_count >= 0 AND grace_days >= 0 AND followup_interval_days >= 0)",
+            "Thresholds, grace period and follow-up cadence cannot be negative.",
+        ),
+    ]
+
+    @api.depends("min_spend", "min_purchase_count")
+    def _compute_retention(self):
+        for tier in self:
+            if not tier.retention_spend or tier.retention_spend > tier.min_spend:
+                tier.retention_spend = tier.min_spend
+            if not tier.retention_purchase_count or tier.retention_purchase_count > tier.min_purchase_count:
+                tier.retention_purchase_count = tier.min_purchase_count
+
+    def _compute_partner_count(self):
+        counts = dict(
+            self.env["res.partner"]._read_group(
+                [("vip_tier_id", "in", self.ids), ("parent_id", "=", False)],
+                ["vip_tier_id"],
+                ["__count"],
+            )
+        )
+        for tier in self:
+            tier.partner_count = counts.get(tier, 0)
+
+    @api.constrains("retention_spend", "retention_purchase_count", "min_spend", "min_purchase_count")
+    def _check_retention(self):
+        for tier in self:
+            if (
+                tier.retention_spend > tier.min_spend
+                or tier.retention_purchase_count > tier.min_purchase_count
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Tier %(tier)s: the retention threshold cannot be above the entry rule.",
+                        tier=tier.display_name,
+                    )
+                )
+
+    @api.depends("code")
+    def _compute_display_name(self):
+        for tier in self:
+            tier.display_name = tier.name or tier.code or ""
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        used = self.filtered("partner_count")
+        if used:
+            raise ValidationError(
+                self.env._(
+                    "Tier %(tier)s still has customers: archive it instead, or move them first.",
+                    tier=used[0].display_name,
+                )
+            )
+
+    def action_view_partners(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("vip_customer.res_partner_vip_action")
+        action["domain"] = [("vip_tier_id", "=", self.id)]
+        action["context"] = {"default_vip_tier_id": self.id}
+        return action
+
+    def _to_rule(self):
+        """The engine's immutable view of the tier (see ``tools.vip_rules``)."""
+        self.ensure_one()
+        return TierRule(
+            id=self.id,
+            level=self.level,
+            min_spend=self.min_spend,
+            min_count=self.min_purchase_count,
+            retention_spend=self.retention_spend,
+            retention_count=self.retention_purchase_count,
+            window_months=self.window_months,
+            grace_days=self.grace_days,
+        )

@@ -1,0 +1,2 @@
+from . import vip_tier_change
+from . import vip_customer_import
