@@ -297,6 +297,8 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     def action_vip_recompute(self):
         """Re-evaluate these customers now (the button on the VIP page)."""
+        if not self.env.user.has_group("vip_customer.group_vip_user"):
+            raise AccessError(self.env._("Only VIP users can re-evaluate customers."))
         self.env["vip.tier.engine"]._recompute_partners(self.commercial_partner_id)
         return True
 

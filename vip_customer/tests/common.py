@@ -47,7 +47,7 @@ class VipCustomerCommon(AccountTestInvoicingCommon):
             company_ids=[Command.set(cls.company.ids)],
         )
         cls.salesman = new_test_user(
-            cls.env, login="vip_customer-salesman", groups="base.group_user",
+            cls.env, login="vip_customer-salesman", groups="base.group_user,base.group_partner_manager",
             company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)],
         )
         cls.customer = cls.env["res.partner"].create({

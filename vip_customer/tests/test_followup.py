@@ -1,1 +1,165 @@
-"""Placeholder: tests come with this concern."""
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import VipCustomerCommon
+
+
+@tagged("post_install", "-at_install")
+class TestFollowup(VipCustomerCommon):
+    """The follow-up plan: the nightly cron gives the account manager one
+    activity per due date, ``vip_followup_lead_days`` ahead; marking it done
+    records the follow-up and moves the next one by the tier's cadence."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.followup_type = cls.env.ref("vip_customer.mail_activity_type_vip_followup")
+        cls.company.vip_followup_lead_days = 7
+        # Tier A: a visit every 90 days; in the tier since 1 December 2024,
+        # so the first follow-up falls on 1 March 2025.
+        cls.customer.write({"vip_tier_id": cls.tier_a.id})
+        cls.customer.write({"vip_tier_since": date(2024, 12, 1)})
+
+    def _followups(self, partner=None):
+        return self.env["mail.activity"].search([
+            ("res_model", "=", "res.partner"),
+            ("res_id", "=", (partner or self.customer).id),
+            ("activity_type_id", "=", self.followup_type.id),
+        ])
+
+    def _run_cron(self, day):
+        with freeze_time(day):
+            self.env["res.partner"]._cron_vip_schedule_followups()
+
+    def test_next_followup_from_tier_cadence(self):
+        self.assertEqual(self.customer.vip_account_manager_id, self.vip_user)
+        self.assertEqual(self.customer.vip_next_followup_date, date(2025, 3, 1))
+
+    def test_activity_for_account_manager_when_due(self):
+        self._run_cron("2025-02-21")  # 8 days ahead: not yet
+        self.assertFalse(self._followups())
+
+        self._run_cron("2025-02-22")  # 7 days ahead: planned
+        activity = self._followups()
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.vip_user)
+        self.assertEqual(activity.date_deadline, date(2025, 3, 1))
+        self.assertEqual(activity.summary, "Follow-up visit")
+        self.assertIn("A", activity.note)
+        self.assertIn("90 days", activity.note)
+        self.assertEqual(self.customer.vip_followup_activity_date, date(2025, 3, 1))
+
+    def test_channel_in_summary(self):
+        self.customer.write({"vip_tier_id": self.tier_b.id})
+        self.customer.write({"vip_tier_since": date(2024, 9, 1)})  # +180 = 28 Feb
+        self._run_cron("2025-02-27")
+        self.assertEqual(self._followups().summary, "Follow-up by phone")
+
+    def test_not_planned_twice_for_same_due_date(self):
+        self._run_cron("2025-02-25")
+        self._run_cron("2025-02-25")
+        self._run_cron("2025-03-05")  # overdue and still open: no second one
+        self.assertEqual(len(self._followups()), 1)
+
+    def test_not_planned_twice_even_when_done_activity_is_deleted(self):
+        self._run_cron("2025-02-25")
+        self._followups().unlink()  # dismissed without marking it done
+        self._run_cron("2025-02-26")
+        self.assertFalse(self._followups(), "the due date was planned once already")
+
+    def test_lead_days_of_the_company(self):
+        self.company.vip_followup_lead_days = 20
+        self._run_cron("2025-02-09")  # 20 days ahead
+        self.assertEqual(len(self._followups()), 1)
+
+    def test_lead_days_zero_plans_on_the_day(self):
+        self.company.vip_followup_lead_days = 0
+        self._run_cron("2025-02-28")
+        self.assertFalse(self._followups())
+        self._run_cron("2025-03-01")
+        self.assertEqual(self._followups().date_deadline, date(2025, 3, 1))
+
+    def test_done_records_followup_and_moves_next(self):
+        self._run_cron("2025-02-25")
+        activity = self._followups()
+        with freeze_time("2025-03-02"):
+            activity.with_user(self.vip_user).action_feedback(feedback="Visited the showroom")
+        self.assertFalse(activity.exists())
+        self.assertEqual(self.customer.vip_last_followup_date, date(2025, 3, 2))
+        self.assertEqual(self.customer.vip_next_followup_date, date(2025, 5, 31))  # +90 days
+        self.assertIn("Visited the showroom", self.customer.message_ids[0].body)
+
+        # the next due date gets its own activity, within the lead time only
+        self._run_cron("2025-05-23")
+        self.assertFalse(self._followups())
+        self._run_cron("2025-05-24")
+        self.assertEqual(self._followups().date_deadline, date(2025, 5, 31))
+
+    def test_other_activity_done_does_not_count(self):
+        todo = self.customer.activity_schedule("mail.mail_activity_data_todo", user_id=self.vip_user.id)
+        todo.action_feedback()
+        self.assertFalse(self.customer.vip_last_followup_date)
+
+    def test_account_manager_before_salesperson(self):
+        self.customer.write({"vip_account_manager_id": self.vip_manager.id, "user_id": self.salesman.id})
+        self._run_cron("2025-02-25")
+        self.assertEqual(self._followups().user_id, self.vip_manager)
+
+    def test_archived_account_manager_falls_back_to_salesperson(self):
+        self.customer.write({"vip_account_manager_id": self.vip_manager.id, "user_id": self.salesman.id})
+        self.vip_manager.active = False
+        self._run_cron("2025-02-25")
+        self.assertEqual(self._followups().user_id, self.salesman)
+
+    def test_nobody_to_assign_skipped_until_someone_is(self):
+        lonely = self.env["res.partner"].create({"name": "No Manager Ltd", "is_company": True})
+        lonely.write({"vip_tier_id": self.tier_a.id})
+        lonely.write({"vip_tier_since": date(2024, 12, 1)})
+        self.assertFalse(lonely.vip_account_manager_id)
+        self._run_cron("2025-02-25")
+        self.assertFalse(self._followups(lonely))
+        self.assertFalse(lonely.vip_followup_activity_date, "still to plan once someone is set")
+
+        lonely.user_id = self.salesman
+        self._run_cron("2025-02-26")
+        self.assertEqual(self._followups(lonely).user_id, self.salesman)
+
+    def test_followup_logged_by_hand_moves_open_activity(self):
+        self._run_cron("2025-02-25")
+        activity = self._followups()
+        # a visit logged on the form: the open activity is obsolete
+        self.customer.vip_last_followup_date = date(2025, 2, 26)
+        self.assertEqual(self.customer.vip_next_followup_date, date(2025, 5, 27))
+        self._run_cron("2025-05-20")
+        self.assertEqual(self._followups(), activity, "moved, not duplicated")
+        self.assertEqual(activity.date_deadline, date(2025, 5, 27))
+
+    def test_contacts_get_no_followup(self):
+        contact = self.env["res.partner"].create({
+            "name": "Mr. Wang", "parent_id": self.customer.id, "user_id": self.vip_user.id,
+        })
+        self._run_cron("2025-02-25")
+        self.assertEqual(contact.vip_tier_id, self.tier_a)
+        self.assertFalse(contact.vip_next_followup_date)
+        self.assertFalse(self._followups(contact))
+        self.assertEqual(len(self._followups()), 1)
+
+    def test_batch_schedules_every_due_customer(self):
+        partners = self.env["res.partner"].create([
+            {"name": f"Batch {i}", "is_company": True, "user_id": self.salesman.id}
+            for i in range(5)
+        ])
+        partners.write({"vip_tier_id": self.tier_c.id})
+        partners.write({"vip_tier_since": date(2024, 3, 1)})  # +365 = 1 March 2025
+        with freeze_time("2025-02-25"):
+            self.env["res.partner"]._cron_vip_schedule_followups(batch_size=2)
+        activities = self.env["mail.activity"].search([
+            ("res_model", "=", "res.partner"),
+            ("res_id", "in", partners.ids),
+            ("activity_type_id", "=", self.followup_type.id),
+        ])
+        self.assertEqual(len(activities), 5)
+        self.assertEqual(set(activities.mapped("summary")), {"Follow-up by email"})

@@ -1,1 +1,35 @@
-"""Placeholder: tests come with this concern."""
+from odoo.tests import tagged, warmup
+
+from .common import VipCustomerCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPerformance(VipCustomerCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._invoice(cls.customer, 60000, days_ago=40)
+        cls._invoice(cls.customer, 50000, days_ago=4)
+
+    @warmup
+    def test_single_customer_recompute_queries(self):
+        """Re-evaluating one customer costs a bounded number of queries
+        whatever the size of the customer base (one aggregate, one update,
+        the tier change and its log)."""
+        self.env.invalidate_all()
+        with self.assertQueryCount(14):
+            self.Engine.sudo()._recompute(self.company, partner_ids=self.customer.ids, full=True)
+        self.assertEqual(self.customer.vip_tier_id, self.tier_a)
+        # nothing changed: the aggregate and nothing else
+        self.env.invalidate_all()
+        with self.assertQueryCount(5):
+            self.Engine.sudo()._recompute(self.company, partner_ids=self.customer.ids, full=True)
+
+    @warmup
+    def test_partner_form_queries(self):
+        self.customer.with_user(self.vip_manager).vip_tier_id = self.tier_a
+        self.env.invalidate_all()
+        partner = self.customer.with_user(self.vip_user)
+        fields_to_read = [name for name in partner._fields if name.startswith("vip_")]
+        with self.assertQueryCount(12):
+            partner.read(fields_to_read)
