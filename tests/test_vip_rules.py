@@ -3,19 +3,33 @@
 import datetime
 
 import pytest
-
 from conftest import load_pure_module
 
 rules = load_pure_module("vip_customer/tools/vip_rules.py")
 TierRule = rules.TierRule
 TODAY = datetime.date(2026, 6, 15)
 
-C = TierRule(id=1, level=1, min_spend=0, min_count=1, retention_spend=0, retention_count=1,
-             grace_days=30)
-B = TierRule(id=2, level=2, min_spend=50000, min_count=1, retention_spend=40000,
-             retention_count=1, grace_days=30)
-A = TierRule(id=3, level=3, min_spend=100000, min_count=2, retention_spend=80000,
-             retention_count=1, grace_days=30)
+C = TierRule(
+    id=1, level=1, min_spend=0, min_count=1, retention_spend=0, retention_count=1, grace_days=30
+)
+B = TierRule(
+    id=2,
+    level=2,
+    min_spend=50000,
+    min_count=1,
+    retention_spend=40000,
+    retention_count=1,
+    grace_days=30,
+)
+A = TierRule(
+    id=3,
+    level=3,
+    min_spend=100000,
+    min_count=2,
+    retention_spend=80000,
+    retention_count=1,
+    grace_days=30,
+)
 TIERS = [C, A, B]  # any order
 
 
@@ -23,9 +37,17 @@ def decide(spend, count, current=None, downgrade_date=None, today=TODAY, tiers=T
     return rules.decide_tier(tiers, {12: (spend, count)}, current, downgrade_date, today)
 
 
-@pytest.mark.parametrize("spend,count,expected", [
-    (0, 0, None), (10, 1, 1), (49999.99, 3, 1), (50000, 1, 2), (150000, 1, 2), (100000, 2, 3),
-])
+@pytest.mark.parametrize(
+    "spend,count,expected",
+    [
+        (0, 0, None),
+        (10, 1, 1),
+        (49999.99, 3, 1),
+        (50000, 1, 2),
+        (150000, 1, 2),
+        (100000, 2, 3),
+    ],
+)
 def test_entry_rules(spend, count, expected):
     decision = decide(spend, count)
     assert decision.tier_id == expected
@@ -66,8 +88,15 @@ def test_pending_date_is_kept_while_in_grace():
 
 
 def test_zero_grace_downgrades_at_once():
-    a_now = TierRule(id=3, level=3, min_spend=100000, min_count=2, retention_spend=80000,
-                     retention_count=1, grace_days=0)
+    a_now = TierRule(
+        id=3,
+        level=3,
+        min_spend=100000,
+        min_count=2,
+        retention_spend=80000,
+        retention_count=1,
+        grace_days=0,
+    )
     decision = decide(45000, 1, current=3, tiers=[C, B, a_now])
     assert decision.tier_id == B.id
 

@@ -18,7 +18,10 @@ class MailActivity(models.Model):
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         # sudo only to reach the commercial partner of a contact the user may not read
         partners = (
-            self.env["res.partner"].sudo().browse(partner_ids).exists()
+            self.env["res.partner"]
+            .sudo()
+            .browse(partner_ids)
+            .exists()
             .commercial_partner_id.sudo(False)
         )
         if partners:

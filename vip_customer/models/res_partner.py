@@ -47,19 +47,30 @@ class ResPartner(models.Model):
     )
     vip_currency_id = fields.Many2one("res.currency", compute="_compute_vip_currency_id")
     vip_tier_since = fields.Date(string="Tier Since", copy=False)
-    vip_last_review_date = fields.Date(string="Last Review", copy=False)
-    vip_next_review_date = fields.Date(string="Next Review", compute="_compute_vip_next_review_date")
+    vip_last_review_date = fields.Date(
+        string="Last Review",
+        related="vip_company_id.vip_recompute_date",
+        help="Last nightly run of the tier rules.",
+    )
+    vip_next_review_date = fields.Date(
+        string="Next Review", compute="_compute_vip_next_review_date"
+    )
     vip_pending_tier_id = fields.Many2one(
-        "vip.tier", string="Pending Tier", copy=False, ondelete="set null",
+        "vip.tier",
+        string="Pending Tier",
+        copy=False,
+        ondelete="set null",
         help="Tier the customer moves down to when the grace period ends.",
     )
     vip_downgrade_date = fields.Date(
-        string="Downgrade On", copy=False,
+        string="Downgrade On",
+        copy=False,
         help="The customer is below the retention threshold: the downgrade takes effect on "
         "this date unless spending recovers.",
     )
     vip_locked = fields.Boolean(
-        string="Tier Locked", copy=False,
+        string="Tier Locked",
+        copy=False,
         help="The tier rules leave a locked customer's tier alone until the lock ends.",
     )
     vip_lock_reason = fields.Char(string="Lock Reason", copy=False)
@@ -80,7 +91,9 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     # Metrics (written set-based by the tier engine, see vip.tier.engine)
     # ------------------------------------------------------------------
-    vip_spend = fields.Monetary(string="Spend (window)", currency_field="vip_currency_id", copy=False)
+    vip_spend = fields.Monetary(
+        string="Spend (window)", currency_field="vip_currency_id", copy=False
+    )
     vip_purchase_count = fields.Integer(string="Purchases (window)", copy=False)
     vip_avg_purchase = fields.Monetary(
         string="Average Purchase", currency_field="vip_currency_id", copy=False
@@ -137,7 +150,9 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     vip_churn_score = fields.Integer(string="Churn Risk", copy=False, aggregator="avg")
     vip_churn_recency_score = fields.Integer(string="Recency Risk", copy=False, aggregator="avg")
-    vip_churn_frequency_score = fields.Integer(string="Frequency Drop", copy=False, aggregator="avg")
+    vip_churn_frequency_score = fields.Integer(
+        string="Frequency Drop", copy=False, aggregator="avg"
+    )
     vip_churn_spend_score = fields.Integer(string="Spend Drop", copy=False, aggregator="avg")
     vip_churn_signal_score = fields.Integer(string="Other Signals", copy=False, aggregator="avg")
     vip_churn_signal_note = fields.Char(string="Signals", copy=False)
@@ -180,9 +195,7 @@ class ResPartner(models.Model):
         for partner in self:
             partner.vip_birthday_month = partner.vip_birthday.month if partner.vip_birthday else 0
 
-    @api.depends(
-        "vip_tier_id.followup_interval_days", "vip_last_followup_date", "vip_tier_since"
-    )
+    @api.depends("vip_tier_id.followup_interval_days", "vip_last_followup_date", "vip_tier_since")
     def _compute_vip_next_followup_date(self):
         for partner in self:
             interval = partner.vip_tier_id.followup_interval_days
@@ -209,20 +222,17 @@ class ResPartner(models.Model):
             vals.get(fname) for vals in vals_list for fname in MANAGER_FIELDS
         ):
             self._check_vip_manager()
+        today = fields.Date.context_today(self)
+        for vals in vals_list:
+            if vals.get("vip_tier_id") and not vals.get("parent_id"):
+                tier = self.env["vip.tier"].browse(vals["vip_tier_id"])
+                vals.setdefault("vip_tier_since", today)
+                vals.setdefault("vip_company_id", tier.company_id.id)
         partners = super().create(vals_list)
         if not self._vip_is_engine_write():
-            tiered = partners.filtered(
-                lambda p: p.vip_tier_id and p.commercial_partner_id == p
-            )
-            if tiered:
-                today = fields.Date.context_today(self)
-                for partner in tiered:
-                    super(ResPartner, partner).write({
-                        "vip_tier_since": partner.vip_tier_since or today,
-                        "vip_company_id": partner.vip_company_id.id
-                        or partner.vip_tier_id.company_id.id,
-                    })
-                self.env["vip.tier.engine"]._log_tier_changes([
+            tiered = partners.filtered(lambda p: p.vip_tier_id and p.commercial_partner_id == p)
+            self.env["vip.tier.engine"]._log_tier_changes(
+                [
                     {
                         "partner": partner,
                         "old_tier": self.env["vip.tier"],
@@ -231,7 +241,8 @@ class ResPartner(models.Model):
                         "note": self.env.context.get("vip_tier_note"),
                     }
                     for partner in tiered
-                ])
+                ]
+            )
         return partners
 
     def write(self, vals):
@@ -241,41 +252,27 @@ class ResPartner(models.Model):
             if (MANAGER_FIELDS - {"vip_tier_id"}) & vals.keys() and not self.env.su:
                 self._check_vip_manager()
             return super().write(vals)
+        # A tier set by hand (form, wizard, import, RPC): written like any field
+        # and logged in the tier history and the chatter.
         if not self.env.su:
             self._check_vip_manager()
-        return self._vip_write_manual_tier(vals)
-
-    def _vip_tier_write_is_sync(self, tier_id):
-        """True when writing ``tier_id`` only copies each commercial partner's tier
-        onto its contacts (Odoo's commercial-field sync), which anyone may do."""
-        return all(
-            partner.commercial_partner_id != partner
-            and partner.commercial_partner_id.vip_tier_id.id == (tier_id or False)
-            for partner in self
-        )
-
-    def _check_vip_manager(self):
-        if not self.env.user.has_group("vip_customer.group_vip_manager"):
-            raise AccessError(
-                self.env._("Only VIP managers can change a customer's tier or lock it.")
-            )
-
-    def _vip_write_manual_tier(self, vals):
-        """A tier set by hand (form, wizard, import, RPC): written like any field,
-        and logged in the tier history and the chatter."""
         new_tier = self.env["vip.tier"].browse(vals["vip_tier_id"])
-        commercial = self.filtered(lambda p: p.commercial_partner_id == p)
-        changed = commercial.filtered(lambda p: p.vip_tier_id != new_tier)
+        changed = self.filtered(
+            lambda p: p.commercial_partner_id == p and p.vip_tier_id != new_tier
+        )
         old_tiers = {partner.id: partner.vip_tier_id for partner in changed}
-        vals = dict(vals)
+        result = True
+        if self - changed:
+            result = super(ResPartner, self - changed).write(vals)
         if changed:
-            vals.setdefault("vip_tier_since", fields.Date.context_today(self))
-            vals.setdefault("vip_pending_tier_id", False)
-            vals.setdefault("vip_downgrade_date", False)
-            if new_tier:
-                vals.setdefault("vip_company_id", new_tier.company_id.id)
-        result = super().write(vals)
-        if changed:
+            changed_vals = {
+                "vip_tier_since": fields.Date.context_today(self) if new_tier else False,
+                "vip_pending_tier_id": False,
+                "vip_downgrade_date": False,
+                **({"vip_company_id": new_tier.company_id.id} if new_tier else {}),
+                **vals,
+            }
+            result = super(ResPartner, changed).write(changed_vals) and result
             engine = self.env["vip.tier.engine"]
             engine._log_tier_changes(
                 [
@@ -291,6 +288,21 @@ class ResPartner(models.Model):
             )
             engine._apply_tier_pricelists(changed, old_tiers)
         return result
+
+    def _vip_tier_write_is_sync(self, tier_id):
+        """True when writing ``tier_id`` only copies each commercial partner's tier
+        onto its contacts (Odoo's commercial-field sync), which anyone may do."""
+        return all(
+            partner.commercial_partner_id != partner
+            and partner.commercial_partner_id.vip_tier_id.id == (tier_id or False)
+            for partner in self
+        )
+
+    def _check_vip_manager(self):
+        if not self.env.user.has_group("vip_customer.group_vip_manager"):
+            raise AccessError(
+                self.env._("Only VIP managers can change a customer's tier or lock it.")
+            )
 
     # ------------------------------------------------------------------
     # Actions
@@ -328,7 +340,9 @@ class ResPartner(models.Model):
 
     def action_vip_view_tier_history(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("vip_customer.vip_tier_history_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "vip_customer.vip_tier_history_action"
+        )
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"create": False}
         return action

@@ -24,7 +24,7 @@ FOLLOWUP_BATCH_SIZE = 1000
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # Hooks
@@ -61,8 +61,9 @@ class ResPartner(models.Model):
             )
         ]
         if self.vip_preferred_channel or self.vip_preferred_contact_time:
-            channels = dict(self._fields["vip_preferred_channel"]._description_selection(self.env))
-            times = dict(self._fields["vip_preferred_contact_time"]._description_selection(self.env))
+            fields_ = self._fields
+            channels = dict(fields_["vip_preferred_channel"]._description_selection(self.env))
+            times = dict(fields_["vip_preferred_contact_time"]._description_selection(self.env))
             lines.append(
                 self.env._(
                     "Preferred channel: %(channel)s, preferred time: %(time)s.",
@@ -103,25 +104,31 @@ class ResPartner(models.Model):
         """
         activity_type = self.env.ref("vip_customer.mail_activity_type_vip_followup")
         partners = self.filtered(
-            lambda p: p.vip_next_followup_date
-            and p.vip_followup_activity_date != p.vip_next_followup_date
+            lambda p: (
+                p.vip_next_followup_date
+                and p.vip_followup_activity_date != p.vip_next_followup_date
+            )
         )
         users = {partner: partner._vip_get_responsible_user() for partner in partners}
         unassigned = partners.filtered(lambda p: not users[p])
         if unassigned:
             _logger.info(
                 "VIP follow-ups: %s customers have no account manager nor salesperson, "
-                "skipped (ids %s)", len(unassigned), unassigned.ids[:20],
+                "skipped (ids %s)",
+                len(unassigned),
+                unassigned.ids[:20],
             )
         partners -= unassigned
         if not partners:
             return self.env["mail.activity"]
 
-        open_activities = self.env["mail.activity"].search([
-            ("res_model", "=", "res.partner"),
-            ("res_id", "in", partners.ids),
-            ("activity_type_id", "=", activity_type.id),
-        ])
+        open_activities = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "in", partners.ids),
+                ("activity_type_id", "=", activity_type.id),
+            ]
+        )
         open_by_partner = {activity.res_id: activity for activity in open_activities}
         to_move = partners.filtered(lambda p: p.id in open_by_partner)
         for date, group in to_move.grouped("vip_next_followup_date").items():
@@ -132,10 +139,13 @@ class ResPartner(models.Model):
         to_create = partners - to_move
         # Assignees see the activities in their activity menu; one assignment
         # e-mail per customer would flood them on the first nightly run.
-        activities = self.env["mail.activity"].with_context(mail_activity_quick_update=True).create([
-            partner._vip_prepare_followup_activity_vals(activity_type, users[partner])
-            for partner in to_create
-        ])
+        Activity = self.env["mail.activity"].with_context(mail_activity_quick_update=True)
+        activities = Activity.create(
+            [
+                partner._vip_prepare_followup_activity_vals(activity_type, users[partner])
+                for partner in to_create
+            ]
+        )
         for date, group in partners.grouped("vip_next_followup_date").items():
             group.write({"vip_followup_activity_date": date})
         return activities
@@ -144,33 +154,37 @@ class ResPartner(models.Model):
     def _vip_followups_to_schedule(self, today):
         """Commercial partners due within their company's lead time whose due
         date has no follow-up activity yet, the soonest first."""
-        companies = self.env["res.company"].search([])
-        company_domains = [
+        # one domain per VIP program company, each with its own lead time
+        # (customers without a program company: the current company's)
+        company_domains = []
+        groups = self._read_group([("vip_next_followup_date", "!=", False)], ["vip_company_id"])
+        for (company,) in groups:
+            lead_days = (company or self.env.company).vip_followup_lead_days
+            company_domains.append(
+                [
+                    ("vip_company_id", "=", company.id),
+                    ("vip_next_followup_date", "<=", today + datetime.timedelta(days=lead_days)),
+                ]
+            )
+        if not company_domains:
+            return self.browse()
+        domain = expression.AND(
             [
-                ("vip_company_id", "=", company.id),
-                ("vip_next_followup_date", "<=",
-                 today + datetime.timedelta(days=company.vip_followup_lead_days)),
+                expression.OR(company_domains),
+                ["|", ("is_company", "=", True), ("parent_id", "=", False)],
+                ["|", ("vip_account_manager_id.active", "=", True), ("user_id.active", "=", True)],
             ]
-            for company in companies
-        ]
-        company_domains.append([
-            ("vip_company_id", "=", False),
-            ("vip_next_followup_date", "<=",
-             today + datetime.timedelta(days=self.env.company.vip_followup_lead_days)),
-        ])
-        domain = expression.AND([
-            expression.OR(company_domains),
-            ["|", ("is_company", "=", True), ("parent_id", "=", False)],
-            ["|", ("vip_account_manager_id.active", "=", True), ("user_id.active", "=", True)],
-        ])
+        )
         query = self._search(domain, order="vip_next_followup_date, id")
         # "never twice for the same due date": a comparison of two columns,
         # which a domain cannot express
-        query.add_where(SQL(
-            "%s IS DISTINCT FROM %s",
-            self._field_to_sql(self._table, "vip_followup_activity_date", query),
-            self._field_to_sql(self._table, "vip_next_followup_date", query),
-        ))
+        query.add_where(
+            SQL(
+                "(%s IS DISTINCT FROM %s)",
+                self._field_to_sql(self._table, "vip_followup_activity_date", query),
+                self._field_to_sql(self._table, "vip_next_followup_date", query),
+            )
+        )
         return self.browse(query)
 
     # ------------------------------------------------------------------
@@ -192,5 +206,5 @@ class ResPartner(models.Model):
             done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(partners) - done)
             if auto_commit:
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         _logger.info("VIP follow-ups: %s customers planned", done)

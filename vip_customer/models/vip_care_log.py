@@ -10,7 +10,9 @@ class VipCareLog(models.Model):
     _order = "date desc, id desc"
     _check_company_auto = True
 
-    occasion_id = fields.Many2one("vip.care.occasion", required=True, ondelete="cascade", index=True)
+    occasion_id = fields.Many2one(
+        "vip.care.occasion", required=True, ondelete="cascade", index=True
+    )
     partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="occasion_id.company_id", store=True, index=True)
     year = fields.Integer(required=True, aggregator=None)

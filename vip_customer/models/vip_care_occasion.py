@@ -39,7 +39,11 @@ class VipCareOccasion(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     occasion_type = fields.Selection(
-        [("birthday", "Birthday"), ("anniversary", "Customer anniversary"), ("fixed", "Fixed date")],
+        [
+            ("birthday", "Birthday"),
+            ("anniversary", "Customer anniversary"),
+            ("fixed", "Fixed date"),
+        ],
         string="Type",
         required=True,
         default="birthday",
@@ -50,7 +54,9 @@ class VipCareOccasion(models.Model):
         string="Days Ahead", default=0, help="Act this many days before the occasion."
     )
     tier_ids = fields.Many2many(
-        "vip.tier", string="Tiers", check_company=True,
+        "vip.tier",
+        string="Tiers",
+        check_company=True,
         help="Customers of these tiers are cared for. Empty: every VIP tier.",
     )
     send_mail = fields.Boolean(string="Send Greeting", default=True)
@@ -65,8 +71,12 @@ class VipCareOccasion(models.Model):
     )
     create_activity = fields.Boolean(string="Gift Activity")
     activity_tier_ids = fields.Many2many(
-        "vip.tier", "vip_care_occasion_activity_tier_rel", "occasion_id", "tier_id",
-        string="Gift For Tiers", check_company=True,
+        "vip.tier",
+        "vip_care_occasion_activity_tier_rel",
+        "occasion_id",
+        "tier_id",
+        string="Gift For Tiers",
+        check_company=True,
         help="Tiers whose account manager gets a gift activity. Empty: all targeted tiers.",
     )
     log_count = fields.Integer(string="Care Log", compute="_compute_log_count")
@@ -82,7 +92,8 @@ class VipCareOccasion(models.Model):
         for occasion in self:
             if occasion.mail_template_id and occasion.mail_template_id not in defaults:
                 continue  # a template chosen by hand stays
-            occasion.mail_template_id = birthday if occasion.occasion_type == "birthday" else greeting
+            is_birthday = occasion.occasion_type == "birthday"
+            occasion.mail_template_id = birthday if is_birthday else greeting
 
     def _compute_log_count(self):
         counts = dict(
@@ -97,14 +108,17 @@ class VipCareOccasion(models.Model):
     def _check_fixed_date(self):
         for occasion in self.filtered(lambda o: o.occasion_type == "fixed"):
             valid_month = 1 <= occasion.month <= 12
-            if not valid_month or not 1 <= occasion.day <= calendar.monthrange(
-                LEAP_YEAR, occasion.month
-            )[1]:
+            if (
+                not valid_month
+                or not 1 <= occasion.day <= calendar.monthrange(LEAP_YEAR, occasion.month)[1]
+            ):
                 raise ValidationError(
                     self.env._(
                         "Occasion %(name)s: %(month)s/%(day)s is not a valid date "
                         "(month 1-12, a day that exists in that month).",
-                        name=occasion.name, month=occasion.month, day=occasion.day,
+                        name=occasion.name,
+                        month=occasion.month,
+                        day=occasion.day,
                     )
                 )
 
@@ -134,7 +148,8 @@ class VipCareOccasion(models.Model):
                     self.env._(
                         "Occasion %(name)s: the greeting template %(template)s must be a "
                         "template for contacts.",
-                        name=occasion.name, template=occasion.mail_template_id.display_name,
+                        name=occasion.name,
+                        template=occasion.mail_template_id.display_name,
                     )
                 )
 
@@ -152,9 +167,7 @@ class VipCareOccasion(models.Model):
             "params": {
                 "type": "success",
                 "title": self.env._("Care occasion run"),
-                "message": self.env._(
-                    "%(count)s customers cared for.", count=len(logs)
-                ),
+                "message": self.env._("%(count)s customers cared for.", count=len(logs)),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
@@ -171,7 +184,9 @@ class VipCareOccasion(models.Model):
     def _get_care_tiers(self):
         """Hook: the tiers this occasion cares for."""
         self.ensure_one()
-        return self.tier_ids or self.env["vip.tier"].search([("company_id", "=", self.company_id.id)])
+        if self.tier_ids:
+            return self.tier_ids
+        return self.env["vip.tier"].search([("company_id", "=", self.company_id.id)])
 
     def _get_care_partners(self, target):
         """Hook: commercial partners of the occasion's tiers whose occasion
@@ -181,7 +196,9 @@ class VipCareOccasion(models.Model):
         Partner = self.env["res.partner"]
         domain = [
             ("vip_tier_id", "in", self._get_care_tiers().ids),
-            "|", ("is_company", "=", True), ("parent_id", "=", False),
+            "|",
+            ("is_company", "=", True),
+            ("parent_id", "=", False),
         ]
         if self.occasion_type == "fixed":
             if occasion_date(self.month, self.day, target.year) != target:
@@ -198,24 +215,30 @@ class VipCareOccasion(models.Model):
         ]
         query = Partner._search(domain + [(fname, "!=", False)])
         column = Partner._field_to_sql(Partner._table, fname, query)
-        query.add_where(SQL(
-            "EXTRACT(MONTH FROM %s) = %s AND EXTRACT(DAY FROM %s) IN %s",
-            column, target.month, column, tuple(days),
-        ))
+        query.add_where(
+            SQL(
+                "(EXTRACT(MONTH FROM %s) = %s AND EXTRACT(DAY FROM %s) IN %s)",
+                column,
+                target.month,
+                column,
+                tuple(days),
+            )
+        )
         return Partner.browse(query)
 
-    def _prepare_gift_activity_vals(self, partner, user, target):
+    def _prepare_gift_activity_vals(self, partner, user, target, activity_type):
         self.ensure_one()
         env = self.with_context(lang=user.lang or self.env.lang).env
         note = env._(
             "%(occasion)s of %(customer)s on %(date)s.",
-            occasion=self.with_env(env).name, customer=partner.display_name,
+            occasion=self.with_env(env).name,
+            customer=partner.display_name,
             date=fields.Date.to_string(target),
         )
         if partner.vip_gift_preference:
             note += " " + env._("Gift preferences: %(pref)s", pref=partner.vip_gift_preference)
         return {
-            "activity_type_id": self.env.ref("vip_customer.mail_activity_type_vip_gift").id,
+            "activity_type_id": activity_type.id,
             "res_model_id": self.env["ir.model"]._get_id("res.partner"),
             "res_id": partner.id,
             "user_id": user.id,
@@ -242,11 +265,13 @@ class VipCareOccasion(models.Model):
             partners = occasion._get_care_partners(target)
             if not partners:
                 continue
-            done = self.env["vip.care.log"].search([
-                ("occasion_id", "=", occasion.id),
-                ("year", "=", target.year),
-                ("partner_id", "in", partners.ids),
-            ])
+            done = self.env["vip.care.log"].search(
+                [
+                    ("occasion_id", "=", occasion.id),
+                    ("year", "=", target.year),
+                    ("partner_id", "in", partners.ids),
+                ]
+            )
             partners -= done.partner_id
             if partners:
                 logs |= occasion._care_for(partners, target, today)
@@ -259,7 +284,7 @@ class VipCareOccasion(models.Model):
         internal task, is planned all the same."""
         self.ensure_one()
         reasons = {partner: [] for partner in partners}
-        mailed = self.env["res.partner"]
+        mailed_ids, gifted_ids = set(), set()
         if self.send_mail:
             for partner in partners:
                 if partner.vip_care_opt_out:
@@ -271,26 +296,29 @@ class VipCareOccasion(models.Model):
                 elif not partner.email_normalized:
                     reasons[partner].append(self.env._("invalid email"))
                 else:
-                    mailed |= partner
-            if mailed:
+                    mailed_ids.add(partner.id)
+            if mailed_ids:
                 # is_notification keeps the greeting in the customer's chatter
                 # once the queued e-mail is sent and auto-deleted
                 self.mail_template_id.send_mail_batch(
-                    mailed.ids, email_values={"is_notification": True}
+                    [pid for pid in partners.ids if pid in mailed_ids],
+                    email_values={"is_notification": True},
                 )
 
-        gifted = self.env["res.partner"]
         if self.create_activity:
             gift_tiers = self.activity_tier_ids
             candidates = partners.filtered(lambda p: not gift_tiers or p.vip_tier_id in gift_tiers)
+            activity_type = self.env.ref("vip_customer.mail_activity_type_vip_gift")
             activity_vals = []
             for partner in candidates:
                 user = partner._vip_get_responsible_user()
                 if not user:
                     reasons[partner].append(self.env._("no account manager for the gift"))
                     continue
-                activity_vals.append(self._prepare_gift_activity_vals(partner, user, target))
-                gifted |= partner
+                activity_vals.append(
+                    self._prepare_gift_activity_vals(partner, user, target, activity_type)
+                )
+                gifted_ids.add(partner.id)
             # Assignees see gifts in their activity menu; no e-mail per activity.
             self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
                 activity_vals
@@ -298,19 +326,26 @@ class VipCareOccasion(models.Model):
 
         # sudo: care logs are written by the system only (users cannot create
         # them, see the access rights); a manager may run an occasion by hand.
-        return self.env["vip.care.log"].sudo().create([
-            {
-                "occasion_id": self.id,
-                "partner_id": partner.id,
-                "year": target.year,
-                "date": today,
-                "occasion_date": target,
-                "mail_sent": partner in mailed,
-                "activity_created": partner in gifted,
-                "skipped_reason": ", ".join(reasons[partner]) or False,
-            }
-            for partner in partners
-        ]).sudo(False)
+        return (
+            self.env["vip.care.log"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "occasion_id": self.id,
+                        "partner_id": partner.id,
+                        "year": target.year,
+                        "date": today,
+                        "occasion_date": target,
+                        "mail_sent": partner.id in mailed_ids,
+                        "activity_created": partner.id in gifted_ids,
+                        "skipped_reason": ", ".join(reasons[partner]) or False,
+                    }
+                    for partner in partners
+                ]
+            )
+            .sudo(False)
+        )
 
     # ------------------------------------------------------------------
     # Cron
@@ -323,11 +358,11 @@ class VipCareOccasion(models.Model):
         this year is skipped, so a second run the same day does nothing.
         """
         today = fields.Date.context_today(self)
-        occasions = self.search([])
+        occasions = self.search([("active", "=", True)])
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         for done, occasion in enumerate(occasions, start=1):
             logs = occasion.with_company(occasion.company_id)._run_care(today)
             _logger.info("VIP care occasion %s: %s customers", occasion.name, len(logs))
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(occasions) - done)
             if auto_commit:
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -83,13 +83,22 @@ class VipTier(models.Model):
     partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
 
     _sql_constraints = [
-        ("code_company_uniq", "unique(code, company_id)", "The tier code must be unique per company."),
-        ("level_company_uniq", "unique(level, company_id)", "Two tiers of a company cannot share a level."),
+        (
+            "code_company_uniq",
+            "unique(code, company_id)",
+            "The tier code must be unique per company.",
+        ),
+        (
+            "level_company_uniq",
+            "unique(level, company_id)",
+            "Two tiers of a company cannot share a level.",
+        ),
         ("window_positive", "CHECK(window_months > 0)", "The window must be at least one month."),
         (
             "thresholds_positive",
             "CHECK(min_spend >= 0 AND min_purchase_count >= 0 AND retention_spend >= 0 "
-            "AND retention_purchase_count >= 0 AND grace_days >= 0 AND followup_interval_days >= 0)",
+            "AND retention_purchase_count >= 0 AND grace_days >= 0 "
+            "AND followup_interval_days >= 0)",
             "Thresholds, grace period and follow-up cadence cannot be negative.",
         ),
     ]
@@ -99,7 +108,10 @@ class VipTier(models.Model):
         for tier in self:
             if not tier.retention_spend or tier.retention_spend > tier.min_spend:
                 tier.retention_spend = tier.min_spend
-            if not tier.retention_purchase_count or tier.retention_purchase_count > tier.min_purchase_count:
+            if (
+                not tier.retention_purchase_count
+                or tier.retention_purchase_count > tier.min_purchase_count
+            ):
                 tier.retention_purchase_count = tier.min_purchase_count
 
     def _compute_partner_count(self):
@@ -113,7 +125,9 @@ class VipTier(models.Model):
         for tier in self:
             tier.partner_count = counts.get(tier, 0)
 
-    @api.constrains("retention_spend", "retention_purchase_count", "min_spend", "min_purchase_count")
+    @api.constrains(
+        "retention_spend", "retention_purchase_count", "min_spend", "min_purchase_count"
+    )
     def _check_retention(self):
         for tier in self:
             if (
@@ -145,7 +159,9 @@ class VipTier(models.Model):
 
     def action_view_partners(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("vip_customer.res_partner_vip_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "vip_customer.res_partner_vip_action"
+        )
         action["domain"] = [("vip_tier_id", "=", self.id)]
         action["context"] = {"default_vip_tier_id": self.id}
         return action

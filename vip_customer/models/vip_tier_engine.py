@@ -154,7 +154,8 @@ class VipTierEngine(models.AbstractModel):
         Commits after each batch and records the last partner done on the
         company, so a run stopped by the cron time limit resumes there.
         """
-        companies = self.env["res.company"].sudo().search([])
+        # every company: a handful of records
+        companies = self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         done = 0
         for company in companies:
@@ -177,8 +178,15 @@ class VipTierEngine(models.AbstractModel):
         return result
 
     @api.model
-    def _recompute(self, company, partner_ids=None, full=False, auto_commit=False,
-                   batch_size=BATCH_SIZE, today=None):
+    def _recompute(
+        self,
+        company,
+        partner_ids=None,
+        full=False,
+        auto_commit=False,
+        batch_size=BATCH_SIZE,
+        today=None,
+    ):
         """Evaluate the customers of ``company`` (or only ``partner_ids``).
 
         :param full: ignore the resume point of an interrupted nightly run
@@ -211,28 +219,37 @@ class VipTierEngine(models.AbstractModel):
         stats = {"evaluated": 0, "changed": 0}
         total = len(rows)
         for start in range(0, total, batch_size):
-            batch = rows[start:start + batch_size]
+            batch = rows[start : start + batch_size]
             stats["changed"] += self._process_batch(company, batch, rules, windows, context)
             stats["evaluated"] += len(batch)
             if partner_ids is None:
                 self._save_resume_point(company, batch[-1]["id"], today)
             if auto_commit:
-                self.env["ir.cron"]._notify_progress(done=stats["evaluated"],
-                                                     remaining=total - stats["evaluated"])
-                self.env.cr.commit()
+                self.env["ir.cron"]._notify_progress(
+                    done=stats["evaluated"], remaining=total - stats["evaluated"]
+                )
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         if partner_ids is None:
             self._save_resume_point(company, 0, today)
-        _logger.info("VIP tiers of %s: %s customers evaluated, %s tier changes",
-                     company.name, stats["evaluated"], stats["changed"])
+        _logger.info(
+            "VIP tiers of %s: %s customers evaluated, %s tier changes",
+            company.name,
+            stats["evaluated"],
+            stats["changed"],
+        )
         return stats
 
     def _save_resume_point(self, company, partner_id, today):
         # Plain SQL: res.company.write() does far more than these two columns need.
-        self.env.cr.execute(SQL(
-            "UPDATE res_company SET vip_recompute_cursor = %s, vip_recompute_date = %s "
-            "WHERE id = %s",
-            partner_id, today, company.id,
-        ))
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_company SET vip_recompute_cursor = %s, vip_recompute_date = %s "
+                "WHERE id = %s",
+                partner_id,
+                today,
+                company.id,
+            )
+        )
         company.invalidate_recordset(["vip_recompute_cursor", "vip_recompute_date"])
 
     # ------------------------------------------------------------------
@@ -247,13 +264,15 @@ class VipTierEngine(models.AbstractModel):
         window_columns = []
         for months in windows:
             start = months_ago(today, months)
-            window_columns.append(SQL(
-                "SUM(p.amount) FILTER (WHERE p.date >= %(start)s) AS %(spend)s, "
-                "SUM(p.purchase_count) FILTER (WHERE p.date >= %(start)s) AS %(count)s",
-                start=start,
-                spend=SQL.identifier(f"spend_{months}"),
-                count=SQL.identifier(f"count_{months}"),
-            ))
+            window_columns.append(
+                SQL(
+                    "SUM(p.amount) FILTER (WHERE p.date >= %(start)s) AS %(spend)s, "
+                    "SUM(p.purchase_count) FILTER (WHERE p.date >= %(start)s) AS %(count)s",
+                    start=start,
+                    spend=SQL.identifier(f"spend_{months}"),
+                    count=SQL.identifier(f"count_{months}"),
+                )
+            )
         partner_filter = SQL("TRUE")
         if partner_ids is not None:
             partner_filter = SQL("rp.id = ANY(%s)", list(partner_ids))
@@ -321,8 +340,10 @@ class VipTierEngine(models.AbstractModel):
             vals = self._prepare_metrics_vals(row, context)
             vals["vip_company_id"] = company.id
             metrics = {
-                months: (float(row.get(f"spend_{months}") or 0.0),
-                         int(row.get(f"count_{months}") or 0))
+                months: (
+                    float(row.get(f"spend_{months}") or 0.0),
+                    int(row.get(f"count_{months}") or 0),
+                )
                 for months in windows
             }
             locked = row["cur_vip_locked"]
@@ -332,22 +353,28 @@ class VipTierEngine(models.AbstractModel):
             if locked or not rules:
                 vals.update(vip_pending_tier_id=None, vip_downgrade_date=None)
             else:
-                decision = decide_tier(rules, metrics, row["tier_id"],
-                                       row["cur_downgrade_date"], today)
-                vals.update(vip_pending_tier_id=decision.pending_tier_id,
-                            vip_downgrade_date=decision.downgrade_date)
+                decision = decide_tier(
+                    rules, metrics, row["tier_id"], row["cur_downgrade_date"], today
+                )
+                vals.update(
+                    vip_pending_tier_id=decision.pending_tier_id,
+                    vip_downgrade_date=decision.downgrade_date,
+                )
                 if decision.change:
                     rule = decision.rule
-                    spend, count = metrics.get(rule.window_months if rule else context["window"],
-                                               (0.0, 0))
-                    tier_changes.append({
-                        "partner_id": row["id"],
-                        "old_tier_id": row["tier_id"],
-                        "new_tier_id": decision.tier_id,
-                        "spend": spend,
-                        "purchase_count": count,
-                        "window_months": rule.window_months if rule else context["window"],
-                    })
+                    spend, count = metrics.get(
+                        rule.window_months if rule else context["window"], (0.0, 0)
+                    )
+                    tier_changes.append(
+                        {
+                            "partner_id": row["id"],
+                            "old_tier_id": row["tier_id"],
+                            "new_tier_id": decision.tier_id,
+                            "spend": spend,
+                            "purchase_count": count,
+                            "window_months": rule.window_months if rule else context["window"],
+                        }
+                    )
             # churn
             partner_signals = signals.get(row["id"], [])
             score = churn_score(
@@ -417,19 +444,23 @@ class VipTierEngine(models.AbstractModel):
         values = SQL(", ").join(
             SQL(
                 "(%s)",
-                SQL(", ").join([SQL("%s::int4", partner_id)] + [value(col, vals) for col in columns]),
+                SQL(", ").join(
+                    [SQL("%s::int4", partner_id)] + [value(col, vals) for col in columns]
+                ),
             )
             for partner_id, vals in updates
         )
-        self.env.cr.execute(SQL(
-            "UPDATE res_partner rp SET %(assignments)s, write_date = NOW() AT TIME ZONE 'UTC' "
-            "FROM (VALUES %(values)s) AS v(id, %(names)s) WHERE rp.id = v.id",
-            assignments=SQL(", ").join(
-                SQL("%s = v.%s", SQL.identifier(col), SQL.identifier(col)) for col in columns
-            ),
-            values=values,
-            names=SQL(", ").join(SQL.identifier(col) for col in columns),
-        ))
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner rp SET %(assignments)s, write_date = NOW() AT TIME ZONE 'UTC' "
+                "FROM (VALUES %(values)s) AS v(id, %(names)s) WHERE rp.id = v.id",
+                assignments=SQL(", ").join(
+                    SQL("%s = v.%s", SQL.identifier(col), SQL.identifier(col)) for col in columns
+                ),
+                values=values,
+                names=SQL(", ").join(SQL.identifier(col) for col in columns),
+            )
+        )
         self.env["res.partner"].invalidate_model(columns)
 
     # ------------------------------------------------------------------
@@ -444,32 +475,38 @@ class VipTierEngine(models.AbstractModel):
         for change in changes:
             by_tier[change["new_tier_id"]].append(change["partner_id"])
         for tier_id, partner_ids in by_tier.items():
-            Partner.browse(partner_ids).write({
-                "vip_tier_id": tier_id or False,
-                "vip_tier_since": today if tier_id else False,
-                "vip_pending_tier_id": False,
-                "vip_downgrade_date": False,
-            })
+            Partner.browse(partner_ids).write(
+                {
+                    "vip_tier_id": tier_id or False,
+                    "vip_tier_since": today if tier_id else False,
+                    "vip_pending_tier_id": False,
+                    "vip_downgrade_date": False,
+                }
+            )
         # dedicated account manager for tiers that require one
         needing = partners.filtered(
-            lambda p: p.vip_tier_id.account_manager_required
-            and not p.vip_account_manager_id
-            and p.user_id
+            lambda p: (
+                p.vip_tier_id.account_manager_required
+                and not p.vip_account_manager_id
+                and p.user_id
+            )
         )
         for user, group in needing.grouped("user_id").items():
             group.write({"vip_account_manager_id": user.id})
-        self._log_tier_changes([
-            {
-                "partner": Partner.browse(change["partner_id"]),
-                "old_tier": old_tiers[change["partner_id"]],
-                "new_tier": Tier.browse(change["new_tier_id"]),
-                "reason": "rule",
-                "spend": change["spend"],
-                "purchase_count": change["purchase_count"],
-                "window_months": change["window_months"],
-            }
-            for change in changes
-        ])
+        self._log_tier_changes(
+            [
+                {
+                    "partner": Partner.browse(change["partner_id"]),
+                    "old_tier": old_tiers[change["partner_id"]],
+                    "new_tier": Tier.browse(change["new_tier_id"]),
+                    "reason": "rule",
+                    "spend": change["spend"],
+                    "purchase_count": change["purchase_count"],
+                    "window_months": change["window_months"],
+                }
+                for change in changes
+            ]
+        )
         self._apply_tier_pricelists(partners, old_tiers)
 
     @api.model
@@ -492,19 +529,21 @@ class VipTierEngine(models.AbstractModel):
             old, new = change["old_tier"], change["new_tier"]
             company = (new or old).company_id or self.env.company
             direction = History._direction(old, new)
-            history_vals.append({
-                "partner_id": partner.id,
-                "company_id": company.id,
-                "old_tier_id": old.id or False,
-                "new_tier_id": new.id or False,
-                "direction": direction,
-                "reason": change["reason"],
-                "spend": change.get("spend") or 0.0,
-                "purchase_count": change.get("purchase_count") or 0,
-                "window_months": change.get("window_months") or 0,
-                "note": change.get("note") or False,
-                "user_id": self.env.uid,
-            })
+            history_vals.append(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "old_tier_id": old.id or False,
+                    "new_tier_id": new.id or False,
+                    "direction": direction,
+                    "reason": change["reason"],
+                    "spend": change.get("spend") or 0.0,
+                    "purchase_count": change.get("purchase_count") or 0,
+                    "window_months": change.get("window_months") or 0,
+                    "note": change.get("note") or False,
+                    "user_id": self.env.uid,
+                }
+            )
             bodies[partner.id] = self.env._(
                 "VIP tier: %(old)s → %(new)s (%(direction)s, %(reason)s)",
                 old=old.display_name or self.env._("none"),
@@ -546,8 +585,9 @@ class VipTierEngine(models.AbstractModel):
     # ------------------------------------------------------------------
     def _schedule_retention_activities(self, rows):
         """One retention activity per high-risk episode, for the account manager."""
-        activity_type = self.env.ref("vip_customer.mail_activity_type_vip_retention",
-                                     raise_if_not_found=False)
+        activity_type = self.env.ref(
+            "vip_customer.mail_activity_type_vip_retention", raise_if_not_found=False
+        )
         if not activity_type:
             return
         model_id = self.env["ir.model"]._get_id("res.partner")
@@ -559,14 +599,16 @@ class VipTierEngine(models.AbstractModel):
             user_id = row["vip_account_manager_id"] or row["user_id"]
             if not user_id:
                 continue
-            vals_list.append({
-                "res_model_id": model_id,
-                "res_id": row["id"],
-                "activity_type_id": activity_type.id,
-                "user_id": user_id,
-                "date_deadline": deadline,
-                "summary": self.env._("Churn risk is high: call the customer"),
-            })
+            vals_list.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": row["id"],
+                    "activity_type_id": activity_type.id,
+                    "user_id": user_id,
+                    "date_deadline": deadline,
+                    "summary": self.env._("Churn risk is high: call the customer"),
+                }
+            )
         if vals_list:
             self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
                 vals_list

@@ -50,7 +50,9 @@ class VipTierHistory(models.Model):
         return "upgrade" if new_tier.level > old_tier.level else "downgrade"
 
     def write(self, vals):
-        raise UserError(self.env._("Tier history is an audit trail: it cannot be modified."))
+        if vals:
+            raise UserError(self.env._("Tier history is an audit trail: it cannot be modified."))
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):

@@ -15,20 +15,19 @@ class VipParetoReport(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
-    tier_id = fields.Many2one("vip.tier", string="Tier", readonly=True)
-    account_manager_id = fields.Many2one("res.users", string="Account Manager", readonly=True)
+    tier_id = fields.Many2one("vip.tier", readonly=True)
+    account_manager_id = fields.Many2one("res.users", readonly=True)
     spend = fields.Monetary(readonly=True)
     purchase_count = fields.Integer(string="Purchases", readonly=True)
     spend_rank = fields.Integer(string="Rank", readonly=True, aggregator="min")
-    segment = fields.Selection(
-        [("top", "Top 20%"), ("rest", "Other 80%")], readonly=True
-    )
+    segment = fields.Selection([("top", "Top 20%"), ("rest", "Other 80%")], readonly=True)
     customer_count = fields.Integer(string="Customers", readonly=True)
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             CREATE OR REPLACE VIEW %(table)s AS (
                 SELECT rp.id AS id,
                        rp.id AS partner_id,
@@ -48,5 +47,6 @@ class VipParetoReport(models.Model):
                 WINDOW w AS (PARTITION BY rp.vip_company_id ORDER BY rp.vip_spend DESC)
             )
             """,
-            table=SQL.identifier(self._table),
-        ))
+                table=SQL.identifier(self._table),
+            )
+        )

@@ -20,60 +20,117 @@ class VipCustomerCommon(AccountTestInvoicingCommon):
         cls.today = fields.Date.context_today(cls.env["res.partner"])
         cls.Tier = cls.env["vip.tier"]
         cls.Engine = cls.env["vip.tier.engine"]
-        cls.tier_c = cls.Tier.create({
-            "name": "C", "code": "C", "level": 1, "company_id": cls.company.id,
-            "min_spend": 0, "min_purchase_count": 1, "grace_days": 30,
-            "followup_interval_days": 365, "followup_channel": "email",
-        })
-        cls.tier_b = cls.Tier.create({
-            "name": "B", "code": "B", "level": 2, "company_id": cls.company.id,
-            "min_spend": 50000, "min_purchase_count": 1, "retention_spend": 40000,
-            "grace_days": 30, "followup_interval_days": 180, "followup_channel": "phone",
-        })
-        cls.tier_a = cls.Tier.create({
-            "name": "A", "code": "A", "level": 3, "company_id": cls.company.id,
-            "min_spend": 100000, "min_purchase_count": 2, "retention_spend": 80000,
-            "retention_purchase_count": 1, "grace_days": 30, "followup_interval_days": 90,
-            "followup_channel": "visit", "account_manager_required": True,
-        })
+        cls.tier_c = cls.Tier.create(
+            {
+                "name": "C",
+                "code": "C",
+                "level": 1,
+                "company_id": cls.company.id,
+                "min_spend": 0,
+                "min_purchase_count": 1,
+                "grace_days": 30,
+                "followup_interval_days": 365,
+                "followup_channel": "email",
+            }
+        )
+        cls.tier_b = cls.Tier.create(
+            {
+                "name": "B",
+                "code": "B",
+                "level": 2,
+                "company_id": cls.company.id,
+                "min_spend": 50000,
+                "min_purchase_count": 1,
+                "retention_spend": 40000,
+                "grace_days": 30,
+                "followup_interval_days": 180,
+                "followup_channel": "phone",
+            }
+        )
+        cls.tier_a = cls.Tier.create(
+            {
+                "name": "A",
+                "code": "A",
+                "level": 3,
+                "company_id": cls.company.id,
+                "min_spend": 100000,
+                "min_purchase_count": 2,
+                "retention_spend": 80000,
+                "retention_purchase_count": 1,
+                "grace_days": 30,
+                "followup_interval_days": 90,
+                "followup_channel": "visit",
+                "account_manager_required": True,
+            }
+        )
         group_user = "base.group_user,vip_customer.group_vip_user"
         cls.vip_user = new_test_user(
-            cls.env, login="vip_customer-user", groups=group_user, company_id=cls.company.id,
+            cls.env,
+            login="vip_customer-user",
+            groups=group_user,
+            company_id=cls.company.id,
             company_ids=[Command.set(cls.company.ids)],
         )
         cls.vip_manager = new_test_user(
-            cls.env, login="vip_customer-manager",
-            groups="base.group_user,vip_customer.group_vip_manager", company_id=cls.company.id,
+            cls.env,
+            login="vip_customer-manager",
+            groups="base.group_user,vip_customer.group_vip_manager",
+            company_id=cls.company.id,
             company_ids=[Command.set(cls.company.ids)],
         )
         cls.salesman = new_test_user(
-            cls.env, login="vip_customer-salesman", groups="base.group_user,base.group_partner_manager",
-            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)],
+            cls.env,
+            login="vip_customer-salesman",
+            groups="base.group_user,base.group_partner_manager",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
         )
-        cls.customer = cls.env["res.partner"].create({
-            "name": "Golden Dragon Trading", "is_company": True, "email": "gd@example.com",
-            "user_id": cls.vip_user.id,
-        })
+        cls.customer = cls.env["res.partner"].create(
+            {
+                "name": "Golden Dragon Trading",
+                "is_company": True,
+                "email": "gd@example.com",
+                "user_id": cls.vip_user.id,
+            }
+        )
 
     @classmethod
-    def _invoice(cls, partner, amount, days_ago=0, move_type="out_invoice", company=None,
-                 currency=None, post=True):
+    def _invoice(
+        cls,
+        partner,
+        amount,
+        days_ago=0,
+        move_type="out_invoice",
+        company=None,
+        currency=None,
+        post=True,
+    ):
         """A posted customer invoice (or refund) of ``amount`` untaxed."""
         company = company or cls.company
         date = cls.today - relativedelta(days=days_ago)
-        move = cls.env["account.move"].with_company(company).create({
-            "move_type": move_type,
-            "partner_id": partner.id,
-            "invoice_date": date,
-            "date": date,
-            "currency_id": (currency or company.currency_id).id,
-            "invoice_line_ids": [Command.create({
-                "name": "VIP goods",
-                "quantity": 1,
-                "price_unit": amount,
-                "tax_ids": [Command.clear()],
-            })],
-        })
+        move = (
+            cls.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": partner.id,
+                    "invoice_date": date,
+                    "date": date,
+                    "currency_id": (currency or company.currency_id).id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "VIP goods",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
         if post:
             move.action_post()
         return move

@@ -3,8 +3,8 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, tagged
 
 from .common import VipCustomerCommon
 
@@ -32,10 +32,15 @@ class TestCare(VipCustomerCommon):
             "Silent Jade Co.", cls.tier_a, vip_birthday=date(1980, 5, 10), vip_care_opt_out=True,
             email="jade@example.com",
         )
-        cls.no_email = cls._vip_partner("Paper Only Ltd", cls.tier_b, vip_birthday=date(1988, 5, 10))
-        cls.tier_b_partner = cls._vip_partner(
-            "Bamboo Partners", cls.tier_b, vip_birthday=date(1990, 5, 10), email="bamboo@example.com",
+        cls.no_email = cls._vip_partner(
+            "Paper Only Ltd", cls.tier_b, vip_birthday=date(1988, 5, 10),
         )
+        cls.tier_b_partner = cls._vip_partner(
+            "Bamboo Partners", cls.tier_b, vip_birthday=date(1990, 5, 10),
+            email="bamboo@example.com",
+        )
+        cls.birthday_template = cls.env.ref("vip_customer.mail_template_vip_birthday")
+        cls.greeting_template = cls.env.ref("vip_customer.mail_template_vip_greeting")
 
     @classmethod
     def _vip_partner(cls, name, tier, **vals):
@@ -50,7 +55,9 @@ class TestCare(VipCustomerCommon):
             self.env["vip.care.occasion"]._cron_vip_care_moments()
 
     def _mails(self, partner):
-        return self.env["mail.mail"].search([("model", "=", "res.partner"), ("res_id", "=", partner.id)])
+        return self.env["mail.mail"].search([
+            ("model", "=", "res.partner"), ("res_id", "=", partner.id),
+        ])
 
     def _gifts(self, partner):
         return self.env["mail.activity"].search([
@@ -158,7 +165,8 @@ class TestCare(VipCustomerCommon):
 
     def test_leap_day_birthday(self):
         leap = self._vip_partner(
-            "Leap Day Trading", self.tier_a, vip_birthday=date(1992, 2, 29), email="leap@example.com",
+            "Leap Day Trading", self.tier_a, vip_birthday=date(1992, 2, 29),
+            email="leap@example.com",
         )
         twenty_eighth = self._vip_partner(
             "Feb 28 Ltd", self.tier_a, vip_birthday=date(1991, 2, 28), email="feb28@example.com",
@@ -176,7 +184,9 @@ class TestCare(VipCustomerCommon):
         self.assertEqual(len(self._mails(twenty_eighth)), 2)
         self._run("2028-02-29")
         self.assertEqual(len(self._mails(leap)), 2)
-        self.assertEqual(self._logs(leap).mapped("occasion_date"), [date(2028, 2, 29), date(2025, 2, 28)])
+        self.assertEqual(
+            self._logs(leap).mapped("occasion_date"), [date(2028, 2, 29), date(2025, 2, 28)]
+        )
 
     def test_contacts_are_not_greeted(self):
         contact = self.env["res.partner"].create({
@@ -209,7 +219,7 @@ class TestCare(VipCustomerCommon):
         occasion = self.Occasion.create({
             "name": "Anniversary", "company_id": self.company.id, "occasion_type": "anniversary",
         })
-        self.assertEqual(occasion.mail_template_id, self.env.ref("vip_customer.mail_template_vip_greeting"))
+        self.assertEqual(occasion.mail_template_id, self.greeting_template)
         self.customer.vip_anniversary_date = date(2020, 6, 15)
         self.tier_b_partner.vip_anniversary_date = date(2025, 6, 15)  # started this year
         self._run("2025-06-15")
@@ -254,9 +264,25 @@ class TestCare(VipCustomerCommon):
         self.assertEqual(len(self._mails(self.customer)), 1)
         self.assertEqual(self.birthday.log_count, 4)
 
+    def test_run_now_managers_only(self):
+        with freeze_time("2025-05-10"), self.assertRaises(AccessError):
+            self.birthday.with_user(self.vip_user).action_run_now()
+        self.assertFalse(self._logs(self.customer))
+
     # ------------------------------------------------------------------
-    # Constraints
+    # Form and constraints
     # ------------------------------------------------------------------
+    def test_form_default_template_follows_type(self):
+        form = Form(self.Occasion.with_user(self.vip_manager))
+        form.name = "Spring Festival"
+        self.assertEqual(form.mail_template_id, self.birthday_template)
+        form.occasion_type = "fixed"
+        self.assertEqual(form.mail_template_id, self.greeting_template)
+        form.month = 1
+        form.day = 29
+        occasion = form.save()
+        self.assertEqual((occasion.month, occasion.day, occasion.company_id), (1, 29, self.company))
+
     def test_constraints(self):
         vals = {"name": "Holiday", "company_id": self.company.id, "occasion_type": "fixed"}
         self.Occasion.create({**vals, "month": 2, "day": 29})
@@ -268,4 +294,6 @@ class TestCare(VipCustomerCommon):
         with self.assertRaises(ValidationError):
             self.Occasion.create({**vals, "month": 1, "day": 1, "mail_template_id": False})
         # no template is fine when no greeting is sent
-        self.Occasion.create({**vals, "month": 1, "day": 1, "send_mail": False, "mail_template_id": False})
+        self.Occasion.create({
+            **vals, "month": 1, "day": 1, "send_mail": False, "mail_template_id": False,
+        })

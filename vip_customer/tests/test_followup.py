@@ -98,18 +98,37 @@ class TestFollowup(VipCustomerCommon):
         self._run_cron("2025-05-24")
         self.assertEqual(self._followups().date_deadline, date(2025, 5, 31))
 
+    def test_done_by_assignee_without_access_to_the_customer(self):
+        """Odoo lets the assignee mark an activity done on a record they cannot
+        edit; the follow-up is recorded all the same."""
+        self.customer.write({"vip_account_manager_id": self.salesman.id})
+        self._run_cron("2025-02-25")
+        activity = self._followups()
+        self.assertEqual(activity.user_id, self.salesman)
+        self.customer.company_id = self.env["res.company"].create({"name": "Other Branch"})
+        self.assertFalse(self.customer.with_user(self.salesman).has_access("write"))
+        with freeze_time("2025-03-01"):
+            activity.with_user(self.salesman).action_done()
+        self.assertEqual(self.customer.vip_last_followup_date, date(2025, 3, 1))
+
     def test_other_activity_done_does_not_count(self):
-        todo = self.customer.activity_schedule("mail.mail_activity_data_todo", user_id=self.vip_user.id)
+        todo = self.customer.activity_schedule(
+            "mail.mail_activity_data_todo", user_id=self.vip_user.id
+        )
         todo.action_feedback()
         self.assertFalse(self.customer.vip_last_followup_date)
 
     def test_account_manager_before_salesperson(self):
-        self.customer.write({"vip_account_manager_id": self.vip_manager.id, "user_id": self.salesman.id})
+        self.customer.write({
+            "vip_account_manager_id": self.vip_manager.id, "user_id": self.salesman.id,
+        })
         self._run_cron("2025-02-25")
         self.assertEqual(self._followups().user_id, self.vip_manager)
 
     def test_archived_account_manager_falls_back_to_salesperson(self):
-        self.customer.write({"vip_account_manager_id": self.vip_manager.id, "user_id": self.salesman.id})
+        self.customer.write({
+            "vip_account_manager_id": self.vip_manager.id, "user_id": self.salesman.id,
+        })
         self.vip_manager.active = False
         self._run_cron("2025-02-25")
         self.assertEqual(self._followups().user_id, self.salesman)

@@ -10,16 +10,24 @@ class TestMultiCompany(VipCustomerCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company_2 = cls.setup_other_company(name="VIP Subsidiary")["company"]
-        cls.tier_2 = cls.env["vip.tier"].create({
-            "name": "Sub Gold", "code": "G", "level": 1, "company_id": cls.company_2.id,
-            "min_spend": 10000, "min_purchase_count": 1,
-        })
+        cls.tier_2 = cls.env["vip.tier"].create(
+            {
+                "name": "Sub Gold",
+                "code": "G",
+                "level": 1,
+                "company_id": cls.company_2.id,
+                "min_spend": 10000,
+                "min_purchase_count": 1,
+            }
+        )
 
     def test_each_company_counts_its_own_invoices(self):
         self._invoice(self.customer, 30000, days_ago=5)
         self._invoice(self.customer, 90000, days_ago=5, company=self.company_2)
         self.recompute()
-        self.assertEqual(self.customer.vip_tier_id, self.tier_c, "company 2's invoices do not count")
+        self.assertEqual(
+            self.customer.vip_tier_id, self.tier_c, "company 2's invoices do not count"
+        )
         self.assertEqual(self.customer.vip_spend, 30000)
         self.assertEqual(self.customer.vip_company_id, self.company)
         # the shared customer is in company 1's program: company 2 leaves it alone
@@ -44,7 +52,8 @@ class TestMultiCompany(VipCustomerCommon):
         self.assertEqual(local.vip_tier_id, self.tier_2)
 
     def test_tier_pricelist_must_match_company(self):
-        pricelist = self.env["product.pricelist"].create({
-            "name": "Company 1 only", "company_id": self.company.id})
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "Company 1 only", "company_id": self.company.id}
+        )
         with self.assertRaises(UserError):
             self.tier_2.pricelist_id = pricelist

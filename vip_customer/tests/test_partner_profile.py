@@ -19,8 +19,11 @@ class TestPartnerProfile(VipCustomerCommon):
         self.assertEqual(self.customer.vip_company_id, self.company)
 
     def test_tier_change_wizard_locks(self):
-        wizard = Form(self.env["vip.tier.change"].with_user(self.vip_manager).with_context(
-            default_partner_ids=self.customer.ids))
+        wizard = Form(
+            self.env["vip.tier.change"]
+            .with_user(self.vip_manager)
+            .with_context(default_partner_ids=self.customer.ids)
+        )
         wizard.tier_id = self.tier_a
         wizard.reason = "Strategic partner"
         wizard.lock_until = self.today + timedelta(days=90)
@@ -36,16 +39,23 @@ class TestPartnerProfile(VipCustomerCommon):
         self.customer.with_user(self.vip_manager).action_vip_unlock()
         self.assertFalse(self.customer.vip_locked)
         self.recompute()
-        self.assertEqual(self.customer.vip_tier_id, self.tier_a, "unlocked: the grace period starts")
+        self.assertEqual(
+            self.customer.vip_tier_id, self.tier_a, "unlocked: the grace period starts"
+        )
         self.assertEqual(self.customer.vip_downgrade_date, self.today + timedelta(days=30))
         self.assertFalse(self.customer.vip_pending_tier_id, "no purchase: no tier at the end")
 
     def test_wizard_refuses_past_lock_date(self):
         with self.assertRaises(UserError):
-            self.env["vip.tier.change"].with_user(self.vip_manager).create({
-                "partner_ids": self.customer.ids, "tier_id": self.tier_a.id, "reason": "x",
-                "lock": True, "lock_until": self.today - timedelta(days=1),
-            })
+            self.env["vip.tier.change"].with_user(self.vip_manager).create(
+                {
+                    "partner_ids": self.customer.ids,
+                    "tier_id": self.tier_a.id,
+                    "reason": "x",
+                    "lock": True,
+                    "lock_until": self.today - timedelta(days=1),
+                }
+            )
 
     def test_only_managers_set_tiers_or_locks(self):
         for user in (self.vip_user, self.salesman):
@@ -54,18 +64,23 @@ class TestPartnerProfile(VipCustomerCommon):
             with self.assertRaises(AccessError):
                 self.customer.with_user(user).write({"vip_locked": True})
             with self.assertRaises(AccessError):
-                self.env["res.partner"].with_user(user).create({
-                    "name": "Sneaky", "vip_tier_id": self.tier_a.id})
+                self.env["res.partner"].with_user(user).create(
+                    {"name": "Sneaky", "vip_tier_id": self.tier_a.id}
+                )
         # the context flag of the engine grants nothing to an RPC caller
         with self.assertRaises(AccessError):
             self.customer.with_user(self.vip_user).with_context(vip_engine=True).write(
-                {"vip_tier_id": self.tier_a.id})
+                {"vip_tier_id": self.tier_a.id}
+            )
         self.assertFalse(self.customer.vip_tier_id)
 
     def test_anyone_adds_contacts_to_a_vip_company(self):
         self.customer.with_user(self.vip_manager).vip_tier_id = self.tier_b
-        contact = self.env["res.partner"].with_user(self.salesman).create({
-            "name": "Assistant", "parent_id": self.customer.id})
+        contact = (
+            self.env["res.partner"]
+            .with_user(self.salesman)
+            .create({"name": "Assistant", "parent_id": self.customer.id})
+        )
         self.assertEqual(contact.vip_tier_id, self.tier_b)
 
     def test_account_manager_defaults_to_salesperson(self):
@@ -101,8 +116,9 @@ class TestPartnerProfile(VipCustomerCommon):
         with self.assertRaises(ValidationError):
             self.tier_a.retention_spend = 150000
         with self.assertRaises(ValidationError):
-            self.Tier.create({"name": "D", "code": "D", "level": 9, "min_spend": 10,
-                              "retention_spend": 20})
+            self.Tier.create(
+                {"name": "D", "code": "D", "level": 9, "min_spend": 10, "retention_spend": 20}
+            )
 
     def test_tier_in_use_cannot_be_deleted(self):
         self.customer.with_user(self.vip_manager).vip_tier_id = self.tier_b

@@ -12,7 +12,9 @@ class TestSecurity(VipCustomerCommon):
         super().setUpClass()
         cls.customer.with_user(cls.vip_manager).vip_tier_id = cls.tier_b
         cls.history = cls.customer.vip_tier_history_ids
-        cls.portal_user = new_test_user(cls.env, login="vip_customer-portal", groups="base.group_portal")
+        cls.portal_user = new_test_user(
+            cls.env, login="vip_customer-portal", groups="base.group_portal"
+        )
 
     def test_tiers(self):
         # everyone inside reads tiers (badges on every customer)...
@@ -39,10 +41,13 @@ class TestSecurity(VipCustomerCommon):
                 self.history.with_user(user).unlink()
 
     def test_care_and_interests(self):
-        occasion = self.env["vip.care.occasion"].create({
-            "name": "Birthday", "occasion_type": "birthday",
-            "mail_template_id": self.env.ref("vip_customer.mail_template_vip_birthday").id,
-        })
+        occasion = self.env["vip.care.occasion"].create(
+            {
+                "name": "Birthday",
+                "occasion_type": "birthday",
+                "mail_template_id": self.env.ref("vip_customer.mail_template_vip_birthday").id,
+            }
+        )
         self.assertEqual(occasion.with_user(self.vip_user).name, "Birthday")
         with self.assertRaises(AccessError):
             occasion.with_user(self.vip_user).write({"name": "Changed"})
@@ -77,7 +82,9 @@ class TestSecurity(VipCustomerCommon):
         self._invoice(self.customer, 60000, days_ago=2)
         self.recompute()
         report = self.env["vip.pareto.report"]
-        self.assertTrue(report.with_user(self.vip_user).search([("partner_id", "=", self.customer.id)]))
+        self.assertTrue(
+            report.with_user(self.vip_user).search([("partner_id", "=", self.customer.id)])
+        )
         with self.assertRaises(AccessError):
             report.with_user(self.salesman).search([])
 
@@ -91,11 +98,16 @@ class TestSecurity(VipCustomerCommon):
 
     def test_company_rules(self):
         other = self.setup_other_company(name="Other VIP Co")["company"]
-        foreign_tier = self.Tier.create({"name": "Z", "code": "Z", "level": 1, "company_id": other.id})
-        foreign_occasion = self.env["vip.care.occasion"].create({
-            "name": "Other birthday", "company_id": other.id,
-            "mail_template_id": self.env.ref("vip_customer.mail_template_vip_birthday").id,
-        })
+        foreign_tier = self.Tier.create(
+            {"name": "Z", "code": "Z", "level": 1, "company_id": other.id}
+        )
+        foreign_occasion = self.env["vip.care.occasion"].create(
+            {
+                "name": "Other birthday",
+                "company_id": other.id,
+                "mail_template_id": self.env.ref("vip_customer.mail_template_vip_birthday").id,
+            }
+        )
         for record in (foreign_tier, foreign_occasion):
             with self.assertRaises(AccessError):
                 record.with_user(self.vip_manager).read(["name"])
@@ -103,5 +115,8 @@ class TestSecurity(VipCustomerCommon):
         # a user of both companies sees both
         self.vip_manager.company_ids = [Command.link(other.id)]
         self.assertEqual(
-            foreign_tier.with_user(self.vip_manager).with_context(
-                allowed_company_ids=[self.company.id, other.id]).name, "Z")
+            foreign_tier.with_user(self.vip_manager)
+            .with_context(allowed_company_ids=[self.company.id, other.id])
+            .name,
+            "Z",
+        )

@@ -75,7 +75,9 @@ class TestTierEngine(VipCustomerCommon):
         self._invoice(self.customer, 60000, days_ago=500)
         self.recompute()
         self.assertEqual(self.customer.vip_tier_id, self.tier_b, "B counts 24 months")
-        self.assertEqual(self.customer.vip_spend, 0, "the customer's metrics use the 12-month window")
+        self.assertEqual(
+            self.customer.vip_spend, 0, "the customer's metrics use the 12-month window"
+        )
 
     # ------------------------------------------------------------------
     # Downgrades: grace period and hysteresis
@@ -94,15 +96,20 @@ class TestTierEngine(VipCustomerCommon):
         in_four_months = self.today + timedelta(days=120)
         with freeze_time(in_four_months):
             self.recompute(today=in_four_months)
-            self.assertEqual(self.customer.vip_tier_id, self.tier_a, "still A during the grace period")
+            self.assertEqual(
+                self.customer.vip_tier_id, self.tier_a, "still A during the grace period"
+            )
             self.assertEqual(self.customer.vip_pending_tier_id, self.tier_b)
             self.assertEqual(self.customer.vip_downgrade_date, in_four_months + timedelta(days=30))
         later = in_four_months + timedelta(days=15)
         with freeze_time(later):
             self.recompute(today=later)
             self.assertEqual(self.customer.vip_tier_id, self.tier_a)
-            self.assertEqual(self.customer.vip_downgrade_date, in_four_months + timedelta(days=30),
-                             "the grace period does not restart")
+            self.assertEqual(
+                self.customer.vip_downgrade_date,
+                in_four_months + timedelta(days=30),
+                "the grace period does not restart",
+            )
         end = in_four_months + timedelta(days=30)
         with freeze_time(end):
             self.recompute(today=end)
@@ -149,9 +156,13 @@ class TestTierEngine(VipCustomerCommon):
     # Locks, refunds, contacts, currencies
     # ------------------------------------------------------------------
     def test_locked_customer_is_left_alone(self):
-        self.customer.with_user(self.vip_manager).write({
-            "vip_tier_id": self.tier_c.id, "vip_locked": True, "vip_lock_reason": "Contract",
-        })
+        self.customer.with_user(self.vip_manager).write(
+            {
+                "vip_tier_id": self.tier_c.id,
+                "vip_locked": True,
+                "vip_lock_reason": "Contract",
+            }
+        )
         self._invoice(self.customer, 90000, days_ago=10)
         self._invoice(self.customer, 90000, days_ago=5)
         self.recompute()
@@ -159,10 +170,13 @@ class TestTierEngine(VipCustomerCommon):
         self.assertEqual(self.customer.vip_spend, 180000, "metrics still follow purchases")
 
     def test_expired_lock_is_lifted(self):
-        self.customer.with_user(self.vip_manager).write({
-            "vip_tier_id": self.tier_c.id, "vip_locked": True,
-            "vip_lock_until": self.today - timedelta(days=1),
-        })
+        self.customer.with_user(self.vip_manager).write(
+            {
+                "vip_tier_id": self.tier_c.id,
+                "vip_locked": True,
+                "vip_lock_until": self.today - timedelta(days=1),
+            }
+        )
         self._invoice(self.customer, 60000, days_ago=5)
         self.recompute()
         self.assertFalse(self.customer.vip_locked)
@@ -213,7 +227,9 @@ class TestTierEngine(VipCustomerCommon):
         self.assertEqual(self.customer.vip_tier_id, self.tier_b)
 
     def test_total_basis_counts_taxes(self):
-        tax = self.env["account.tax"].create({"name": "VAT 25", "amount": 25, "type_tax_use": "sale"})
+        tax = self.env["account.tax"].create(
+            {"name": "VAT 25", "amount": 25, "type_tax_use": "sale"}
+        )
         move = self._invoice(self.customer, 45000, days_ago=3, post=False)
         move.invoice_line_ids.tax_ids = [Command.set(tax.ids)]
         move.action_post()
@@ -235,13 +251,19 @@ class TestTierEngine(VipCustomerCommon):
         self.assertEqual(first["changed"], 5)
         history_count = self.env["vip.tier.history"].search_count([])
         self.env.flush_all()
-        self.env.cr.execute("SELECT id, write_date FROM res_partner WHERE id = ANY(%s)", [partners.ids])
+        self.env.cr.execute(
+            "SELECT id, write_date FROM res_partner WHERE id = ANY(%s)", [partners.ids]
+        )
         before = dict(self.env.cr.fetchall())
         second = self.recompute()
         self.assertEqual(second["changed"], 0)
         self.assertEqual(self.env["vip.tier.history"].search_count([]), history_count)
-        self.env.cr.execute("SELECT id, write_date FROM res_partner WHERE id = ANY(%s)", [partners.ids])
-        self.assertEqual(dict(self.env.cr.fetchall()), before, "unchanged customers are not written")
+        self.env.cr.execute(
+            "SELECT id, write_date FROM res_partner WHERE id = ANY(%s)", [partners.ids]
+        )
+        self.assertEqual(
+            dict(self.env.cr.fetchall()), before, "unchanged customers are not written"
+        )
 
     def test_nightly_cron_runs_once_a_day(self):
         self._invoice(self.customer, 60000, days_ago=3)
@@ -286,8 +308,10 @@ class TestTierEngine(VipCustomerCommon):
         self._invoice(self.customer, 59500, days_ago=1, move_type="out_refund")
         self.recompute()
         self.assertEqual(self.customer.vip_tier_id, self.tier_c)
-        self.assertFalse(customer.specific_property_product_pricelist,
-                         "leaving the tier gives the default pricelist back")
+        self.assertFalse(
+            customer.specific_property_product_pricelist,
+            "leaving the tier gives the default pricelist back",
+        )
 
     def test_required_account_manager_defaults_to_salesperson(self):
         self.customer.vip_account_manager_id = False
@@ -351,10 +375,13 @@ class TestTierEngine(VipCustomerCommon):
         customer_id = self.customer.id
 
         def sources(engine, company, date_from):
-            return original(engine, company, date_from) + [SQL(
-                "SELECT %s AS partner_id, CURRENT_DATE AS date, 70000.0 AS amount, 1 AS purchase_count",
-                customer_id,
-            )]
+            return original(engine, company, date_from) + [
+                SQL(
+                    "SELECT %s AS partner_id, CURRENT_DATE AS date, 70000.0 AS amount, "
+                    "1 AS purchase_count",
+                    customer_id,
+                )
+            ]
 
         self.patch(engine_cls, "_get_purchase_sources", sources)
         self.recompute()

@@ -86,8 +86,10 @@ def decide_tier(tiers, metrics, current_id, downgrade_date, today):
         new_id = qualified.id if qualified else None
         if new_id == current_id:
             return TierDecision(current_id, rule=qualified)
-        change = _change_kind(None, qualified) if current_id is None else (
-            CHANGE_REMOVED if qualified is None else CHANGE_NEW
+        change = (
+            _change_kind(None, qualified)
+            if current_id is None
+            else (CHANGE_REMOVED if qualified is None else CHANGE_NEW)
         )
         return TierDecision(new_id, change=change, rule=qualified)
 
@@ -105,8 +107,9 @@ def decide_tier(tiers, metrics, current_id, downgrade_date, today):
         return TierDecision(target_id, change=_change_kind(current, target), rule=current)
     if downgrade_date is None:
         downgrade_date = today + datetime.timedelta(days=current.grace_days)
-    return TierDecision(current.id, pending_tier_id=target_id, downgrade_date=downgrade_date,
-                        rule=current)
+    return TierDecision(
+        current.id, pending_tier_id=target_id, downgrade_date=downgrade_date, rule=current
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -129,8 +132,18 @@ def _pct(value):
     return int(round(max(0.0, min(1.0, value)) * 100))
 
 
-def churn_score(today, last_date, first_date, horizon_count, count, prev_count,
-                spend, prev_spend, window_days, signals=0):
+def churn_score(
+    today,
+    last_date,
+    first_date,
+    horizon_count,
+    count,
+    prev_count,
+    spend,
+    prev_spend,
+    window_days,
+    signals=0,
+):
     """Score churn risk from 0 (safe) to 100 (leaving), component by component.
 
     * recency: days since the last purchase against the customer's usual

@@ -9,9 +9,12 @@ class VipTierChange(models.TransientModel):
     _description = "Change VIP Tier"
 
     partner_ids = fields.Many2many("res.partner", string="Customers", required=True)
-    tier_id = fields.Many2one("vip.tier", string="New Tier", domain="[('company_id', 'in', allowed_company_ids)]")
+    tier_id = fields.Many2one(
+        "vip.tier", string="New Tier", domain="[('company_id', 'in', allowed_company_ids)]"
+    )
     lock = fields.Boolean(
-        string="Lock Tier", default=True,
+        string="Lock Tier",
+        default=True,
         help="Locked customers keep this tier whatever the rules say, until the lock ends.",
     )
     lock_until = fields.Date(string="Locked Until")
@@ -28,10 +31,12 @@ class VipTierChange(models.TransientModel):
         self.ensure_one()
         partners = self.partner_ids.commercial_partner_id
         partners._check_vip_manager()
-        partners.with_context(vip_tier_reason="manual", vip_tier_note=self.reason).write({
-            "vip_tier_id": self.tier_id.id,
-            "vip_locked": self.lock,
-            "vip_lock_reason": self.reason if self.lock else False,
-            "vip_lock_until": self.lock_until if self.lock else False,
-        })
+        partners.with_context(vip_tier_reason="manual", vip_tier_note=self.reason).write(
+            {
+                "vip_tier_id": self.tier_id.id,
+                "vip_locked": self.lock,
+                "vip_lock_reason": self.reason if self.lock else False,
+                "vip_lock_until": self.lock_until if self.lock else False,
+            }
+        )
         return {"type": "ir.actions.act_window_close"}
