@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -28,3 +29,35 @@ class ResCompany(models.Model):
     # where it stopped instead of starting over.
     vip_recompute_cursor = fields.Integer(copy=False)
     vip_recompute_date = fields.Date(string="Last VIP Tier Run", copy=False)
+
+    @api.constrains(
+        "vip_window_months",
+        "vip_churn_medium_threshold",
+        "vip_churn_high_threshold",
+        "vip_followup_lead_days",
+    )
+    def _check_vip_settings(self):
+        for company in self:
+            if company.vip_window_months < 1:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: the VIP metrics window must be at least one month.",
+                        company=company.name,
+                    )
+                )
+            if not (
+                0 < company.vip_churn_medium_threshold < company.vip_churn_high_threshold <= 100
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: churn risk levels must satisfy 0 < medium < high <= 100.",
+                        company=company.name,
+                    )
+                )
+            if company.vip_followup_lead_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: the follow-up lead time cannot be negative.",
+                        company=company.name,
+                    )
+                )

@@ -194,6 +194,7 @@ class VipTierEngine(models.AbstractModel):
             }
         )
         # Tiers held for a while: follow-ups come due.
-        (platinum | gold).write({"vip_tier_since": today - timedelta(days=200)})
+        platinum.write({"vip_tier_since": today - timedelta(days=100)})
+        gold.write({"vip_tier_since": today - timedelta(days=185)})
         if hasattr(env["res.partner"], "_cron_vip_schedule_followups"):
             env["res.partner"]._cron_vip_schedule_followups()

@@ -22,6 +22,12 @@ class VipParetoReport(models.Model):
     spend_rank = fields.Integer(string="Rank", readonly=True, aggregator="min")
     segment = fields.Selection([("top", "Top 20%"), ("rest", "Other 80%")], readonly=True)
     customer_count = fields.Integer(string="Customers", readonly=True)
+    spend_share = fields.Float(
+        string="Share of Spend (%)",
+        readonly=True,
+        digits=(16, 2),
+        help="Share of the company's spend over the window; sums to 100% over all customers.",
+    )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -38,6 +44,9 @@ class VipParetoReport(models.Model):
                        rp.vip_spend AS spend,
                        rp.vip_purchase_count AS purchase_count,
                        1 AS customer_count,
+                       100.0 * rp.vip_spend
+                           / NULLIF(SUM(rp.vip_spend) OVER (PARTITION BY rp.vip_company_id), 0)
+                           AS spend_share,
                        RANK() OVER w AS spend_rank,
                        CASE WHEN PERCENT_RANK() OVER w < 0.2 THEN 'top' ELSE 'rest' END AS segment
                   FROM res_partner rp

@@ -135,3 +135,22 @@ class TestPartnerProfile(VipCustomerCommon):
             history.unlink()
         with self.assertRaises(UserError):
             history.sudo().unlink()
+
+    def test_settings_are_validated(self):
+        with self.assertRaises(ValidationError):
+            self.env["res.config.settings"].create(
+                {"vip_churn_medium_threshold": 80, "vip_churn_high_threshold": 60}
+            ).execute()
+        with self.assertRaises(ValidationError):
+            self.company.vip_window_months = 0
+
+    def test_pareto_share_of_spend(self):
+        spenders = self.env["res.partner"].create([{"name": f"P{i}"} for i in range(5)])
+        for partner, amount in zip(spenders, (80000, 5000, 5000, 5000, 5000), strict=True):
+            self._invoice(partner, amount, days_ago=3)
+        self.recompute()
+        rows = self.env["vip.pareto.report"].search([("partner_id", "in", spenders.ids)])
+        top = rows.filtered(lambda r: r.segment == "top")
+        self.assertEqual(top.partner_id, spenders[0], "the top 20% of five customers is one")
+        self.assertAlmostEqual(top.spend_share, 80.0)
+        self.assertAlmostEqual(sum(rows.mapped("spend_share")), 100.0)
