@@ -1,1 +1,2 @@
 from . import vip_rules
+from . import import_rows

@@ -172,7 +172,7 @@ def cell_text(value):
     return str(value).strip()
 
 
-_TRUE = {"yes", "y", "true", "t", "1", "on", "x", "是", "是的", "对", "√", "✓"}
+_TRUE = {"yes", "y", "true", "t", "1", "on", "是", "是的", "对", "√", "✓"}
 _FALSE = {"no", "n", "false", "f", "0", "off", "否", "不", "不是", "×", "✗"}
 
 
@@ -327,6 +327,37 @@ CONTACT_TIME_ALIASES = {
     "任意时间": "any",
     "随时": "any",
     "不限": "any",
+}
+
+
+# Chinese names of common countries, for databases without Chinese installed
+# (the wizard also accepts ISO codes and the names in every installed language).
+COUNTRY_ALIASES = {
+    "中国": "CN",
+    "中国大陆": "CN",
+    "中华人民共和国": "CN",
+    "香港": "HK",
+    "中国香港": "HK",
+    "澳门": "MO",
+    "中国澳门": "MO",
+    "台湾": "TW",
+    "中国台湾": "TW",
+    "新加坡": "SG",
+    "马来西亚": "MY",
+    "日本": "JP",
+    "韩国": "KR",
+    "美国": "US",
+    "加拿大": "CA",
+    "英国": "GB",
+    "法国": "FR",
+    "德国": "DE",
+    "意大利": "IT",
+    "西班牙": "ES",
+    "澳大利亚": "AU",
+    "新西兰": "NZ",
+    "泰国": "TH",
+    "越南": "VN",
+    "阿联酋": "AE",
 }
 
 
