@@ -53,7 +53,7 @@ class TestSecurity(VipCustomerCommon):
             occasion.with_user(self.vip_user).write({"name": "Changed"})
         with self.assertRaises(AccessError):
             occasion.with_user(self.salesman).read(["name"])
-        tag = self.env["vip.interest.tag"].with_user(self.vip_user).create({"name": "Golf"})
+        tag = self.env["vip.interest.tag"].with_user(self.vip_user).create({"name": "Falconry"})
         with self.assertRaises(AccessError):
             tag.with_user(self.vip_user).unlink()
         with self.assertRaises(AccessError):
