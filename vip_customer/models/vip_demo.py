@@ -11,6 +11,8 @@ class VipTierEngine(models.AbstractModel):
 
     @api.model
     def _load_demo_data(self):
+        if self.env.ref("vip_customer.res_partner_vip_golden_dragon", raise_if_not_found=False):
+            return  # already loaded: module updates re-run demo functions
         company = self.env.ref("base.main_company")
         env = self.env(context=dict(self.env.context, tracking_disable=True, mail_notrack=True))
         journal = env["account.journal"].search(
