@@ -1,0 +1,323 @@
+import secrets
+from collections import defaultdict
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, split_every
+
+# No 0/O, 1/I/L: codes are read out on the phone and typed from paper.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # ------------------------------------------------------------------
+    # Points (read from the customer's account: never a sum over the ledger)
+    # ------------------------------------------------------------------
+    vip_loyalty_account_id = fields.Many2one(
+        "vip.loyalty.account", string="Points Account", compute="_compute_vip_loyalty",
+        groups="vip_loyalty.group_vip_loyalty_user",
+    )
+    vip_loyalty_balance = fields.Integer(
+        string="Points", compute="_compute_vip_loyalty", search="_search_vip_loyalty_balance",
+        groups="vip_loyalty.group_vip_loyalty_user",
+        help="Points available in the current company.",
+    )
+    vip_loyalty_lifetime_earned = fields.Integer(
+        string="Lifetime Points Earned", compute="_compute_vip_loyalty",
+        groups="vip_loyalty.group_vip_loyalty_user",
+    )
+    vip_loyalty_expiring_points = fields.Integer(
+        string="Points Expiring Soon", compute="_compute_vip_loyalty_expiry",
+        groups="vip_loyalty.group_vip_loyalty_user",
+    )
+    vip_loyalty_next_expiry_date = fields.Date(
+        string="Next Points Expiry", compute="_compute_vip_loyalty_expiry",
+        groups="vip_loyalty.group_vip_loyalty_user",
+    )
+
+    # ------------------------------------------------------------------
+    # Referrals
+    # ------------------------------------------------------------------
+    vip_referral_code = fields.Char(
+        string="Referral Code", copy=False, readonly=True, index="btree_not_null",
+        help="Code the customer gives to the people they refer.",
+    )
+    vip_referred_by_id = fields.Many2one(
+        "res.partner", string="Referred By", copy=False, index="btree_not_null",
+        ondelete="restrict", domain="[('parent_id', '=', False), ('id', '!=', id)]",
+        tracking=True,
+        help="Customer who brought this one. Both earn points at this customer's first "
+        "posted invoice.",
+    )
+    vip_referrer_code = fields.Char(
+        string="Referrer's Code", compute="_compute_vip_referrer_code",
+        inverse="_inverse_vip_referrer_code",
+        help="Type the referral code the customer came with.",
+    )
+    vip_referral_ids = fields.One2many(
+        "res.partner", "vip_referred_by_id", string="Referred Customers"
+    )
+    vip_referral_count = fields.Integer(string="Referrals", compute="_compute_vip_referral_count")
+
+    # ------------------------------------------------------------------
+    # Benefit quotas
+    # ------------------------------------------------------------------
+    vip_benefit_summary = fields.Html(
+        string="Benefits Left", compute="_compute_vip_benefit_summary", sanitize=False,
+        groups="vip_loyalty.group_vip_loyalty_user",
+    )
+
+    _sql_constraints = [
+        ("vip_referral_code_uniq", "unique(vip_referral_code)", "Referral codes must be unique."),
+    ]
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+    @api.depends_context("company")
+    def _compute_vip_loyalty(self):
+        commercial = self.commercial_partner_id
+        accounts = self.env["vip.loyalty.account"].search_fetch(
+            [("partner_id", "in", commercial.ids), ("company_id", "=", self.env.company.id)],
+            ["partner_id", "balance", "lifetime_earned"],
+        )
+        by_partner = {account.partner_id.id: account for account in accounts}
+        for partner in self:
+            account = by_partner.get(partner.commercial_partner_id.id)
+            partner.vip_loyalty_account_id = account
+            partner.vip_loyalty_balance = account.balance if account else 0
+            partner.vip_loyalty_lifetime_earned = account.lifetime_earned if account else 0
+
+    @api.depends_context("company")
+    def _compute_vip_loyalty_expiry(self):
+        for partner in self:
+            account = partner.vip_loyalty_account_id
+            partner.vip_loyalty_expiring_points = account.expiring_points if account else 0
+            partner.vip_loyalty_next_expiry_date = account.next_expiry_date if account else False
+
+    def _search_vip_loyalty_balance(self, operator, value):
+        accounts = self.env["vip.loyalty.account"]._search(
+            [("company_id", "=", self.env.company.id), ("balance", operator, value)]
+        )
+        return [("commercial_partner_id", "in", accounts.select("partner_id"))]
+
+    @api.depends("vip_referred_by_id.vip_referral_code")
+    def _compute_vip_referrer_code(self):
+        for partner in self:
+            partner.vip_referrer_code = partner.vip_referred_by_id.vip_referral_code
+
+    def _inverse_vip_referrer_code(self):
+        codes = {(p.vip_referrer_code or "").strip().upper() for p in self} - {""}
+        referrers = {
+            p.vip_referral_code: p
+            for p in self.search([("vip_referral_code", "in", list(codes))])
+        } if codes else {}
+        for partner in self:
+            code = (partner.vip_referrer_code or "").strip().upper()
+            if not code:
+                partner.vip_referred_by_id = False
+            elif code not in referrers:
+                raise UserError(self.env._(
+                    "%(customer)s: no customer has the referral code %(code)s.",
+                    customer=partner.display_name, code=code,
+                ))
+            else:
+                partner.vip_referred_by_id = referrers[code]
+
+    def _compute_vip_referral_count(self):
+        counts = dict(self._read_group(
+            [("vip_referred_by_id", "in", self.ids)], ["vip_referred_by_id"], ["__count"]
+        ))
+        for partner in self:
+            partner.vip_referral_count = counts.get(partner, 0)
+
+    @api.depends("vip_tier_id")
+    @api.depends_context("company")
+    def _compute_vip_benefit_summary(self):
+        today = fields.Date.context_today(self)
+        commercial = self.commercial_partner_id
+        quotas = self.env["vip.benefit.quota"].search(
+            [("tier_id", "in", commercial.vip_tier_id.ids), ("benefit_id.active", "=", True)]
+        )
+        used = defaultdict(int)
+        if quotas:
+            year_start = today.replace(month=1, day=1)
+            for partner, benefit, month, quantity in self.env["vip.benefit.usage"]._read_group(
+                [("partner_id", "in", commercial.ids), ("benefit_id", "in", quotas.benefit_id.ids),
+                 ("date", ">=", year_start), ("date", "<=", today.replace(month=12, day=31))],
+                ["partner_id", "benefit_id", "date:month"],
+                ["quantity:sum"],
+            ):
+                start, _end = benefit._period_bounds(today)
+                if month >= start:
+                    used[(partner.id, benefit.id)] += quantity
+        by_tier = defaultdict(list)
+        for quota in quotas:
+            by_tier[quota.tier_id.id].append(quota)
+        for partner in self:
+            customer = partner.commercial_partner_id
+            rows = [
+                Markup("<tr><td>%s</td><td class='text-end'>%s / %s</td><td>%s</td></tr>") % (
+                    quota.benefit_id.name,
+                    quota.quota - used[(customer.id, quota.benefit_id.id)],
+                    quota.quota,
+                    dict(quota.benefit_id._fields["period"]._description_selection(self.env))[
+                        quota.benefit_id.period
+                    ],
+                )
+                for quota in by_tier.get(customer.vip_tier_id.id, [])
+            ]
+            partner.vip_benefit_summary = (
+                Markup("<table class='table table-sm mb-0'><tbody>%s</tbody></table>")
+                % Markup().join(rows)
+                if rows else escape("")
+            )
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+    @api.constrains("vip_referred_by_id")
+    def _check_vip_referred_by(self):
+        for partner in self.filtered("vip_referred_by_id"):
+            referrer = partner.vip_referred_by_id
+            if referrer == partner:
+                raise ValidationError(self.env._(
+                    "%(customer)s cannot refer itself.", customer=partner.display_name
+                ))
+            if referrer.commercial_partner_id == partner.commercial_partner_id:
+                raise ValidationError(self.env._(
+                    "%(referrer)s and %(customer)s belong to the same company: a referral "
+                    "must bring a new customer.",
+                    referrer=referrer.display_name, customer=partner.display_name,
+                ))
+        if self._has_cycle("vip_referred_by_id"):
+            for partner in self.filtered("vip_referred_by_id"):
+                chain = [partner]
+                current = partner.vip_referred_by_id
+                while current and current not in chain:
+                    chain.append(current)
+                    current = current.vip_referred_by_id
+                if current == partner:
+                    raise ValidationError(self.env._(
+                        "Referral cycle: %(chain)s. A customer cannot be referred, even "
+                        "indirectly, by a customer they referred.",
+                        chain=" → ".join(p.display_name for p in [*chain, partner]),
+                    ))
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        partners.filtered(lambda p: not p.parent_id)._vip_assign_referral_codes()
+        return partners
+
+    def _vip_assign_referral_codes(self):
+        """Give a unique referral code to these partners (all commercial partners
+        without one when called on an empty recordset), set-based."""
+        cr = self.env.cr
+        if self:
+            ids = self.filtered(lambda p: not p.vip_referral_code).ids
+        else:
+            cr.execute(SQL(
+                "SELECT id FROM res_partner WHERE parent_id IS NULL AND vip_referral_code IS NULL"
+            ))
+            ids = [row[0] for row in cr.fetchall()]
+        for batch in split_every(10000, ids, list):
+            pending = list(batch)
+            while pending:
+                codes = {self._vip_new_referral_code() for _id in pending}
+                cr.execute(SQL(
+                    "SELECT vip_referral_code FROM res_partner WHERE vip_referral_code = ANY(%s)",
+                    list(codes),
+                ))
+                codes = list(codes - {row[0] for row in cr.fetchall()})
+                done = pending[: len(codes)]
+                cr.execute(SQL(
+                    """
+                    UPDATE res_partner p SET vip_referral_code = c.code
+                      FROM unnest(%s::int[], %s::varchar[]) AS c(id, code)
+                     WHERE p.id = c.id
+                    """,
+                    done, codes[: len(done)],
+                ))
+                pending = pending[len(done):]
+        self.env["res.partner"].invalidate_model(["vip_referral_code"])
+
+    @api.model
+    def _vip_new_referral_code(self):
+        return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_vip_loyalty_view_moves(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "vip_loyalty.vip_loyalty_move_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False, "search_default_group_by_type": 0}
+        return action
+
+    def action_vip_loyalty_redeem(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Redeem Points"),
+            "res_model": "vip.loyalty.redemption",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
+    def action_vip_loyalty_adjust(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Adjust Points"),
+            "res_model": "vip.loyalty.adjust",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
+    def action_vip_loyalty_statement(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Points Statement"),
+            "res_model": "vip.loyalty.statement",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_partner_ids": self.commercial_partner_id.ids},
+        }
+
+    def action_vip_view_referrals(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Referred Customers"),
+            "res_model": "res.partner",
+            "view_mode": "list,form",
+            "views": [(False, "list"), (False, "form")],
+            "domain": [("vip_referred_by_id", "=", self.id)],
+            "context": {"default_vip_referred_by_id": self.id},
+        }
+
+    def action_vip_view_benefit_usage(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "vip_loyalty.vip_benefit_usage_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action

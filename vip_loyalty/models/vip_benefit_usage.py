@@ -1,0 +1,96 @@
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+
+class VipBenefitUsage(models.Model):
+    """One use of a benefit by a customer, counted against the tier's quota."""
+
+    _name = "vip.benefit.usage"
+    _description = "VIP Benefit Usage"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    benefit_id = fields.Many2one(
+        "vip.benefit", required=True, index=True, ondelete="restrict", check_company=True
+    )
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, ondelete="restrict",
+        domain="[('parent_id', '=', False)]",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    date = fields.Date(required=True, default=fields.Date.context_today, index=True)
+    quantity = fields.Integer(required=True, default=1)
+    tier_id = fields.Many2one("vip.tier", readonly=True, help="Customer tier on the day of use.")
+    user_id = fields.Many2one(
+        "res.users", string="Recorded By", readonly=True, default=lambda self: self.env.user
+    )
+    note = fields.Char()
+
+    _sql_constraints = [
+        ("quantity_positive", "CHECK(quantity > 0)", "The quantity must be at least one."),
+    ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Partner = self.env["res.partner"]
+        for vals in vals_list:
+            if vals.get("partner_id"):
+                partner = Partner.browse(vals["partner_id"]).commercial_partner_id
+                vals["partner_id"] = partner.id
+                vals["tier_id"] = partner.vip_tier_id.id
+        usages = super().create(vals_list)
+        usages._check_quota()
+        return usages
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.keys() & {"partner_id", "benefit_id", "date", "quantity"}:
+            self._check_quota()
+        return result
+
+    def _check_quota(self):
+        """Refuse uses beyond the quota of the customer's tier for the period.
+
+        The customers' points accounts are locked first, so that two users
+        recording the last allowed use at the same moment cannot both succeed.
+        """
+        Account = self.env["vip.loyalty.account"]
+        accounts = Account._get_or_create((u.partner_id.id, u.company_id.id) for u in self)
+        Account.browse({a.id for a in accounts.values()})._lock()
+        # touch the rows: a concurrent transaction that already read them must retry
+        self.env.cr.execute(SQL(
+            "UPDATE vip_loyalty_account SET write_date = now() at time zone 'UTC' "
+            "WHERE id = ANY(%s)", [a.id for a in accounts.values()],
+        ))
+        checked = defaultdict(self.browse)
+        for usage in self:
+            start, end = usage.benefit_id._period_bounds(usage.date)
+            checked[(usage.partner_id, usage.benefit_id, start, end)] |= usage
+        for (partner, benefit, start, end), usages in checked.items():
+            tier = partner.vip_tier_id
+            quota = benefit.quota_ids.filtered(lambda q, tier=tier: q.tier_id == tier)
+            if not quota:
+                raise UserError(self.env._(
+                    "%(benefit)s is not included in the tier of %(customer)s (%(tier)s).",
+                    benefit=benefit.display_name, customer=partner.display_name,
+                    tier=tier.display_name or self.env._("no tier"),
+                ))
+            used = sum(self.search([
+                ("partner_id", "=", partner.id), ("benefit_id", "=", benefit.id),
+                ("date", ">=", start), ("date", "<=", end),
+            ]).mapped("quantity"))
+            if used > quota.quota:
+                asked = sum(usages.mapped("quantity"))
+                raise UserError(self.env._(
+                    "%(customer)s has already used %(benefit)s %(used)s times from %(start)s "
+                    "to %(end)s: %(asked)s more would exceed the quota of %(quota)s of tier "
+                    "%(tier)s.",
+                    customer=partner.display_name, benefit=benefit.display_name,
+                    used=used - asked, asked=asked, start=start, end=end,
+                    quota=quota.quota, tier=tier.display_name,
+                ))

@@ -1,0 +1,181 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.sql import create_index, index_exists
+
+MOVE_TYPES = [
+    ("earn", "Earned"),
+    ("redeem", "Redeemed"),
+    ("expire", "Expired"),
+    ("adjust", "Adjustment"),
+    ("referral", "Referral"),
+    ("reversal", "Reversal"),
+    ("import", "Opening Balance"),
+]
+# Fields the engine keeps up to date on existing moves; nothing else ever changes.
+ENGINE_FIELDS = {"remaining_points", "uncovered_points", "expired", "warning_sent"}
+
+
+class VipLoyaltyMove(models.Model):
+    """The points ledger: one append-only row per change of a customer's points.
+
+    Positive moves that can be spent (earned, referral, imported, positive
+    adjustments) are *lots*: they carry an expiry date and the points still
+    left on them. Negative moves consume lots, first-expiring first, through
+    ``vip.loyalty.move.allocation`` rows. Moves are never edited or deleted:
+    a correction is a reversing move. Moves are created only through
+    ``vip.loyalty.engine``.
+    """
+
+    _name = "vip.loyalty.move"
+    _description = "VIP Points Move"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Description", required=True, readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, ondelete="restrict",
+        readonly=True,
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    account_id = fields.Many2one(
+        "vip.loyalty.account", required=True, index=True, ondelete="restrict", readonly=True
+    )
+    move_type = fields.Selection(
+        MOVE_TYPES, string="Type", required=True, index=True, readonly=True
+    )
+    date = fields.Date(required=True, index=True, readonly=True, default=fields.Date.context_today)
+    points = fields.Integer(required=True, readonly=True, aggregator="sum")
+    is_lot = fields.Boolean(
+        string="Lot", readonly=True,
+        help="Earned points that can be spent, with an expiry date and the points left.",
+    )
+    is_earning = fields.Boolean(
+        readonly=True, help="Counts in the customer's lifetime earned points."
+    )
+    expiry_date = fields.Date(string="Expires On", readonly=True, index="btree_not_null")
+    remaining_points = fields.Integer(
+        string="Remaining", readonly=True, aggregator="sum",
+        help="Points of this lot not yet redeemed or expired.",
+    )
+    uncovered_points = fields.Integer(
+        readonly=True,
+        help="Points this move took that no lot covered (the customer's balance went below "
+        "zero, e.g. an invoice was cancelled after its points were spent). Later earnings "
+        "cover them first.",
+    )
+    expired = fields.Boolean(readonly=True, help="The lot reached its expiry date.")
+    warning_sent = fields.Boolean(string="Expiry Warning Sent", readonly=True)
+    tier_id = fields.Many2one(
+        "vip.tier", readonly=True, ondelete="set null",
+        help="Customer tier when the points were earned.",
+    )
+    multiplier = fields.Float(digits=(16, 2), readonly=True, aggregator=False)
+    base_amount = fields.Monetary(
+        string="Amount", currency_field="currency_id", readonly=True,
+        help="Invoice amount in company currency the points were computed on.",
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    invoice_id = fields.Many2one(
+        "account.move", readonly=True, index="btree_not_null",
+        ondelete="restrict",
+    )
+    redemption_id = fields.Many2one(
+        "vip.loyalty.redemption", readonly=True, index="btree_not_null", ondelete="restrict"
+    )
+    referral_partner_id = fields.Many2one(
+        "res.partner", string="Referral Of", readonly=True, ondelete="restrict",
+        index="btree_not_null",
+        help="Referral moves: the other customer of the referral.",
+    )
+    reversed_move_id = fields.Many2one(
+        "vip.loyalty.move", string="Reverses", readonly=True, index="btree_not_null",
+        ondelete="restrict",
+    )
+    reason = fields.Char(readonly=True)
+    user_id = fields.Many2one(
+        "res.users", readonly=True, default=lambda self: self.env.user,
+    )
+    allocation_ids = fields.One2many(
+        "vip.loyalty.move.allocation", "move_id", string="Taken From", readonly=True
+    )
+    lot_allocation_ids = fields.One2many(
+        "vip.loyalty.move.allocation", "lot_id", string="Consumed By", readonly=True
+    )
+
+    _sql_constraints = [
+        ("points_not_zero", "CHECK(points <> 0)", "A points move cannot be of zero points."),
+        ("remaining_in_lot",
+         "CHECK(remaining_points >= 0 AND remaining_points <= GREATEST(points, 0))",
+         "The points left on a lot must lie between zero and its points."),
+    ]
+
+    def init(self):
+        super().init()
+        # open lots of an account, first-expiring first: FIFO consumption, the
+        # expiring-soon figure and the expiry cron read only these rows
+        create_index(
+            self.env.cr, "vip_loyalty_move_open_lot_index", self._table,
+            ["account_id", "expiry_date", "id"], where="remaining_points > 0",
+        )
+        create_index(
+            self.env.cr, "vip_loyalty_move_lapsed_index", self._table,
+            ["expiry_date", "id"], where="remaining_points > 0",
+        )
+        create_index(
+            self.env.cr, "vip_loyalty_move_uncovered_index", self._table,
+            ["account_id"], where="uncovered_points > 0",
+        )
+        # a referral is rewarded once per customer and referral
+        if not index_exists(self.env.cr, "vip_loyalty_move_referral_uniq"):
+            self.env.cr.execute(SQL(
+                "CREATE UNIQUE INDEX vip_loyalty_move_referral_uniq ON vip_loyalty_move "
+                "(partner_id, referral_partner_id) WHERE move_type = 'referral'"
+            ))
+
+    @api.depends("move_type", "points")
+    def _compute_display_name(self):
+        for move in self:
+            move.display_name = move.name or ""
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("vip_loyalty_engine"):
+            raise UserError(self.env._(
+                "Points moves are created by invoices, redemptions, adjustments and the "
+                "expiry job, not by hand: use Adjust Points to correct a balance."
+            ))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not (self.env.su and self.env.context.get("vip_loyalty_engine")) or (
+            vals.keys() - ENGINE_FIELDS
+        ):
+            raise UserError(self.env._(
+                "Points move %(move)s cannot be changed: the ledger is append-only. Record a "
+                "reversing move (Adjust Points) instead.",
+                move=self[:1].display_name,
+            ))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(self.env._(
+            "Points move %(move)s cannot be deleted: the ledger is append-only. Record a "
+            "reversing move (Adjust Points) instead.",
+            move=self[:1].display_name,
+        ))
+
+    def action_open_source(self):
+        """The document the points came from."""
+        self.ensure_one()
+        record = self.invoice_id or self.redemption_id or self.reversed_move_id
+        if not record:
+            return False
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }

@@ -1,0 +1,27 @@
+from odoo import fields, models
+
+
+class VipLoyaltyMoveAllocation(models.Model):
+    """Which lot a move took points from (or gave them back to).
+
+    Positive points: the move consumed them from the lot; negative: the move
+    gave them back (a cancelled redemption returns its points to the lots they
+    came from). A lot's remaining points are its points minus the sum of its
+    allocations.
+    """
+
+    _name = "vip.loyalty.move.allocation"
+    _description = "VIP Points Allocation"
+    _order = "id"
+    _log_access = False
+
+    move_id = fields.Many2one(
+        "vip.loyalty.move", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    lot_id = fields.Many2one(
+        "vip.loyalty.move", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    points = fields.Integer(required=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    lot_date = fields.Date(related="lot_id.date", string="Earned On")
+    lot_expiry_date = fields.Date(related="lot_id.expiry_date", string="Lot Expires On")

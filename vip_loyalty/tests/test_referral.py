@@ -1,0 +1,65 @@
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import Form, tagged
+
+from .common import VipLoyaltyCommon
+
+
+@tagged("post_install", "-at_install")
+class TestReferral(VipLoyaltyCommon):
+    def test_codes_are_generated_and_unique(self):
+        partners = self.env["res.partner"].create([{"name": f"P{i}"} for i in range(20)])
+        codes = partners.mapped("vip_referral_code")
+        self.assertTrue(all(code and len(code) == 8 for code in codes))
+        self.assertEqual(len(set(codes)), 20)
+        contact = self.env["res.partner"].create({"name": "C", "parent_id": partners[0].id})
+        self.assertFalse(contact.vip_referral_code, "contacts use their company's code")
+
+    def test_both_rewarded_once_at_first_invoice(self):
+        newcomer = self._partner("Newcomer")
+        with Form(newcomer) as form:
+            form.vip_referrer_code = self.customer.vip_referral_code.lower()
+        self.assertEqual(newcomer.vip_referred_by_id, self.customer)
+        self._invoice(newcomer, 1000)
+        self.assertEqual(self.balance(self.customer), 100)
+        self.assertEqual(self.balance(newcomer), 1000 + 50)
+        self._invoice(newcomer, 1000)
+        self.assertEqual(self.balance(self.customer), 100, "rewarded once")
+        referral = self.Move.search([("move_type", "=", "referral")])
+        self.assertEqual(len(referral), 2)
+        self.assertEqual(self.customer.vip_referral_count, 1)
+        self.assertLedger()
+
+    def test_no_reward_for_an_existing_customer(self):
+        regular = self._partner("Regular")
+        self._invoice(regular, 100)
+        regular.vip_referred_by_id = self.customer
+        self._invoice(regular, 100)
+        self.assertFalse(self.Move.search([("move_type", "=", "referral")]))
+
+    def test_reward_not_repeated_after_cancel(self):
+        newcomer = self._partner("Newcomer", vip_referred_by_id=self.customer.id)
+        first = self._invoice(newcomer, 100)
+        first.button_draft()
+        first.button_cancel()
+        self._invoice(newcomer, 100)
+        self.assertEqual(len(self.Move.search([("move_type", "=", "referral")])), 2)
+
+    def test_unknown_code(self):
+        newcomer = self._partner("Newcomer")
+        with self.assertRaisesRegex(UserError, "no customer has the referral code ZZZ"):
+            newcomer.vip_referrer_code = "zzz"
+
+    def test_rules(self):
+        with self.assertRaisesRegex(ValidationError, "Golden Dragon Trading cannot refer itself"):
+            self.customer.vip_referred_by_id = self.customer
+        contact = self.env["res.partner"].create(
+            {"name": "Employee", "parent_id": self.customer.id}
+        )
+        with self.assertRaisesRegex(ValidationError, "belong to the same company"):
+            contact.vip_referred_by_id = self.customer
+        second = self._partner("Second", vip_referred_by_id=self.customer.id)
+        third = self._partner("Third", vip_referred_by_id=second.id)
+        with self.assertRaisesRegex(
+            ValidationError, "Golden Dragon Trading → Third → Second → Golden Dragon Trading"
+        ):
+            self.customer.vip_referred_by_id = third

@@ -1,0 +1,408 @@
+import base64
+import io
+import logging
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from odoo.addons.vip_customer.tools import import_rows
+
+_logger = logging.getLogger(__name__)
+
+try:
+    from openpyxl import Workbook, load_workbook
+except ImportError:  # declared in external_dependencies
+    Workbook = load_workbook = None
+try:
+    import xlrd
+except ImportError:  # declared in external_dependencies
+    xlrd = None
+
+# column key -> accepted headers (compared like the customer import: case, spaces,
+# underscores and full-width forms ignored)
+COLUMNS = {
+    "ref": ("Reference", "Customer Reference", "Ref", "编号", "客户编号"),
+    "name": ("Name", "Customer", "Customer Name", "名称", "客户", "客户名称"),
+    "email": ("Email", "E-mail", "邮箱", "电子邮件"),
+    "points": ("Points", "Balance", "Opening Balance", "积分", "积分余额", "期初积分"),
+    "expiry_date": ("Expiry Date", "Expires On", "到期日", "过期日期"),
+    "reason": ("Reason", "Note", "原因", "备注"),
+}
+_ALIASES = {
+    import_rows.header_key(alias): key for key, aliases in COLUMNS.items() for alias in aliases
+}
+
+
+class VipLoyaltyImport(models.TransientModel):
+    """Import opening points balances from an Excel file.
+
+    Like the customer import: *Check* is a dry run listing what each row
+    would do or why it cannot; *Import* validates again and records one
+    opening-balance lot per row, only when no row is in error.
+    """
+
+    _name = "vip.loyalty.import"
+    _description = "Import Opening Points Balances"
+
+    file = fields.Binary(
+        string="Excel File", help="An .xlsx or .xls file; its first row holds the column headers."
+    )
+    file_name = fields.Char()
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, default=lambda self: self.env.company
+    )
+    state = fields.Selection(
+        [("draft", "Upload"), ("checked", "Checked"), ("done", "Imported")],
+        default="draft", required=True, readonly=True,
+    )
+    row_count = fields.Integer(string="Rows", readonly=True)
+    error_count = fields.Integer(string="Errors", readonly=True)
+    points_total = fields.Integer(string="Points", readonly=True)
+    line_ids = fields.One2many(
+        "vip.loyalty.import.line", "wizard_id", string="Lines", readonly=True
+    )
+
+    def write(self, vals):
+        if "file" in vals and "state" not in vals:
+            self.line_ids.unlink()
+            vals = dict(vals, state="draft", row_count=0, error_count=0, points_total=0)
+        return super().write(vals)
+
+    def _check_manager(self):
+        if not self.env.user.has_group("vip_loyalty.group_vip_loyalty_manager"):
+            raise AccessError(self.env._("Only loyalty managers can import points."))
+
+    def action_check(self):
+        """Dry run: one line per row with what would be imported, or the row's error."""
+        self.ensure_one()
+        self._check_manager()
+        rows = self._validate()
+        self.line_ids.unlink()
+        self.write(self._stats(rows) | {
+            "state": "checked",
+            "line_ids": [Command.create(row) for row in rows],
+        })
+        return self._reopen()
+
+    def action_import(self):
+        """Record the opening balances of a checked file without errors."""
+        self.ensure_one()
+        self._check_manager()
+        if self.state == "done":
+            raise UserError(self.env._("This file has already been imported."))
+        if self.state != "checked":
+            raise UserError(self.env._("Check the file before importing it."))
+        rows = self._validate()
+        errors = [row for row in rows if row["outcome"] == "error"]
+        if errors:
+            self.line_ids.unlink()
+            self.write(self._stats(rows) | {"line_ids": [Command.create(row) for row in rows]})
+            raise UserError(self.env._(
+                "%(count)s rows of %(file)s are in error (first: row %(row)s, %(message)s). "
+                "Nothing has been imported.",
+                count=len(errors), file=self.file_name, row=errors[0]["row_number"],
+                message=errors[0]["message"],
+            ))
+        moves = self.env["vip.loyalty.engine"]._create_moves([
+            {
+                "name": self.env._("Opening balance (%(file)s, row %(row)s)",
+                                   file=self.file_name, row=row["row_number"]),
+                "partner_id": row["partner_id"],
+                "company_id": self.company_id.id,
+                "move_type": "import",
+                "points": row["points"],
+                "reason": row["reason"] or self.env._("Opening balance"),
+                **({"expiry_date": row["expiry_date"]} if row["expiry_date"] else {}),
+            }
+            for row in rows
+        ])
+        self.line_ids.unlink()
+        for row, move in zip(rows, moves, strict=True):
+            row["move_id"] = move.id
+        self.write(self._stats(rows) | {
+            "state": "done",
+            "line_ids": [Command.create(row) for row in rows],
+        })
+        return self._reopen()
+
+    def action_download_template(self):
+        """An .xlsx with the accepted headers and an example row."""
+        self.ensure_one()
+        chinese = (self.env.lang or "").startswith("zh")
+        workbook = Workbook()
+        sheet = workbook.active
+        headers = [
+            next((a for a in aliases if not a.isascii()), aliases[0]) if chinese else aliases[0]
+            for aliases in COLUMNS.values()
+        ]
+        sheet.append(headers)
+        sheet.append(["C0001", "Golden Dragon Trading", "contact@example.com", 1200,
+                      fields.Date.add(fields.Date.context_today(self), years=1), "Legacy card"])
+        output = io.BytesIO()
+        workbook.save(output)
+        attachment = self.env["ir.attachment"].create({
+            "name": "vip_points_opening_balances.xlsx",
+            "datas": base64.b64encode(output.getvalue()),
+            "res_model": self._name,
+            "res_id": self.id,
+        })
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
+
+    def _reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+        }
+
+    @api.model
+    def _stats(self, rows):
+        return {
+            "row_count": len(rows),
+            "error_count": sum(1 for row in rows if row["outcome"] == "error"),
+            "points_total": sum(row["points"] or 0 for row in rows if row["outcome"] != "error"),
+        }
+
+    # ------------------------------------------------------------------
+    # Reading and validating
+    # ------------------------------------------------------------------
+    def _read_sheet(self):
+        """Rows of the first sheet as tuples of plain values, header first."""
+        if not self.file:
+            raise UserError(self.env._("Upload an Excel file first."))
+        name = (self.file_name or "").lower()
+        extension = name.rsplit(".", 1)[-1] if "." in name else ""
+        if extension not in ("xlsx", "xls"):
+            raise UserError(self.env._(
+                "%(file)s is not an Excel file: upload an .xlsx or .xls file.",
+                file=self.file_name or self.env._("The file"),
+            ))
+        data = base64.b64decode(self.with_context(bin_size=False).file)
+        try:
+            if extension == "xlsx":
+                book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+                rows = list(book.worksheets[0].iter_rows(values_only=True))
+                book.close()
+                return rows, 0
+            book = xlrd.open_workbook(file_contents=data)
+            sheet = book.sheet_by_index(0)
+            rows = []
+            for index in range(sheet.nrows):
+                row = []
+                for cell in sheet.row(index):
+                    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                        row.append(None)
+                    elif cell.ctype == xlrd.XL_CELL_DATE:
+                        row.append(import_rows.excel_serial_to_date(cell.value, book.datemode))
+                    else:
+                        row.append(cell.value)
+                rows.append(tuple(row))
+            return rows, book.datemode
+        except Exception as e:  # the readers raise many kinds on a damaged file
+            _logger.info("Unreadable points import file %s: %s", self.file_name, e)
+            raise UserError(self.env._(
+                "%(file)s cannot be read: it is damaged, protected, or not really an Excel "
+                "file (%(error)s).",
+                file=self.file_name, error=e,
+            )) from e
+
+    def _map_columns(self, header):
+        columns, unknown = {}, []
+        for index, text in enumerate(header):
+            canonical = import_rows.header_key(text)
+            if not canonical:
+                continue
+            key = _ALIASES.get(canonical)
+            if key is None:
+                unknown.append(str(text).strip())
+            elif key not in columns.values():
+                columns[index] = key
+        keys = set(columns.values())
+        problems = []
+        if unknown:
+            problems.append(self.env._("Unknown columns: %(columns)s.", columns=", ".join(unknown)))
+        if "points" not in keys:
+            problems.append(self.env._("The Points column (积分) is missing."))
+        if not keys & {"ref", "name", "email"}:
+            problems.append(self.env._(
+                "A Reference (编号), Name (名称) or Email (邮箱) column is needed to find the "
+                "customers."
+            ))
+        if problems:
+            raise UserError(self.env._(
+                "%(file)s: %(problems)s", file=self.file_name, problems="\n".join(problems)
+            ))
+        return columns
+
+    def _validate(self):
+        """Every data row as the values of an import line (outcome ``ok`` or ``error``)."""
+        rows, datemode = self._read_sheet()
+        if not rows:
+            raise UserError(self.env._("%(file)s is empty.", file=self.file_name))
+        columns = self._map_columns(rows[0])
+        parsed = []
+        for row_number, row in enumerate(rows[1:], start=2):
+            values = import_rows.row_values(row, columns)
+            if values:
+                parsed.append((row_number, values))
+        if not parsed:
+            raise UserError(self.env._("%(file)s has no data rows.", file=self.file_name))
+        lookup = self._customer_lookup(parsed)
+        today = fields.Date.context_today(self)
+        tracker = import_rows.DuplicateTracker()
+        result = []
+        for row_number, values in parsed:
+            line = {
+                "row_number": row_number,
+                "name": import_rows.cell_text(values.get("name") or values.get("ref")
+                                              or values.get("email")),
+                "outcome": "ok",
+                "partner_id": False,
+                "points": 0,
+                "expiry_date": False,
+                "reason": import_rows.cell_text(values.get("reason")) or False,
+                "message": False,
+            }
+            try:
+                partner = self._find_customer(values, lookup)
+                line["partner_id"] = partner.id
+                line["name"] = partner.display_name
+                first = tracker.check(row_number, [("partner", partner.id)])
+                if first:
+                    raise ValueError(self.env._(
+                        "%(customer)s is already on row %(row)s.",
+                        customer=partner.display_name, row=first,
+                    ))
+                if partner.id in lookup["imported"]:
+                    raise ValueError(self.env._(
+                        "%(customer)s already has an opening balance.",
+                        customer=partner.display_name,
+                    ))
+                line["points"] = self._parse_points(values.get("points"))
+                if values.get("expiry_date") is not None:
+                    try:
+                        expiry = import_rows.parse_date(values["expiry_date"], datemode)
+                    except ValueError:
+                        raise ValueError(self.env._(
+                            "%(value)s is not a date.",
+                            value=import_rows.cell_text(values["expiry_date"]),
+                        )) from None
+                    if expiry <= today:
+                        raise ValueError(self.env._(
+                            "the expiry date %(date)s is not in the future.", date=expiry
+                        ))
+                    line["expiry_date"] = expiry
+            except ValueError as error:
+                line["outcome"] = "error"
+                line["message"] = str(error)
+            result.append(line)
+        return result
+
+    def _parse_points(self, value):
+        if value is None:
+            raise ValueError(self.env._("the points are missing."))
+        try:
+            number = float(import_rows.cell_text(value).replace(",", ""))
+        except ValueError:
+            raise ValueError(self.env._(
+                "%(value)s is not a number of points.", value=import_rows.cell_text(value)
+            )) from None
+        if not number.is_integer() or number <= 0:
+            raise ValueError(self.env._(
+                "%(value)s: the points must be a positive whole number.",
+                value=import_rows.cell_text(value),
+            ))
+        return int(number)
+
+    def _customer_lookup(self, parsed):
+        """Candidate customers of the whole file, in three queries."""
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        refs = {import_rows.cell_text(v["ref"]) for _n, v in parsed if v.get("ref")}
+        names = {import_rows.cell_text(v["name"]) for _n, v in parsed if v.get("name")}
+        emails = set()
+        for _n, values in parsed:
+            try:
+                email = import_rows.normalize_email(values.get("email"))
+            except ValueError:
+                email = None
+            if email:
+                emails.add(email)
+        base = [("parent_id", "=", False), ("company_id", "in", [self.company_id.id, False])]
+        found = Partner.search(
+            base + ["|", "|", ("ref", "in", list(refs)), ("name", "in", list(names)),
+                    ("email", "in", list(emails))]
+        ) if refs or names or emails else Partner
+        lookup = {"ref": {}, "name": {}, "email": {}}
+        for partner in found:
+            for key, value in (("ref", partner.ref), ("name", partner.name),
+                               ("email", (partner.email or "").strip().lower())):
+                if value:
+                    lookup[key].setdefault(value, Partner)
+                    lookup[key][value] |= partner
+        imported = self.env["vip.loyalty.move"].sudo()._read_group(
+            [("move_type", "=", "import"), ("company_id", "=", self.company_id.id),
+             ("partner_id", "in", found.ids)],
+            ["partner_id"],
+        )
+        lookup["imported"] = {partner.id for (partner,) in imported}
+        return lookup
+
+    def _find_customer(self, values, lookup):
+        for key in ("ref", "email", "name"):
+            raw = values.get(key)
+            if raw is None:
+                continue
+            if key == "email":
+                try:
+                    value = import_rows.normalize_email(raw)
+                except ValueError:
+                    raise ValueError(self.env._(
+                        "%(value)s is not an e-mail address.", value=import_rows.cell_text(raw)
+                    )) from None
+            else:
+                value = import_rows.cell_text(raw)
+            partners = lookup[key].get(value)
+            if partners and len(partners) > 1:
+                raise ValueError(self.env._(
+                    "%(count)s customers match %(value)s: give their reference.",
+                    count=len(partners), value=value,
+                ))
+            if partners:
+                return partners
+        raise ValueError(self.env._(
+            "no customer matches %(value)s.",
+            value=" / ".join(import_rows.cell_text(values[k]) for k in ("ref", "email", "name")
+                             if values.get(k) is not None) or self.env._("an empty row"),
+        ))
+
+
+class VipLoyaltyImportLine(models.TransientModel):
+    _name = "vip.loyalty.import.line"
+    _description = "Opening Points Balance Import Row"
+    _order = "is_error desc, row_number"
+
+    wizard_id = fields.Many2one("vip.loyalty.import", required=True, index=True, ondelete="cascade")
+    row_number = fields.Integer(
+        string="Row", help="Row number in the Excel sheet (headers are row 1)."
+    )
+    name = fields.Char(string="Customer")
+    partner_id = fields.Many2one("res.partner", string="Matched Customer", ondelete="set null")
+    points = fields.Integer()
+    expiry_date = fields.Date(string="Expires On")
+    reason = fields.Char()
+    outcome = fields.Selection([("ok", "OK"), ("error", "Error")], required=True)
+    is_error = fields.Boolean(compute="_compute_is_error", store=True)
+    move_id = fields.Many2one("vip.loyalty.move", string="Opening Move", ondelete="set null")
+    message = fields.Char()
+
+    @api.depends("outcome")
+    def _compute_is_error(self):
+        for line in self:
+            line.is_error = line.outcome == "error"
