@@ -1,0 +1,74 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+TRIGGERS = [
+    ("warning", "Warning (share of the budget used)"),
+    ("breach", "Breach"),
+    ("breach_delay", "Breach + delay"),
+]
+ACTIONS = [
+    ("notify_assignee", "Notify the assignee"),
+    ("reassign_leader", "Reassign to the team leader and raise the priority"),
+    ("notify_managers", "Notify the account manager and the service manager"),
+]
+DEADLINE_TYPES = [("first_response", "First response"), ("resolution", "Resolution")]
+
+
+class VipServiceSlaEscalation(models.Model):
+    _name = "vip.service.sla.escalation"
+    _description = "VIP Service SLA Escalation Step"
+    _order = "sla_id, level, sequence, id"
+
+    sla_id = fields.Many2one("vip.service.sla", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="sla_id.company_id", store=True)
+    sequence = fields.Integer(default=10)
+    level = fields.Integer(
+        required=True, default=1, help="Escalation level the ticket reaches with this step."
+    )
+    deadline_type = fields.Selection(
+        DEADLINE_TYPES,
+        string="Deadline",
+        required=True,
+        default="resolution",
+        help="The SLA target this step watches. First-response steps stop once staff replied.",
+    )
+    trigger = fields.Selection(TRIGGERS, required=True, default="breach")
+    delay_hours = fields.Float(
+        string="Delay (working hours)",
+        help="For 'Breach + delay': working hours after the deadline at which the step fires.",
+    )
+    action = fields.Selection(ACTIONS, required=True, default="notify_assignee")
+    name = fields.Char(compute="_compute_name", store=True, readonly=False)
+
+    _sql_constraints = [
+        ("level_positive", "CHECK(level > 0)", "The escalation level must be positive."),
+        ("delay_positive", "CHECK(delay_hours >= 0)", "The delay cannot be negative."),
+    ]
+
+    @api.depends("trigger", "deadline_type", "delay_hours", "action")
+    def _compute_name(self):
+        triggers = dict(self._fields["trigger"]._description_selection(self.env))
+        deadlines = dict(self._fields["deadline_type"]._description_selection(self.env))
+        for step in self:
+            if step.trigger == "breach_delay":
+                delay = f"{step.delay_hours:g}"
+                when = self.env._(
+                    "%(deadline)s breached + %(hours)s h",
+                    deadline=deadlines.get(step.deadline_type, ""),
+                    hours=delay,
+                )
+            else:
+                when = f"{deadlines.get(step.deadline_type, '')}: {triggers.get(step.trigger, '')}"
+            step.name = when
+
+    @api.constrains("trigger", "delay_hours")
+    def _check_delay(self):
+        for step in self:
+            if step.trigger == "breach_delay" and not step.delay_hours:
+                raise ValidationError(
+                    self.env._(
+                        "SLA %(sla)s, level %(level)s: a 'Breach + delay' step needs a delay.",
+                        sla=step.sla_id.display_name,
+                        level=step.level,
+                    )
+                )

@@ -1,0 +1,598 @@
+"""VIP service tickets: the record, its life cycle, mail gateway and complaint loop.
+
+SLA deadlines, pauses and the escalation ladder live in
+``vip_service_ticket_sla.py`` (same model, split by concern).
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import is_html_empty
+
+from .vip_service_sla import PRIORITIES
+
+CHANNELS = [
+    ("phone", "Phone"),
+    ("email", "Email"),
+    ("portal", "Portal"),
+    ("chat", "Chat"),
+    ("visit", "Visit"),
+]
+COMPLAINT_STEPS = [
+    ("intake", "Intake"),
+    ("verification", "Verification"),
+    ("responsibility", "Responsibility Assigned"),
+    ("solution", "Solution"),
+    ("progress", "Progress Updates"),
+    ("result", "Result"),
+    ("follow_up", "Follow-up Visit"),
+    ("confirmed", "Satisfaction Confirmed"),
+]
+
+
+class VipServiceTicket(models.Model):
+    _name = "vip.service.ticket"
+    _description = "VIP Service Ticket"
+    _inherit = ["portal.mixin", "mail.thread.cc", "mail.activity.mixin", "rating.mixin"]
+    _order = "priority desc, id desc"
+    _rec_names_search = ["number", "name"]
+    _check_company_auto = True
+    _primary_email = "email_from"
+    _mail_post_access = "read"
+
+    # ------------------------------------------------------------------
+    # Defaults
+    # ------------------------------------------------------------------
+    def _default_stage_id(self):
+        return self.env["vip.service.stage"].search([("fold", "=", False)], limit=1)
+
+    def _default_team_id(self):
+        company = self.env.company
+        domain = [("company_id", "=", company.id)]
+        return self.env["vip.service.team"].search(
+            domain + [("member_ids", "in", self.env.uid)], limit=1
+        ) or self.env["vip.service.team"].search(domain, limit=1)
+
+    # ------------------------------------------------------------------
+    # Fields
+    # ------------------------------------------------------------------
+    number = fields.Char(
+        string="Ticket Number",
+        required=True,
+        readonly=True,
+        copy=False,
+        index="trigram",
+        default=lambda self: self.env._("New"),
+    )
+    name = fields.Char(string="Subject", required=True, tracking=True)
+    description = fields.Html()
+    active = fields.Boolean(default=True)
+    color = fields.Integer()
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        index=True,
+        tracking=True,
+        check_company=True,
+        help="The contact who reported the ticket; their company is the customer account.",
+    )
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id",
+        string="Customer Account",
+        store=True,
+        index=True,
+    )
+    email_from = fields.Char(
+        string="Email",
+        compute="_compute_email_from",
+        store=True,
+        readonly=False,
+        help="Address of the customer, kept for tickets from senders not yet in the contacts.",
+    )
+    partner_phone = fields.Char(related="partner_id.phone", string="Phone")
+    vip_tier_id = fields.Many2one(
+        "vip.tier",
+        string="VIP Tier",
+        compute="_compute_vip_tier_id",
+        store=True,
+        index=True,
+        help="Tier of the customer when the ticket was opened: later tier changes "
+        "do not change the service promised on this ticket.",
+    )
+    account_manager_id = fields.Many2one(
+        related="commercial_partner_id.vip_account_manager_id", string="Account Manager"
+    )
+    channel = fields.Selection(CHANNELS, required=True, default="phone", tracking=True)
+    category_id = fields.Many2one("vip.service.category", tracking=True)
+    is_complaint = fields.Boolean(related="category_id.is_complaint", store=True)
+    tag_ids = fields.Many2many("vip.service.tag", string="Tags")
+    team_id = fields.Many2one(
+        "vip.service.team",
+        index=True,
+        tracking=True,
+        check_company=True,
+        default=lambda self: self._default_team_id(),
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Assigned To",
+        index=True,
+        tracking=True,
+        check_company=True,
+        domain=[("share", "=", False)],
+    )
+    stage_id = fields.Many2one(
+        "vip.service.stage",
+        required=True,
+        index=True,
+        tracking=True,
+        copy=False,
+        ondelete="restrict",
+        group_expand="_read_group_stage_ids",
+        default=lambda self: self._default_stage_id(),
+    )
+    is_closed = fields.Boolean(related="stage_id.fold", string="Closed", store=True, index=True)
+    priority = fields.Selection(PRIORITIES, default="1", required=True, index=True, tracking=True)
+    responsible_user_id = fields.Many2one(
+        "res.users",
+        string="Responsible Person",
+        tracking=True,
+        domain=[("share", "=", False)],
+        help="Who is accountable for the cause of the ticket (may differ from the assignee).",
+    )
+    responsible_department = fields.Char(tracking=True)
+    root_cause_id = fields.Many2one("vip.service.root.cause", tracking=True)
+    solution = fields.Html()
+    complaint_step = fields.Selection(
+        COMPLAINT_STEPS,
+        tracking=True,
+        copy=False,
+        help="Where the complaint stands in the closed loop, from intake to the customer's "
+        "confirmation of satisfaction.",
+    )
+    close_date = fields.Datetime(string="Closed On", readonly=True, copy=False, index=True)
+    reopen_count = fields.Integer(string="Reopened", readonly=True, copy=False)
+    last_reopen_date = fields.Datetime(string="Last Reopened On", readonly=True, copy=False)
+    assignment_ids = fields.One2many(
+        "vip.service.ticket.assignment", "ticket_id", string="Assignment History"
+    )
+
+    _sql_constraints = [
+        (
+            "number_company_uniq",
+            "unique(number, company_id)",
+            "Ticket numbers are unique per company.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+    @api.depends("partner_id")
+    def _compute_email_from(self):
+        for ticket in self:
+            if ticket.partner_id.email:
+                ticket.email_from = ticket.partner_id.email
+
+    @api.depends("partner_id")
+    def _compute_vip_tier_id(self):
+        # depends on the customer only: a later tier change of the customer leaves the
+        # ticket's tier (and SLA) alone
+        for ticket in self:
+            ticket.vip_tier_id = ticket.partner_id.commercial_partner_id.vip_tier_id
+
+    def _compute_access_url(self):
+        result = super()._compute_access_url()
+        for ticket in self:
+            ticket.access_url = f"/my/tickets/{ticket.id}"
+        return result
+
+    @api.depends("number", "name")
+    def _compute_display_name(self):
+        for ticket in self:
+            ticket.display_name = (
+                f"{ticket.number} {ticket.name}" if ticket.id and ticket.name else ticket.name or ""
+            )
+
+    @api.model
+    def _read_group_stage_ids(self, stages, domain):
+        return stages.search([("active", "=", True)])
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+    @api.constrains("stage_id", "root_cause_id", "solution", "category_id")
+    def _check_complaint_closing(self):
+        for ticket in self:
+            if (
+                ticket.is_closed
+                and ticket.is_complaint
+                and (not ticket.root_cause_id or is_html_empty(ticket.solution))
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Complaint %(ticket)s cannot be closed without a root cause and a "
+                        "solution.",
+                        ticket=ticket.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model
+    def _prepare_ticket_vals(self, partner, category=None, **values):
+        """Values to create a ticket for ``partner`` (the entry point of other modules).
+
+        ``category`` is a ``vip.service.category`` record or an xml id; ``values``
+        override anything (``name``, ``description``, ``user_id``, ``team_id``...).
+        The tier, SLA, deadlines and assignee follow on create.
+
+        vip_survey creates its recovery tickets with::
+
+            Ticket.create(Ticket._prepare_ticket_vals(
+                partner, "vip_service_ticket.vip_service_category_complaint",
+                name=..., description=..., channel="visit",
+                user_id=partner.commercial_partner_id.vip_account_manager_id.id))
+        """
+        if isinstance(category, str):
+            category = self.env.ref(category)
+        company = partner.company_id or self.env.company
+        vals = {
+            "partner_id": partner.id,
+            "company_id": company.id,
+            "name": self.env._("Request of %(customer)s", customer=partner.display_name),
+        }
+        if category:
+            vals["category_id"] = category.id
+            if category.is_complaint:
+                vals["complaint_step"] = "intake"
+        team = self.with_company(company)._default_team_id()
+        if team:
+            vals["team_id"] = team.id
+        vals.update(values)
+        return vals
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        categories = self.env["vip.service.category"].browse(
+            [vals["category_id"] for vals in vals_list if vals.get("category_id")]
+        )
+        complaint_ids = set(categories.filtered("is_complaint").ids)
+        for vals in vals_list:
+            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            if not vals.get("number") or vals["number"] == self.env._("New"):
+                vals["number"] = (
+                    self.env["ir.sequence"].with_company(company).next_by_code("vip.service.ticket")
+                    or "/"
+                )
+            if vals.get("category_id") in complaint_ids and not vals.get("complaint_step"):
+                vals["complaint_step"] = "intake"
+        tickets = super().create(vals_list)
+        tickets._assign_new_tickets()
+        tickets._sla_on_create()
+        for ticket in tickets.filtered("partner_id"):
+            if ticket.partner_id not in ticket.message_partner_ids:
+                ticket.message_subscribe(partner_ids=ticket.partner_id.ids)
+        return tickets
+
+    def write(self, vals):
+        old_users = {}
+        if "user_id" in vals:
+            old_users = {ticket: ticket.user_id for ticket in self}
+        old_stages = {ticket: ticket.stage_id for ticket in self} if "stage_id" in vals else {}
+        if vals.get("category_id"):
+            category = self.env["vip.service.category"].browse(vals["category_id"])
+            if category.is_complaint and "complaint_step" not in vals:
+                for ticket in self.filtered(lambda t: not t.complaint_step):
+                    super(VipServiceTicket, ticket).write({"complaint_step": "intake"})
+        result = super().write(vals)
+        if old_users:
+            self._log_assignments(old_users, kind=self.env.context.get("vip_assignment_kind"))
+        if old_stages:
+            self._on_stage_change(old_stages)
+        self._sla_on_write(vals)
+        return result
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_assign_to_me(self):
+        self.with_context(vip_assignment_kind="manual").write({"user_id": self.env.uid})
+
+    def action_open_reassign_wizard(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "vip_service_ticket.vip_service_ticket_reassign_action"
+        )
+        action["context"] = {"active_model": self._name, "active_ids": self.ids}
+        return action
+
+    def action_view_assignments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "vip_service_ticket.vip_service_ticket_assignment_action"
+        )
+        action["domain"] = [("ticket_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def action_complaint_next_step(self):
+        """Move complaints one step forward in the closed loop, checking what the step needs."""
+        steps = [key for key, _label in COMPLAINT_STEPS]
+        labels = dict(COMPLAINT_STEPS)
+        for ticket in self:
+            if not ticket.is_complaint:
+                raise UserError(
+                    self.env._("Ticket %(ticket)s is not a complaint.", ticket=ticket.display_name)
+                )
+            current = ticket.complaint_step or "intake"
+            if current == steps[-1]:
+                raise UserError(
+                    self.env._(
+                        "Complaint %(ticket)s is already confirmed by the customer.",
+                        ticket=ticket.display_name,
+                    )
+                )
+            ticket._check_complaint_step_done(current)
+            following = steps[steps.index(current) + 1]
+            ticket.complaint_step = following
+            ticket.message_post(
+                body=self.env._(
+                    "Complaint step %(before)s done; next: %(after)s.",
+                    before=labels[current],
+                    after=labels[following],
+                ),
+                subtype_xmlid="vip_service_ticket.mt_ticket_complaint_step",
+            )
+
+    def _check_complaint_step_done(self, step):
+        """Raise when the complaint cannot leave ``step`` yet (hook: add rules per step)."""
+        self.ensure_one()
+        missing = None
+        if step == "responsibility" and not (
+            self.responsible_user_id or self.responsible_department
+        ):
+            missing = self.env._("a responsible person or department")
+        elif step == "verification" and not self.root_cause_id:
+            missing = self.env._("a root cause")
+        elif step == "solution" and is_html_empty(self.solution):
+            missing = self.env._("a solution")
+        if missing:
+            raise UserError(
+                self.env._(
+                    "Complaint %(ticket)s: record %(missing)s before moving to the next step.",
+                    ticket=self.display_name,
+                    missing=missing,
+                )
+            )
+
+    def action_send_progress_update(self):
+        """Open the composer on a public message to the customer (complaint progress)."""
+        self.ensure_one()
+        template = self.env.ref(
+            "vip_service_ticket.mail_template_ticket_progress", raise_if_not_found=False
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_model": self._name,
+                "default_res_ids": self.ids,
+                "default_template_id": template.id if template else False,
+                "default_composition_mode": "comment",
+                "default_subtype_xmlid": "mail.mt_comment",
+                "force_email": True,
+            },
+        }
+
+    # ------------------------------------------------------------------
+    # Assignment
+    # ------------------------------------------------------------------
+    def _assign_new_tickets(self):
+        """Give new tickets without assignee one, by their team's rule (set-based per team)."""
+        by_team = defaultdict(self.browse)
+        for ticket in self.filtered(lambda t: t.team_id and not t.user_id):
+            by_team[ticket.team_id] |= ticket
+        by_user = defaultdict(self.browse)
+        for team, tickets in by_team.items():
+            for ticket, user in team._assign_tickets(tickets).items():
+                by_user[user] |= ticket
+        for user, tickets in by_user.items():
+            tickets.with_context(vip_assignment_kind="auto").write({"user_id": user.id})
+        for ticket in self.filtered(lambda t: t.user_id and not t.assignment_ids):
+            # assigned in the create values: history starts there
+            ticket._log_assignments({ticket: self.env["res.users"]}, kind="manual")
+
+    def _log_assignments(self, old_users, kind=None, reason=None):
+        """History rows for the tickets whose assignee changed (one batch create)."""
+        reason = reason or self.env.context.get("vip_assignment_reason")
+        vals_list = [
+            {
+                "ticket_id": ticket.id,
+                "from_user_id": old.id,
+                "to_user_id": ticket.user_id.id,
+                "kind": kind or "manual",
+                "reason": reason,
+                "company_id": ticket.company_id.id,
+            }
+            for ticket, old in old_users.items()
+            if old != ticket.user_id
+        ]
+        if vals_list:
+            # sudo: the history is written by the system on every reassignment, whoever
+            # reassigns (its ACL is read-only for users)
+            self.env["vip.service.ticket.assignment"].sudo().create(vals_list)
+
+    # ------------------------------------------------------------------
+    # Life cycle
+    # ------------------------------------------------------------------
+    def _get_reopen_stage(self):
+        """Stage a reopened ticket, or a waiting ticket the customer answered, goes to."""
+        stage = self.env.ref("vip_service_ticket.vip_service_stage_in_progress", False)
+        if stage and stage.active and not stage.fold and not stage.pause_sla:
+            return stage
+        return self.env["vip.service.stage"].search(
+            [("fold", "=", False), ("pause_sla", "=", False)], limit=1
+        )
+
+    def _on_stage_change(self, old_stages):
+        """Pause, resume, close and reopen the tickets whose stage changed."""
+        now = fields.Datetime.now()
+        moved = self.filtered(lambda t: old_stages[t] != t.stage_id)
+        resumed = moved.filtered(lambda t: t.sla_paused_since and not t.stage_id.pause_sla)
+        resumed._sla_resume(now)
+        paused = moved.filtered(
+            lambda t: t.stage_id.pause_sla and not t.sla_paused_since and not t.is_closed
+        )
+        if paused:
+            paused.write({"sla_paused_since": now})
+            paused._sla_schedule_escalations()
+        closed = moved.filtered(lambda t: t.is_closed and not old_stages[t].fold)
+        reopened = moved.filtered(lambda t: not t.is_closed and old_stages[t].fold)
+        if closed:
+            closed._on_close(now)
+        if reopened:
+            reopened._on_reopen(now)
+
+    def _on_close(self, now):
+        """Closing: SLA results, rating request, follow-up of the account manager."""
+        self._sla_on_close(now)
+        self._send_rating_request()
+        self._schedule_followup_activities()
+
+    def _on_reopen(self, now):
+        for ticket in self:
+            ticket.write(
+                {
+                    "close_date": False,
+                    "reopen_count": ticket.reopen_count + 1,
+                    "last_reopen_date": now,
+                    "sla_met": False,
+                }
+            )
+        self._sla_schedule_escalations()
+
+    def _send_rating_request(self):
+        for ticket in self:
+            template = ticket.stage_id.rating_template_id
+            partner = ticket._rating_get_partner()
+            if template and partner and partner != self.env.user.partner_id:
+                ticket.rating_send_request(template, lang=partner.lang, force_send=False)
+
+    def _schedule_followup_activities(self):
+        """A follow-up call of the account manager after the ticket of their customer closed."""
+        activity_type = self.env.ref(
+            "vip_service_ticket.mail_activity_type_ticket_followup", raise_if_not_found=False
+        )
+        if not activity_type:
+            return
+        model_id = self.env["ir.model"]._get_id(self._name)
+        vals_list = [
+            {
+                "res_model_id": model_id,
+                "res_id": ticket.id,
+                "activity_type_id": activity_type.id,
+                "user_id": ticket.account_manager_id.id,
+                "summary": self.env._(
+                    "Follow up with the customer on %(ticket)s", ticket=ticket.number
+                ),
+                "date_deadline": fields.Date.context_today(self)
+                + timedelta(days=activity_type.delay_count or 2),
+            }
+            for ticket in self
+            if ticket.account_manager_id and not ticket.account_manager_id.share
+        ]
+        if vals_list:
+            # sudo: the closer may not be allowed to schedule activities for the manager
+            self.env["mail.activity"].sudo().create(vals_list)
+
+    # ------------------------------------------------------------------
+    # Mail gateway and messages
+    # ------------------------------------------------------------------
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        """A mail to a team alias opens a ticket for the customer found by address."""
+        values = dict(custom_values or {})
+        email = msg_dict.get("email_from")
+        partner = self.env["res.partner"].browse(msg_dict.get("author_id"))
+        if not partner and email:
+            partner = self._mail_find_partner_from_emails([email], force_create=False)[0]
+        values.setdefault("name", msg_dict.get("subject") or self.env._("No Subject"))
+        values.setdefault("channel", "email")
+        values.setdefault("email_from", email)
+        values.setdefault("description", msg_dict.get("body"))
+        if partner:
+            values.setdefault("partner_id", partner.id)
+            values.setdefault("company_id", (partner.company_id or self.env.company).id)
+        return super().message_new(msg_dict, custom_values=values)
+
+    def _message_post_after_hook(self, message, msg_vals):
+        result = super()._message_post_after_hook(message, msg_vals)
+        if message.message_type not in ("comment", "email") or message.subtype_id.internal:
+            return result
+        author = message.author_id
+        # sudo: the author may be a portal user, who cannot read users
+        is_staff = author and any(not user.share for user in author.sudo().user_ids)
+        if is_staff:
+            answered = self.filtered(lambda t: not t.first_response_date and not t.is_closed)
+            if answered:
+                answered.write({"first_response_date": message.date or fields.Datetime.now()})
+                answered._sla_schedule_escalations()
+        elif not is_staff:
+            self._on_customer_reply(message)
+        return result
+
+    def _on_customer_reply(self, message):
+        """The customer wrote: reopen a recently closed ticket, resume a waiting one."""
+        now = fields.Datetime.now()
+        to_reopen = self.filtered(
+            lambda t: (
+                t.is_closed
+                and t.close_date
+                and t.team_id.reopen_days
+                and t.close_date >= now - timedelta(days=t.team_id.reopen_days)
+            )
+        )
+        waiting = self.filtered(lambda t: not t.is_closed and t.stage_id.pause_sla)
+        stage = self._get_reopen_stage()
+        if not stage or not (to_reopen or waiting):
+            return
+        # sudo: customers (portal, email) cannot write tickets; reopening is the rule's effect
+        (to_reopen | waiting).sudo().write({"stage_id": stage.id})
+        for ticket in to_reopen:
+            ticket.sudo().message_post(
+                body=self.env._("Reopened: the customer replied after the ticket was closed."),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _track_subtype(self, init_values):
+        self.ensure_one()
+        if "stage_id" in init_values and self.is_closed:
+            return self.env.ref("vip_service_ticket.mt_ticket_closed")
+        if "stage_id" in init_values:
+            return self.env.ref("vip_service_ticket.mt_ticket_stage")
+        return super()._track_subtype(init_values)
+
+    def _creation_subtype(self):
+        return self.env.ref("vip_service_ticket.mt_ticket_new")
+
+    def _notify_get_recipients_groups(self, message, model_description, msg_vals=False):
+        """Customers get the portal link in the notifications of their tickets."""
+        groups = super()._notify_get_recipients_groups(
+            message, model_description, msg_vals=msg_vals
+        )
+        if not self:
+            return groups
+        self.ensure_one()
+        for group_name, _group_method, group_data in groups:
+            if group_name in ("portal", "portal_customer") and self.partner_id:
+                group_data["has_button_access"] = True
+        return groups

@@ -1,0 +1,87 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# Churn points per open complaint / per SLA breach of the last BREACH_DAYS, and caps.
+COMPLAINT_POINTS, COMPLAINT_CAP = 10, 30
+BREACH_POINTS, BREACH_CAP = 5, 20
+BREACH_DAYS = 90
+
+
+class VipTierEngine(models.AbstractModel):
+    _inherit = "vip.tier.engine"
+
+    @api.model
+    def _get_churn_signals(self, company, partner_ids):
+        """Open complaints and recent SLA breaches raise the churn risk.
+
+        One aggregate query for the whole batch of customers.
+        """
+        signals = super()._get_churn_signals(company, partner_ids)
+        if not partner_ids:
+            return signals
+        self.env["vip.service.ticket"].flush_model(
+            [
+                "commercial_partner_id",
+                "company_id",
+                "is_complaint",
+                "is_closed",
+                "active",
+                "sla_id",
+                "sla_met",
+                "close_date",
+                "resolution_deadline",
+                "first_response_deadline",
+                "first_response_date",
+                "sla_start_date",
+            ]
+        )
+        now = fields.Datetime.now()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT t.commercial_partner_id,
+                       COUNT(*) FILTER (WHERE t.is_complaint AND NOT COALESCE(t.is_closed, FALSE)),
+                       COUNT(*) FILTER (
+                           WHERE t.sla_id IS NOT NULL AND t.sla_start_date >= %(since)s AND (
+                               (t.is_closed AND NOT COALESCE(t.sla_met, FALSE))
+                               OR (NOT COALESCE(t.is_closed, FALSE) AND (
+                                   t.resolution_deadline < %(now)s
+                                   OR (t.first_response_deadline
+                                       < COALESCE(t.first_response_date, %(now)s))))))
+                  FROM vip_service_ticket t
+                 WHERE t.commercial_partner_id = ANY(%(partners)s)
+                   AND t.company_id = %(company)s
+                   AND t.active
+                 GROUP BY t.commercial_partner_id
+                """,
+                since=now - timedelta(days=BREACH_DAYS),
+                now=now,
+                partners=list(partner_ids),
+                company=company.id,
+            )
+        )
+        for partner_id, complaints, breaches in rows:
+            if not (complaints or breaches):
+                continue
+            partner_signals = signals.setdefault(partner_id, [])
+            if complaints:
+                partner_signals.append(
+                    (
+                        min(complaints * COMPLAINT_POINTS, COMPLAINT_CAP),
+                        self.env._("%(count)s open complaint(s)", count=complaints),
+                    )
+                )
+            if breaches:
+                partner_signals.append(
+                    (
+                        min(breaches * BREACH_POINTS, BREACH_CAP),
+                        self.env._(
+                            "%(count)s SLA breach(es) in %(days)s days",
+                            count=breaches,
+                            days=BREACH_DAYS,
+                        ),
+                    )
+                )
+        return signals

@@ -1,0 +1,40 @@
+from datetime import datetime
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import MONDAY, VipServiceTicketCommon
+
+
+@tagged("post_install", "-at_install")
+class TestChurnSignal(VipServiceTicketCommon):
+    def test_open_complaints_and_breaches(self):
+        with freeze_time(MONDAY.replace(hour=9)):
+            self.create_ticket(category_id=self.cat_complaint.id)  # open complaint
+            late = self.create_ticket()  # first response due Monday 14:00
+            solved = self.create_ticket(category_id=self.cat_complaint.id)
+            solved.write(
+                {
+                    "root_cause_id": self.cause_delivery.id,
+                    "solution": "<p>done</p>",
+                    "stage_id": self.stage_solved.id,
+                }
+            )
+            other = self.create_ticket(partner_id=self.other_customer.id)
+        self.assertEqual(late.first_response_deadline, MONDAY.replace(hour=14))
+        self.assertEqual(other.first_response_deadline, datetime(2024, 6, 6, 9))
+        with freeze_time(datetime(2024, 6, 4, 9)):
+            signals = self.Engine._get_churn_signals(
+                self.company, [self.customer.id, self.other_customer.id]
+            )
+        # one open complaint (10 points); two late tickets, the complaint and the inquiry
+        # (2 x 5); the solved complaint was closed in time
+        self.assertEqual(
+            signals[self.customer.id],
+            [(10, "1 open complaint(s)"), (10, "2 SLA breach(es) in 90 days")],
+        )
+        self.assertNotIn(self.other_customer.id, signals, "its ticket is not late yet")
+
+    def test_no_ticket_no_signal(self):
+        self.assertEqual(self.Engine._get_churn_signals(self.company, [self.customer.id]), {})

@@ -1,0 +1,128 @@
+from datetime import datetime
+
+from freezegun import freeze_time
+from psycopg2 import IntegrityError
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import MONDAY, VipServiceTicketCommon
+
+
+@tagged("post_install", "-at_install")
+class TestEscalation(VipServiceTicketCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Escalation = cls.env["vip.service.ticket.escalation"]
+        cls.activity_type = cls.env.ref("vip_service_ticket.mail_activity_type_sla_escalation")
+        with freeze_time(MONDAY.replace(hour=8)):
+            cls.ticket = cls.create_ticket(user_id=cls.agent1.id)
+        # deadlines: first response Mon 12:00; resolution Wed 17:00, at risk from Wed 11:00;
+        # breach + 4 working hours: Thu 12:00
+
+    def run_cron(self, moment):
+        with freeze_time(moment):
+            self.Ticket._cron_escalate()
+        self.ticket.invalidate_recordset()
+
+    def steps(self):
+        return (
+            self.Escalation.search([("ticket_id", "=", self.ticket.id)])
+            .sorted("id")
+            .mapped(lambda e: (e.level, e.step_id.deadline_type, e.step_id.trigger))
+        )
+
+    def escalation_activities(self):
+        return self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "vip.service.ticket"),
+                ("res_id", "=", self.ticket.id),
+                ("activity_type_id", "=", self.activity_type.id),
+            ]
+        )
+
+    def test_schedule(self):
+        self.assertEqual(self.ticket.first_response_deadline, MONDAY.replace(hour=12))
+        self.assertEqual(self.ticket.resolution_deadline, datetime(2024, 6, 5, 17))
+        self.assertEqual(self.ticket.next_escalation_date, MONDAY.replace(hour=12))
+
+    def test_each_level_fires_once(self):
+        self.run_cron(MONDAY.replace(hour=11))
+        self.assertFalse(self.steps(), "nothing is due before the first deadline")
+
+        self.run_cron(MONDAY.replace(hour=12, minute=5))
+        self.assertEqual(self.steps(), [(1, "first_response", "breach")])
+        self.assertEqual(self.escalation_activities().user_id, self.agent1)
+        self.assertEqual(self.ticket.escalation_level, 1)
+        self.run_cron(MONDAY.replace(hour=12, minute=10))
+        self.assertEqual(len(self.steps()), 1, "a step fires only once")
+
+        with freeze_time(MONDAY.replace(hour=14)):
+            self.public_reply(self.ticket, self.agent1)
+        self.run_cron(datetime(2024, 6, 5, 11, 30))  # at risk
+        self.assertEqual(self.steps()[-1], (1, "resolution", "warning"))
+        self.assertEqual(len(self.escalation_activities()), 2)
+        self.assertEqual(self.ticket.user_id, self.agent1)
+
+        self.run_cron(datetime(2024, 6, 5, 17, 1))  # breach
+        self.assertEqual(self.steps()[-1], (2, "resolution", "breach"))
+        self.assertEqual(self.ticket.user_id, self.leader, "breach reassigns to the team leader")
+        self.assertEqual(self.ticket.priority, "2", "and raises the priority")
+        self.assertEqual(self.ticket.escalation_level, 2)
+        history = self.ticket.assignment_ids.filtered(lambda a: a.kind == "escalation")
+        self.assertEqual(history.from_user_id, self.agent1)
+        self.assertEqual(history.to_user_id, self.leader)
+
+        self.run_cron(datetime(2024, 6, 6, 11))  # breach + 3 working hours: not yet
+        self.assertEqual(len(self.steps()), 3)
+        self.run_cron(datetime(2024, 6, 6, 12))  # breach + 4 working hours
+        self.assertEqual(self.steps()[-1], (3, "resolution", "breach_delay"))
+        notified = self.escalation_activities().filtered(lambda a: "level 3" in a.summary).user_id
+        self.assertEqual(notified, self.vip_user | self.service_manager)
+        self.assertEqual(self.ticket.escalation_level, 3)
+        self.assertFalse(self.ticket.next_escalation_date, "the ladder is done")
+
+        for moment in (datetime(2024, 6, 7, 9), datetime(2024, 6, 20, 9)):
+            self.run_cron(moment)
+        self.assertEqual(len(self.steps()), 4)
+        self.assertEqual(len(self.escalation_activities()), 5)
+        logs = self.ticket.message_ids.filtered(lambda m: "SLA escalation level" in (m.body or ""))
+        self.assertEqual(len(logs), 4, "each step is logged on the chatter once")
+
+    def test_late_run_fires_all_due_steps_once(self):
+        self.run_cron(datetime(2024, 6, 10, 9))
+        self.assertEqual(
+            sorted(self.steps()),
+            [
+                (1, "first_response", "breach"),
+                (1, "resolution", "warning"),
+                (2, "resolution", "breach"),
+                (3, "resolution", "breach_delay"),
+            ],
+        )
+        self.run_cron(datetime(2024, 6, 10, 10))
+        self.assertEqual(len(self.steps()), 4)
+
+    def test_answered_and_waiting_tickets(self):
+        with freeze_time(MONDAY.replace(hour=9)):
+            self.public_reply(self.ticket, self.agent2)
+        self.assertEqual(self.ticket.first_response_date, MONDAY.replace(hour=9))
+        self.run_cron(MONDAY.replace(hour=13))
+        self.assertFalse(self.steps(), "answered in time: no first-response escalation")
+        with freeze_time(MONDAY.replace(hour=15)):
+            self.ticket.stage_id = self.stage_waiting
+        self.run_cron(datetime(2024, 6, 10, 9))
+        self.assertFalse(self.steps(), "waiting for the customer: no escalation")
+
+    def test_closed_ticket_does_not_escalate(self):
+        with freeze_time(MONDAY.replace(hour=9)):
+            self.ticket.stage_id = self.stage_solved
+        self.run_cron(datetime(2024, 6, 10, 9))
+        self.assertFalse(self.steps())
+
+    def test_unique_step(self):
+        self.run_cron(MONDAY.replace(hour=12, minute=5))
+        fired = self.Escalation.search([("ticket_id", "=", self.ticket.id)])
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            fired.sudo().copy()
