@@ -11,7 +11,8 @@ measures, each in a transaction rolled back afterwards:
 (a) the escalation cron (``_cron_escalate`` called until no ticket is due: one indexed query
     per batch, steps fired and logged, activities, reassignments, chatter notes);
 (b) the floor: raw SQL selecting the same due tickets and doing the same writes (escalation
-    log rows, ticket updates, chatter messages, activities), best of 2;
+    log rows, ticket updates, chatter messages, activities, assignment history of the
+    reassignments, followers: the notified people and new assignees), best of 2;
 (c) deadlines of ``--new`` new tickets in batch (one interval computation per calendar)
     against ``resource.calendar.plan_hours`` per ticket on a sample, per ticket.
 
@@ -325,9 +326,40 @@ WITH due AS (
       JOIN vip_service_team tm ON tm.id = x.team_id
      WHERE t.id = x.id
     RETURNING t.id
+), assigned AS (
+    INSERT INTO vip_service_ticket_assignment (ticket_id, date, from_user_id, to_user_id,
+                                               author_id, kind, reason, company_id, create_uid,
+                                               write_uid, create_date, write_date)
+    SELECT x.id, %(now)s, x.user_id, tm.leader_id, 1, 'escalation',
+           'SLA breached: escalated to the team leader', x.company_id, 1, 1, %(now)s, %(now)s
+      FROM (SELECT id, MIN(user_id) AS user_id, MIN(team_id) AS team_id,
+                   MIN(company_id) AS company_id
+              FROM fire WHERE action = 'reassign_leader' GROUP BY id) x
+      JOIN vip_service_team tm ON tm.id = x.team_id
+     WHERE x.user_id IS DISTINCT FROM tm.leader_id
+    RETURNING id
+), followed AS (
+    -- the people notified by an activity and the new assignees follow the tickets
+    INSERT INTO mail_followers (res_model, res_id, partner_id)
+    SELECT DISTINCT 'vip.service.ticket', f.id, u.partner_id
+      FROM fire f JOIN vip_service_team tm ON tm.id = f.team_id
+      JOIN res_users u ON u.id = COALESCE(f.user_id, tm.leader_id)
+                       OR (f.action = 'reassign_leader' AND u.id = tm.leader_id)
+        ON CONFLICT DO NOTHING
+    RETURNING id
+), follower_subtypes AS (
+    INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id,
+                                                         mail_message_subtype_id)
+    SELECT fo.id, s.id
+      FROM followed fo
+      JOIN mail_message_subtype s
+        ON s."default" AND (s.res_model IS NULL OR s.res_model = 'vip.service.ticket')
+    RETURNING mail_followers_id
 )
 SELECT (SELECT COUNT(*) FROM due), (SELECT COUNT(*) FROM logged), (SELECT COUNT(*) FROM updated),
-       (SELECT COUNT(*) FROM activities), (SELECT COUNT(*) FROM messages)
+       (SELECT COUNT(*) FROM activities), (SELECT COUNT(*) FROM messages),
+       (SELECT COUNT(*) FROM assigned), (SELECT COUNT(*) FROM followed),
+       (SELECT COUNT(*) FROM follower_subtypes)
 """
 
 
@@ -346,13 +378,16 @@ def run_floor(env):
             "note": env.ref("mail.mt_note").id,
         },
     )
-    due, logged, updated, activities, messages = env.cr.fetchone()
+    due, logged, updated, activities, messages, assigned, followed, subtypes = env.cr.fetchone()
     return {
         "due": due,
         "fired": logged,
         "updated": updated,
         "activities": activities,
         "messages": messages,
+        "assignments": assigned,
+        "followers": followed,
+        "follower_subtypes": subtypes,
     }
 
 

@@ -132,23 +132,29 @@ class VipServiceSla(models.Model):
             ((sla, sla._get_match_criteria()) for sla in policies),
             key=lambda item: (-len(item[1]), item[0].sequence, item[0].id),
         )
-        fnames = {fname for _sla, criteria in ranked for fname in criteria}
+        ranked = [(sla, sla.company_id.id, list(criteria.items())) for sla, criteria in ranked]
+        fnames = {fname for _sla, _company, criteria in ranked for fname, _allowed in criteria}
+        # criteria on columns are read in one query, others through the ORM
+        columns = {
+            fname
+            for fname in fnames
+            if tickets._fields[fname].store and tickets._fields[fname].column_type
+        }
+        rows = tickets._sla_rows(tuple(sorted(columns | {"company_id"})))
         empty = self.browse()
         result = {}
         for ticket in tickets:
-            values = {
-                fname: ticket[fname].id
-                if ticket._fields[fname].type == "many2one"
-                else ticket[fname]
-                for fname in fnames
-            }
-            company_id = ticket.company_id.id
+            values = rows[ticket.id]
+            for fname in fnames - columns:
+                value = ticket[fname]
+                values[fname] = value.id if isinstance(value, models.BaseModel) else value
+            company_id = values["company_id"]
             result[ticket] = next(
                 (
                     sla
-                    for sla, criteria in ranked
-                    if sla.company_id.id == company_id
-                    and all(values[fname] in allowed for fname, allowed in criteria.items())
+                    for sla, sla_company_id, criteria in ranked
+                    if sla_company_id == company_id
+                    and all(values[fname] in allowed for fname, allowed in criteria)
                 ),
                 empty,
             )

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.mail import generate_tracking_message_id
 
 _logger = logging.getLogger(__name__)
 
@@ -34,6 +35,43 @@ SLA_WRITE_FIELDS = [
     "resolution_warning_date",
     "next_escalation_date",
 ]
+# Ticket columns the deadline engine reads (one query per batch, see ``_sla_rows``).
+TICKET_SLA_COLUMNS = (
+    "sla_id",
+    "team_id",
+    "company_id",
+    "is_closed",
+    "sla_paused_since",
+    "sla_start_date",
+    "sla_paused_hours",
+    "first_response_date",
+    "first_response_deadline",
+    "first_response_warning_date",
+    "resolution_deadline",
+    "resolution_warning_date",
+    "next_escalation_date",
+)
+# ... and the escalation ladder.
+ESCALATION_COLUMNS = (
+    *TICKET_SLA_COLUMNS,
+    "user_id",
+    "priority",
+    "escalation_level",
+    "number",
+    "name",
+    "commercial_partner_id",
+)
+STEP_COLUMNS = (
+    "id",
+    "sla_id",
+    "level",
+    "sequence",
+    "deadline_type",
+    "trigger",
+    "delay_hours",
+    "action",
+    "name",
+)
 ESCALATION_BATCH_SIZE = 2000
 PRIORITY_MAX = "3"
 
@@ -208,11 +246,41 @@ class VipServiceTicket(models.Model):
     # Deadlines
     # ------------------------------------------------------------------
     def _get_sla_calendar(self):
-        """Calendar the ticket's SLA counts on: the team's, else the company's (hook)."""
+        """Calendar the ticket's SLA counts on: the team's, else the company's (hook).
+
+        The batch engine calls it once per team and company (see ``_sla_calendars``).
+        """
         self.ensure_one()
         if self.team_id:
             return self.team_id._get_sla_calendar()
         return self.company_id.resource_calendar_id
+
+    def _sla_rows(self, columns=TICKET_SLA_COLUMNS):
+        """The SLA columns of the tickets as plain values, in one query: ``{id: row dict}``.
+
+        The engine works on these rows instead of the records, so that a batch costs
+        a few queries and no per-ticket ORM access.
+        """
+        if not self.ids:
+            return {}
+        self.flush_recordset(list(columns))
+        rows = self.env.execute_query_dict(
+            SQL(
+                "SELECT id, %s FROM vip_service_ticket WHERE id = ANY(%s)",
+                SQL(", ").join(SQL.identifier(column) for column in columns),
+                list(self.ids),
+            )
+        )
+        return {row["id"]: row for row in rows}
+
+    def _sla_calendars(self, rows):
+        """``{(team id, company id): calendar}`` for the ``rows`` (one hook call per key)."""
+        calendars = {}
+        for row in rows.values():
+            key = (row["team_id"], row["company_id"])
+            if key not in calendars:
+                calendars[key] = self.browse(row["id"])._get_sla_calendar()
+        return calendars
 
     def _sla_on_create(self):
         self._sla_compute_deadlines(match=True)
@@ -231,71 +299,105 @@ class VipServiceTicket(models.Model):
         """Policy, deadlines, warning dates and next escalation of open tickets, in batch.
 
         Deadlines count the working hours of the ticket's calendar from the SLA start,
-        plus the working hours already spent waiting for the customer.
+        plus the working hours already spent waiting for the customer. The tickets are
+        read in one query, the deadlines planned with one interval computation per
+        calendar, the next escalation derived from them in memory, and everything is
+        written with one ``UPDATE ... FROM (VALUES ...)``.
         """
-        tickets = self.filtered(lambda t: not t.is_closed)
-        if not tickets:
+        rows = {
+            ticket_id: row for ticket_id, row in self._sla_rows().items() if not row["is_closed"]
+        }
+        if not rows:
             return
-        policies = (
-            self.env["vip.service.sla"]._match_tickets(tickets)
-            if match
-            else {ticket: ticket.sla_id for ticket in tickets}
-        )
+        tickets = self.browse(list(rows))
+        Sla = self.env["vip.service.sla"]
+        if match:
+            policies = {ticket.id: sla for ticket, sla in Sla._match_tickets(tickets).items()}
+        else:
+            slas = Sla.browse({row["sla_id"] for row in rows.values() if row["sla_id"]})
+            by_id = {sla.id: sla for sla in slas}
+            policies = {tid: by_id.get(row["sla_id"], Sla) for tid, row in rows.items()}
+        targets = {
+            sla.id: (sla.first_response_hours, sla.resolution_hours, sla.warning_percent / 100.0)
+            for sla in set(policies.values())
+            if sla
+        }
+        calendars = self._sla_calendars(rows)
         requests = []
-        calendars = {}
-        for ticket in tickets:
-            sla = policies[ticket]
-            calendar = calendars.setdefault(ticket.team_id, ticket._get_sla_calendar())
-            start, paused = ticket.sla_start_date, ticket.sla_paused_hours
-            share = sla.warning_percent / 100.0
-            if sla.first_response_hours and not ticket.first_response_date:
-                requests.append(
-                    ((ticket.id, "frd"), calendar, start, sla.first_response_hours + paused)
-                )
-                requests.append(
-                    ((ticket.id, "frw"), calendar, start, sla.first_response_hours * share + paused)
-                )
-            if sla.resolution_hours:
-                requests.append(((ticket.id, "rd"), calendar, start, sla.resolution_hours + paused))
-                requests.append(
-                    ((ticket.id, "rw"), calendar, start, sla.resolution_hours * share + paused)
-                )
-        planned = self.env["vip.service.sla"]._plan_work_hours(requests)
+        for tid, row in rows.items():
+            if not policies[tid]:
+                continue
+            first_hours, resolution_hours, share = targets[policies[tid].id]
+            calendar = calendars[(row["team_id"], row["company_id"])]
+            start, paused = row["sla_start_date"], row["sla_paused_hours"] or 0.0
+            if first_hours and not row["first_response_date"]:
+                requests.append(((tid, "frd"), calendar, start, first_hours + paused))
+                requests.append(((tid, "frw"), calendar, start, first_hours * share + paused))
+            if resolution_hours:
+                requests.append(((tid, "rd"), calendar, start, resolution_hours + paused))
+                requests.append(((tid, "rw"), calendar, start, resolution_hours * share + paused))
+        planned = Sla._plan_work_hours(requests)
+        for tid, row in rows.items():
+            row["sla_id"] = policies[tid].id or None
+            if not row["first_response_date"]:
+                row["first_response_deadline"] = planned.get((tid, "frd"))
+                row["first_response_warning_date"] = planned.get((tid, "frw"))
+            row["resolution_deadline"] = planned.get((tid, "rd"))
+            row["resolution_warning_date"] = planned.get((tid, "rw"))
+        step_dates = tickets._sla_step_dates(rows=rows, calendars=calendars)
         values = {}
-        for ticket in tickets:
-            keep_first = ticket.first_response_date
-            values[ticket.id] = {
-                "sla_id": policies[ticket].id or None,
-                "first_response_deadline": ticket.first_response_deadline
-                if keep_first
-                else planned.get((ticket.id, "frd")),
-                "first_response_warning_date": ticket.first_response_warning_date
-                if keep_first
-                else planned.get((ticket.id, "frw")),
-                "resolution_deadline": planned.get((ticket.id, "rd")),
-                "resolution_warning_date": planned.get((ticket.id, "rw")),
-            }
+        for tid, row in rows.items():
+            dates = [due for _step, due in step_dates.get(tid, ())]
+            values[tid] = {fname: row[fname] for fname in SLA_WRITE_FIELDS[:-1]}
+            values[tid]["next_escalation_date"] = min(dates) if dates else None
         tickets._sla_write(values)
-        tickets._sla_schedule_escalations()
 
     def _sla_write(self, values):
-        """Write engine values ``{ticket id: {field: value}}`` in one UPDATE per batch.
+        """Write engine values ``{ticket id: {field: value}}`` with one UPDATE per batch.
 
-        The values are plain column values; these fields have no dependents, so
-        the ORM's bookkeeping reduces to flushing before and invalidating after.
+        The values are plain column values of fields without stored dependents; the
+        ORM's bookkeeping reduces to flushing before, and marking the fields modified
+        and invalidating them after. Tickets giving other sets of fields get an UPDATE
+        per set.
         """
-        if not values:
-            return
-        fnames = sorted({fname for vals in values.values() for fname in vals})
-        tickets = self.browse(list(values))
-        tickets.flush_recordset(fnames)
-        tickets._write_multi(
-            [
-                {fname: (vals[fname] if vals[fname] is not False else None) for fname in vals}
-                for vals in values.values()
-            ]
-        )
-        tickets.invalidate_recordset(fnames + ["write_date", "write_uid", "sla_status"])
+        by_fields = defaultdict(dict)
+        for ticket_id, vals in values.items():
+            by_fields[tuple(sorted(vals))][ticket_id] = vals
+        for fnames, group in by_fields.items():
+            tickets = self.browse(list(group))
+            tickets.flush_recordset(list(fnames))
+            columns = [SQL.identifier("id")] + [SQL.identifier(fname) for fname in fnames]
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE vip_service_ticket t SET %(sets)s, write_date = %(now)s, "
+                    "write_uid = %(uid)s FROM (VALUES %(rows)s) AS v(%(columns)s) "
+                    "WHERE t.id = v.id",
+                    sets=SQL(", ").join(
+                        SQL(
+                            "%s = v.%s::%s",
+                            SQL.identifier(fname),
+                            SQL.identifier(fname),
+                            SQL(self._fields[fname].column_type[1]),
+                        )
+                        for fname in fnames
+                    ),
+                    now=self.env.cr.now(),
+                    uid=self.env.uid,
+                    rows=SQL(", ").join(
+                        SQL(
+                            "%s",
+                            (ticket_id,)
+                            + tuple(
+                                None if vals[fname] is False else vals[fname] for fname in fnames
+                            ),
+                        )
+                        for ticket_id, vals in group.items()
+                    ),
+                    columns=SQL(", ").join(columns),
+                )
+            )
+            tickets.modified(list(fnames))
+            tickets.invalidate_recordset([*fnames, "write_date", "write_uid", "sla_status"])
 
     # ------------------------------------------------------------------
     # Pause, first response, closing
@@ -372,190 +474,473 @@ class VipServiceTicket(models.Model):
     # ------------------------------------------------------------------
     # Escalation ladder
     # ------------------------------------------------------------------
-    def _sla_step_dates(self):
+    @api.model
+    def _sla_escalation_steps(self, sla_ids):
+        """The ladders of the policies as plain rows: ``{sla id: [step row]}``, in order."""
+        if not sla_ids:
+            return {}
+        self.env["vip.service.sla.escalation"].flush_model(STEP_COLUMNS[1:])
+        steps = defaultdict(list)
+        for step in self.env.execute_query_dict(
+            SQL(
+                "SELECT %s FROM vip_service_sla_escalation WHERE sla_id = ANY(%s)"
+                " ORDER BY sla_id, level, sequence, id",
+                SQL(", ").join(SQL.identifier(column) for column in STEP_COLUMNS),
+                list(sla_ids),
+            )
+        ):
+            steps[step["sla_id"]].append(step)
+        return steps
+
+    def _sla_fired_steps(self):
+        """``{(ticket id, step id)}`` of the steps already fired on the tickets."""
+        if not self.ids:
+            return set()
+        self.env["vip.service.ticket.escalation"].flush_model(["ticket_id", "step_id"])
+        return set(
+            self.env.execute_query(
+                SQL(
+                    "SELECT ticket_id, step_id FROM vip_service_ticket_escalation"
+                    " WHERE ticket_id = ANY(%s)",
+                    list(self.ids),
+                )
+            )
+        )
+
+    def _sla_step_dates(self, rows=None, calendars=None):
         """Pending escalation steps of the tickets and when each is due.
 
-        :return: ``{ticket: [(step, due datetime)]}`` without the steps already fired,
-            nor the first-response steps of tickets staff already answered.
+        :param rows: the tickets' ``_sla_rows()`` (read when not given)
+        :return: ``{ticket id: [(step row, due datetime)]}`` without the steps already
+            fired, nor the first-response steps of tickets staff already answered.
         """
-        fired = {
-            (ticket.id, step.id)
-            for ticket, step in self.env["vip.service.ticket.escalation"]
-            .sudo()
-            ._read_group([("ticket_id", "in", self.ids)], ["ticket_id", "step_id"])
-        }
+        if rows is None:
+            rows = self._sla_rows()
+        if calendars is None:
+            calendars = self._sla_calendars(rows)
+        steps = self._sla_escalation_steps({row["sla_id"] for row in rows.values()} - {None})
+        fired = self.browse(list(rows))._sla_fired_steps() if steps else set()
         pending = defaultdict(list)
         requests = []
-        for ticket in self:
-            if ticket.is_closed or not ticket.sla_id or ticket.sla_paused_since:
+        for tid, row in rows.items():
+            if row["is_closed"] or not row["sla_id"] or row["sla_paused_since"]:
                 continue
-            for step in ticket.sla_id.escalation_ids:
-                if (ticket.id, step.id) in fired:
+            for step in steps.get(row["sla_id"], ()):
+                if (tid, step["id"]) in fired:
                     continue
-                if step.deadline_type == "first_response":
-                    if ticket.first_response_date:
+                if step["deadline_type"] == "first_response":
+                    if row["first_response_date"]:
                         continue
-                    deadline = ticket.first_response_deadline
-                    warning = ticket.first_response_warning_date
+                    deadline = row["first_response_deadline"]
+                    warning = row["first_response_warning_date"]
                 else:
-                    deadline = ticket.resolution_deadline
-                    warning = ticket.resolution_warning_date
+                    deadline = row["resolution_deadline"]
+                    warning = row["resolution_warning_date"]
                 if not deadline:
                     continue
-                if step.trigger == "warning":
-                    pending[ticket].append((step, warning))
-                elif step.trigger == "breach":
-                    pending[ticket].append((step, deadline))
+                if step["trigger"] == "warning":
+                    due = warning
+                elif step["trigger"] == "breach":
+                    due = deadline
                 else:
-                    requests.append(
-                        (
-                            (ticket.id, step.id),
-                            ticket._get_sla_calendar(),
-                            deadline,
-                            step.delay_hours,
-                        )
-                    )
-                    pending[ticket].append((step, (ticket.id, step.id)))
+                    due = (tid, step["id"])
+                    calendar = calendars[(row["team_id"], row["company_id"])]
+                    requests.append((due, calendar, deadline, step["delay_hours"]))
+                pending[tid].append((step, due))
         planned = self.env["vip.service.sla"]._plan_work_hours(requests) if requests else {}
-        return {
-            ticket: [
-                (step, planned.get(due) if isinstance(due, tuple) else due)
-                for step, due in steps
-                if (planned.get(due) if isinstance(due, tuple) else due)
+        result = {}
+        for tid, items in pending.items():
+            dated = [
+                (step, planned.get(due) if isinstance(due, tuple) else due) for step, due in items
             ]
-            for ticket, steps in pending.items()
-        }
+            result[tid] = [(step, due) for step, due in dated if due]
+        return result
 
-    def _sla_schedule_escalations(self, step_dates=None):
+    def _sla_schedule_escalations(self):
         """Store when the next escalation step of each ticket is due (the cron's index)."""
-        if step_dates is None:
-            step_dates = self._sla_step_dates()
+        rows = self._sla_rows()
+        step_dates = self._sla_step_dates(rows=rows)
         values = {}
-        for ticket in self:
-            dates = [due for _step, due in step_dates.get(ticket, [])]
+        for tid, row in rows.items():
+            dates = [due for _step, due in step_dates.get(tid, ())]
             next_date = min(dates) if dates else None
-            if ticket.next_escalation_date != next_date:
-                values[ticket.id] = {"next_escalation_date": next_date}
+            if row["next_escalation_date"] != next_date:
+                values[tid] = {"next_escalation_date": next_date}
         self._sla_write(values)
 
     def _sla_escalate(self, now=None):
         """Fire the escalation steps due by ``now``, each once per ticket.
 
-        The steps are logged (a unique row per ticket and step makes a second firing
-        impossible), noted on the chatter, and acted upon in batch: activities for the
-        people to notify, one write per new assignee and priority for reassignments.
+        Set-based: the tickets, ladders and fired steps are read with a few queries;
+        the steps are logged with one ``INSERT ... ON CONFLICT DO NOTHING`` (a unique
+        row per ticket and step: a step inserted by a concurrent run is not acted upon
+        twice), then acted upon in batch: one note per ticket, one activity per person
+        to notify, the assignee and priority changes of the reassignments, the level
+        and the next escalation date of every ticket in one UPDATE.
         """
         now = now or fields.Datetime.now()
-        step_dates = self._sla_step_dates()
+        self.env.flush_all()
+        rows = self._sla_rows(ESCALATION_COLUMNS)
+        step_dates = self._sla_step_dates(rows=rows)
         due = [
-            (ticket, step)
-            for ticket, steps in step_dates.items()
-            for step, date in sorted(steps, key=lambda item: (item[0].level, item[0].sequence))
+            (tid, step)
+            for tid, steps in step_dates.items()
+            for step, date in sorted(
+                steps, key=lambda item: (item[0]["level"], item[0]["sequence"])
+            )
             if date <= now
         ]
+        values = {}
         if due:
-            self._sla_fire_steps(due, now)
-        self._sla_schedule_escalations()
+            values = self._sla_fire_steps(rows, due, now)
+        due_pairs = {(tid, step["id"]) for tid, step in due}
+        for tid, row in rows.items():
+            dates = [
+                date for step, date in step_dates.get(tid, ()) if (tid, step["id"]) not in due_pairs
+            ]
+            next_date = min(dates) if dates else None
+            if tid in values or row["next_escalation_date"] != next_date:
+                values.setdefault(
+                    tid,
+                    {
+                        "escalation_level": row["escalation_level"] or 0,
+                        "user_id": row["user_id"],
+                        "priority": row["priority"],
+                    },
+                )["next_escalation_date"] = next_date
+        self._sla_write(values)
         return len(due)
 
-    def _sla_fire_steps(self, due, now):
-        Escalation = self.env["vip.service.ticket.escalation"].sudo()
-        Escalation.create(
-            [
-                {
-                    "ticket_id": ticket.id,
-                    "step_id": step.id,
-                    "level": step.level,
-                    "action": step.action,
-                    "deadline_type": step.deadline_type,
-                    "date": now,
-                    "company_id": ticket.company_id.id,
-                }
-                for ticket, step in due
-            ]
+    def _sla_fire_steps(self, rows, due, now):
+        """Log and act upon the ``due`` ``[(ticket id, step row)]`` of the ``rows``.
+
+        :return: ``{ticket id: {field: value}}`` the ticket changes (level, assignee and
+            priority) for the caller's UPDATE.
+        """
+        cr = self.env.cr
+        uid = self.env.uid
+        # sudo: the cron notifies people the current user may not see
+        inserted = cr.execute(
+            SQL(
+                """
+                INSERT INTO vip_service_ticket_escalation
+                       (ticket_id, step_id, level, action, deadline_type, date, company_id,
+                        team_id, create_uid, create_date, write_uid, write_date)
+                SELECT v.ticket_id, v.step_id, v.level, v.action, v.deadline_type, %(now)s,
+                       v.company_id, v.team_id, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(tickets)s::int[], %(steps)s::int[], %(levels)s::int[],
+                              %(actions)s::varchar[], %(types)s::varchar[],
+                              %(companies)s::int[], %(teams)s::int[])
+                       AS v(ticket_id, step_id, level, action, deadline_type, company_id, team_id)
+                    ON CONFLICT (ticket_id, step_id) DO NOTHING
+             RETURNING ticket_id, step_id
+                """,
+                now=now,
+                uid=uid,
+                tickets=[tid for tid, _step in due],
+                steps=[step["id"] for _tid, step in due],
+                levels=[step["level"] for _tid, step in due],
+                actions=[step["action"] for _tid, step in due],
+                types=[step["deadline_type"] for _tid, step in due],
+                companies=[rows[tid]["company_id"] for tid, _step in due],
+                teams=[rows[tid]["team_id"] for tid, _step in due],
+            )
         )
-        activity_type = self.env.ref("vip_service_ticket.mail_activity_type_sla_escalation")
-        model_id = self.env["ir.model"]._get_id(self._name)
-        activities = []
+        inserted = set(cr.fetchall())
+        self.env["vip.service.ticket.escalation"].invalidate_model()
+        due = [(tid, step) for tid, step in due if (tid, step["id"]) in inserted]
+        if not due:
+            return {}
+        recipients, team_leaders = self._get_escalation_recipients(rows, due)
+        user_ids = {uid_ for users in recipients.values() for uid_ in users}
+        user_ids |= set(team_leaders.values())
+        users = {
+            user.id: user
+            for user in self.env["res.users"]
+            .sudo()
+            .with_context(active_test=False)
+            .browse(user_ids)
+        }
+        summary_tmpl = self.env._("SLA escalation level %(level)s on %(ticket)s: %(step)s")
+        notified_tmpl = self.env._("Notified: %(users)s")
         bodies = defaultdict(list)
-        reassign = defaultdict(self.browse)  # (leader, priority) -> tickets
-        levels = {}
-        for ticket, step in due:
-            levels[ticket] = max(levels.get(ticket, ticket.escalation_level), step.level)
-            notify = ticket._get_escalation_recipients(step)
-            if step.action == "reassign_leader" and ticket.team_id.leader_id:
-                priority = str(min(int(ticket.priority) + 1, int(PRIORITY_MAX)))
-                reassign[(ticket.team_id.leader_id, priority)] |= ticket
-            summary = self.env._(
-                "SLA escalation level %(level)s on %(ticket)s: %(step)s",
-                level=step.level,
-                ticket=ticket.number,
-                step=step.name,
-            )
-            bodies[ticket.id].append(
-                Markup("<li>%s</li>") % summary
-                + (
-                    Markup(" <small>%s</small>")
-                    % self.env._("Notified: %(users)s", users=", ".join(notify.mapped("name")))
-                    if notify
-                    else ""
-                )
-            )
-            activities.extend(
+        activities = []  # (ticket id, summary, user id)
+        values = {}
+        for tid, step in due:
+            row = rows[tid]
+            vals = values.setdefault(
+                tid,
                 {
-                    "res_model_id": model_id,
-                    "res_id": ticket.id,
-                    "activity_type_id": activity_type.id,
-                    "summary": summary,
-                    "user_id": user.id,
-                    "date_deadline": now.date(),
-                }
-                for user in notify
+                    "escalation_level": row["escalation_level"] or 0,
+                    "user_id": row["user_id"],
+                    "priority": row["priority"],
+                },
             )
-        for (leader, priority), tickets in reassign.items():
-            tickets.with_context(
-                vip_assignment_kind="escalation",
-                vip_assignment_reason=self.env._("SLA breached: escalated to the team leader"),
-                vip_sla_keep=True,
-                mail_notrack=True,
-                # the leader gets an escalation activity: no "assigned to you" mail per ticket
-                mail_auto_subscribe_no_notify=True,
-            ).write({"user_id": leader.id, "priority": priority})
-        self._sla_write(
-            {ticket.id: {"escalation_level": level} for ticket, level in levels.items()}
+            vals["escalation_level"] = max(vals["escalation_level"], step["level"])
+            leader = team_leaders.get(row["team_id"])
+            if step["action"] == "reassign_leader" and leader:
+                vals["user_id"] = leader
+                vals["priority"] = str(min(int(row["priority"] or 0) + 1, int(PRIORITY_MAX)))
+            notify = recipients.get((tid, step["id"]), [])
+            summary = summary_tmpl % {
+                "level": step["level"],
+                "ticket": row["number"],
+                "step": step["name"],
+            }
+            item = Markup("<li>%s</li>") % summary
+            if notify:
+                names = ", ".join(users[user_id].name for user_id in notify)
+                item += Markup(" <small>%s</small>") % (notified_tmpl % {"users": names})
+            bodies[tid].append(item)
+            activities.extend((tid, summary, user_id) for user_id in notify)
+        self._sla_log_escalation_notes(
+            {tid: Markup("<ul>%s</ul>") % Markup("").join(items) for tid, items in bodies.items()},
+            now,
         )
-        if activities:
-            # sudo: the cron notifies people the current user may not schedule for
-            self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
-                activities
-            )
-        self._message_log_batch(
-            bodies={
-                ticket_id: Markup("<ul>%s</ul>") % Markup("").join(items)
-                for ticket_id, items in bodies.items()
-            },
+        followers = defaultdict(set)  # partner id -> ticket ids
+        for tid, _summary, user_id in activities:
+            followers[users[user_id].partner_id.id].add(tid)
+        self._sla_create_escalation_activities(rows, activities, users, now)
+        reassigned = {
+            tid: vals["user_id"]
+            for tid, vals in values.items()
+            if vals["user_id"] != rows[tid]["user_id"]
+        }
+        for tid, user_id in reassigned.items():
+            followers[users[user_id].partner_id.id].add(tid)
+        if reassigned:
+            self._sla_log_escalation_assignments(rows, reassigned, now)
+        self._sla_subscribe_partners(followers)
+        return values
+
+    def _get_escalation_recipients(self, rows, due):
+        """Users each fired step notifies (hook), in batch.
+
+        :param rows: ``_sla_rows(ESCALATION_COLUMNS)`` of the tickets
+        :param due: ``[(ticket id, step row)]``
+        :return: ``({(ticket id, step id): [user ids]}, {team id: leader id})``; only
+            active internal users are notified.
+        """
+        teams = (
+            self.env["vip.service.team"].sudo().browse({rows[tid]["team_id"] for tid, _s in due})
+        )
+        leaders = {team.id: team.leader_id.id for team in teams if team.leader_id}
+        managers = {
+            team.id: (team.service_manager_id or team.leader_id).id
+            for team in teams
+            if team.service_manager_id or team.leader_id
+        }
+        commercial = (
+            self.env["res.partner"]
+            .sudo()
+            .browse({rows[tid]["commercial_partner_id"] for tid, _s in due} - {None})
+        )
+        account_managers = {
+            partner.id: partner.vip_account_manager_id.id
+            for partner in commercial
+            if partner.vip_account_manager_id
+        }
+        wanted = {}
+        for tid, step in due:
+            row = rows[tid]
+            team_id = row["team_id"]
+            if step["action"] == "notify_assignee":
+                users = [row["user_id"] or leaders.get(team_id)]
+            elif step["action"] == "reassign_leader":
+                users = [leaders.get(team_id)]
+            elif step["action"] == "notify_managers":
+                users = [account_managers.get(row["commercial_partner_id"]), managers.get(team_id)]
+            else:
+                users = []
+            wanted[(tid, step["id"])] = list(dict.fromkeys(user for user in users if user))
+        candidates = (
+            self.env["res.users"]
+            .sudo()
+            .with_context(active_test=False)
+            .browse({user for users in wanted.values() for user in users})
+        )
+        valid = {user.id for user in candidates if user.active and not user.share}
+        return (
+            {key: [user for user in users if user in valid] for key, users in wanted.items()},
+            leaders,
         )
 
-    def _get_escalation_recipients(self, step):
-        """Users an escalation ``step`` notifies about this ticket (hook)."""
-        self.ensure_one()
-        users = self.env["res.users"]
-        team = self.team_id
-        if step.action == "notify_assignee":
-            users = self.user_id or team.leader_id
-        elif step.action == "reassign_leader":
-            users = team.leader_id
-        elif step.action == "notify_managers":
-            users = self.account_manager_id | (team.service_manager_id or team.leader_id)
-        return users.filtered(lambda user: user.active and not user.share)
+    def _sla_log_escalation_notes(self, bodies, now):
+        """One internal note per ticket, as ``_message_log_batch`` would, in one INSERT."""
+        if not bodies:
+            return
+        author_id, email_from = self._message_compute_author(raise_on_email=False)
+        reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
+        self.env["mail.message"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mail_message
+                       (model, res_id, body, author_id, email_from, message_type, is_internal,
+                        subtype_id, email_add_signature, message_id, reply_to, date,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT %(model)s, v.res_id, v.body, %(author)s, %(email_from)s, 'notification',
+                       TRUE, %(subtype)s, FALSE, %(message_id)s, %(reply_to)s, %(now)s,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(ids)s::int[], %(bodies)s::text[]) AS v(res_id, body)
+                """,
+                model=self._name,
+                author=author_id or None,
+                email_from=email_from or None,
+                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                message_id=generate_tracking_message_id("message-notify"),
+                reply_to=reply_to or None,
+                now=now,
+                uid=self.env.uid,
+                ids=list(bodies),
+                bodies=[str(body) for body in bodies.values()],
+            )
+        )
+        self.env["mail.message"].invalidate_model()
+        self.browse(list(bodies)).invalidate_recordset(["message_ids"])
+
+    def _sla_create_escalation_activities(self, rows, activities, users, now):
+        """The escalation activities ``[(ticket id, summary, user id)]``, in one INSERT.
+
+        Like ``mail.activity.create`` under ``mail_activity_quick_update``: no assignment
+        mail; the users' activity counters are refreshed with one bus message each.
+        """
+        if not activities:
+            return
+        activity_type = self.env.ref("vip_service_ticket.mail_activity_type_sla_escalation")
+        self.env["mail.activity"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mail_activity
+                       (res_model_id, res_model, res_id, res_name, activity_type_id, summary,
+                        user_id, user_tz, date_deadline, active, create_uid, create_date,
+                        write_uid, write_date)
+                SELECT %(model_id)s, %(model)s, v.res_id, v.res_name, %(type)s, v.summary,
+                       v.user_id, v.user_tz, %(today)s, TRUE, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(ids)s::int[], %(names)s::varchar[], %(summaries)s::varchar[],
+                              %(users)s::int[], %(tzs)s::varchar[])
+                       AS v(res_id, res_name, summary, user_id, user_tz)
+                """,
+                model_id=self.env["ir.model"]._get_id(self._name),
+                model=self._name,
+                type=activity_type.id,
+                today=now.date(),
+                uid=self.env.uid,
+                now=now,
+                ids=[tid for tid, _summary, _user in activities],
+                names=[
+                    f"{rows[tid]['number']} {rows[tid]['name']}"
+                    for tid, _summary, _user in activities
+                ],
+                summaries=[summary for _tid, summary, _user in activities],
+                users=[user_id for _tid, _summary, user_id in activities],
+                tzs=[users[user_id].tz or None for _tid, _summary, user_id in activities],
+            )
+        )
+        self.env["mail.activity"].invalidate_model()
+        self.browse({tid for tid, _summary, _user in activities}).invalidate_recordset(
+            ["activity_ids"]
+        )
+        if now.date() <= fields.Date.today():
+            counts = defaultdict(int)
+            for _tid, _summary, user_id in activities:
+                counts[user_id] += 1
+            for user_id, count in counts.items():
+                users[user_id]._bus_send(
+                    "mail.activity/updated", {"activity_created": True, "count_diff": count}
+                )
+
+    def _sla_log_escalation_assignments(self, rows, reassigned, now):
+        """Assignment history of the reassignments ``{ticket id: new user id}``, one INSERT."""
+        self.env["vip.service.ticket.assignment"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO vip_service_ticket_assignment
+                       (ticket_id, date, from_user_id, to_user_id, author_id, kind, reason,
+                        company_id, create_uid, create_date, write_uid, write_date)
+                SELECT v.ticket_id, %(now)s, v.from_user, v.to_user, %(uid)s, 'escalation',
+                       %(reason)s, v.company_id, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(tickets)s::int[], %(froms)s::int[], %(tos)s::int[],
+                              %(companies)s::int[]) AS v(ticket_id, from_user, to_user, company_id)
+                """,
+                now=now,
+                uid=self.env.uid,
+                reason=self.env._("SLA breached: escalated to the team leader"),
+                tickets=list(reassigned),
+                froms=[rows[tid]["user_id"] for tid in reassigned],
+                tos=list(reassigned.values()),
+                companies=[rows[tid]["company_id"] for tid in reassigned],
+            )
+        )
+        self.env["vip.service.ticket.assignment"].invalidate_model()
+        self.browse(list(reassigned)).invalidate_recordset(["assignment_ids"])
+
+    def _sla_subscribe_partners(self, followers):
+        """Subscribe partners ``{partner id: ticket ids}`` with the default subtypes.
+
+        What ``message_subscribe`` does (existing followers are left as they are), in
+        two statements for the whole batch: the escalation activities' users and the
+        new assignees follow the tickets.
+        """
+        if not followers:
+            return
+        all_ids, internal_ids, _external_ids = self.env["mail.message.subtype"]._default_subtypes(
+            self._name
+        )
+        partners = self.env["res.partner"].sudo().browse(list(followers))
+        res_ids, partner_ids = [], []
+        sub_partners, sub_ids = [], []
+        for partner in partners:
+            for tid in followers[partner.id]:
+                res_ids.append(tid)
+                partner_ids.append(partner.id)
+            subtypes = (
+                [sid for sid in all_ids if sid not in internal_ids]
+                if partner.partner_share
+                else all_ids
+            )
+            sub_partners.extend([partner.id] * len(subtypes))
+            sub_ids.extend(subtypes)
+        self.env["mail.followers"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH new AS (
+                    INSERT INTO mail_followers (res_model, res_id, partner_id)
+                    SELECT %(model)s, v.res_id, v.partner_id
+                      FROM unnest(%(res_ids)s::int[], %(partner_ids)s::int[])
+                           AS v(res_id, partner_id)
+                        ON CONFLICT (res_model, res_id, partner_id) DO NOTHING
+                 RETURNING id, partner_id
+                )
+                INSERT INTO mail_followers_mail_message_subtype_rel
+                       (mail_followers_id, mail_message_subtype_id)
+                SELECT new.id, s.subtype_id
+                  FROM new
+                  JOIN unnest(%(sub_partners)s::int[], %(sub_ids)s::int[])
+                       AS s(partner_id, subtype_id) ON s.partner_id = new.partner_id
+                """,
+                model=self._name,
+                res_ids=res_ids,
+                partner_ids=partner_ids,
+                sub_partners=sub_partners,
+                sub_ids=sub_ids,
+            )
+        )
+        self.env["mail.followers"].invalidate_model()
+        self.browse(res_ids).invalidate_recordset(
+            ["message_follower_ids", "message_partner_ids", "message_is_follower"]
+        )
 
     @api.model
     def _cron_escalate(self):
         """Every few minutes: fire the escalation steps that fell due.
 
-        One indexed query picks the due tickets; they are handled in batches and the
-        cron reports the remaining ones, so Odoo calls it again at once when a backlog
-        remains.
+        One indexed query picks the due tickets; a batch of them is handed to
+        ``_sla_escalate`` and the cron reports the remaining ones, so Odoo calls it
+        again at once (after committing) while a backlog remains.
         """
         self.env["vip.service.ticket"].flush_model(
             ["next_escalation_date", "is_closed", "sla_paused_since"]

@@ -80,7 +80,8 @@ class WorkTimeline:
             return self.intervals[0][0]
         index = bisect_left(self.cumulative, position) - 1
         start, _stop = self.intervals[index]
-        return start + timedelta(seconds=position - self.cumulative[index])
+        # rounded to the millisecond: float sums of seconds drift by microseconds
+        return start + timedelta(seconds=round(position - self.cumulative[index], 3))
 
     def plan(self, dt, hours):
         """``dt`` plus ``hours`` working hours (``None`` beyond the timeline)."""
