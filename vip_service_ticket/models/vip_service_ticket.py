@@ -242,7 +242,13 @@ class VipServiceTicket(models.Model):
         """
         if isinstance(category, str):
             category = self.env.ref(category)
-        company = partner.company_id or self.env.company
+        company = (
+            self.env["res.company"].browse(values["company_id"])
+            if values.get("company_id")
+            else partner.company_id
+            or partner.commercial_partner_id.vip_company_id
+            or self.env.company
+        )
         vals = {
             "partner_id": partner.id,
             "company_id": company.id,
