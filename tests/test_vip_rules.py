@@ -134,3 +134,15 @@ def test_dates():
     assert rules.months_ago(datetime.date(2026, 3, 31), 1) == datetime.date(2026, 2, 28)
     assert rules.months_ago(datetime.date(2026, 1, 15), 12) == datetime.date(2025, 1, 15)
     assert rules.months_ago(datetime.date(2026, 1, 15), 24) == datetime.date(2024, 1, 15)
+
+
+def test_recency_moves_in_steps_of_five():
+    first = TODAY - datetime.timedelta(days=400)
+    scores = {
+        rules.churn_score(
+            TODAY, TODAY - datetime.timedelta(days=d), first, 5, 4, 4, 10, 10, 365
+        ).recency
+        for d in range(100, 300)
+    }
+    assert scores and all(score % 5 == 0 for score in scores)
+    assert len(scores) <= 21

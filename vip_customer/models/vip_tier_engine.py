@@ -24,8 +24,11 @@ import logging
 import threading
 from collections import defaultdict
 
+from markupsafe import escape
+
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools.vip_rules import (
     CHANGE_DOWNGRADE,
@@ -45,6 +48,8 @@ BATCH_SIZE = 5000
 # Columns the engine writes with raw SQL, with their SQL types. Every one of
 # them is a plain stored field of res.partner declared in this module.
 SQL_COLUMNS = {
+    "vip_tier_id": "int4",
+    "vip_tier_since": "date",
     "vip_spend": "numeric",
     "vip_purchase_count": "int4",
     "vip_avg_purchase": "numeric",
@@ -67,6 +72,27 @@ SQL_COLUMNS = {
     "vip_lock_reason": "varchar",
     "vip_lock_until": "date",
 }
+
+
+# Many2one columns: empty is NULL, never 0.
+ID_COLUMNS = {"vip_tier_id", "vip_pending_tier_id", "vip_company_id"}
+
+
+def _normalizer(col, sql_type):
+    """How a column's old and new values are compared and written: amounts to
+    the cent, counts as integers, empty values (None, False) alike."""
+    if sql_type == "numeric":
+        return lambda value: round(float(value), 2) if value else 0.0
+    if col in ID_COLUMNS:
+        return lambda value: int(value) if value else None
+    if sql_type == "int4":
+        return lambda value: int(value) if value else 0
+    if sql_type == "bool":
+        return bool
+    return lambda value: value or None
+
+
+NORMALIZERS = tuple((col, _normalizer(col, sql_type)) for col, sql_type in SQL_COLUMNS.items())
 
 
 class VipTierEngine(models.AbstractModel):
@@ -361,6 +387,10 @@ class VipTierEngine(models.AbstractModel):
                     vip_downgrade_date=decision.downgrade_date,
                 )
                 if decision.change:
+                    vals.update(
+                        vip_tier_id=decision.tier_id,
+                        vip_tier_since=today if decision.tier_id else None,
+                    )
                     rule = decision.rule
                     spend, count = metrics.get(
                         rule.window_months if rule else context["window"], (0.0, 0)
@@ -406,58 +436,39 @@ class VipTierEngine(models.AbstractModel):
                 vip_churn_level=level,
                 vip_churn_high_since=high_since,
             )
-            for col in SQL_COLUMNS:
-                vals.setdefault(col, row[f"cur_{col}"])
-            if self._row_changed(row, vals):
-                updates.append((row["id"], vals))
+            new = tuple(
+                norm(vals[col] if col in vals else row[f"cur_{col}"]) for col, norm in NORMALIZERS
+            )
+            old = tuple(norm(row[f"cur_{col}"]) for col, norm in NORMALIZERS)
+            if new != old:
+                updates.append((row["id"], new))
         if updates:
             self._write_sql(updates)
         if tier_changes:
             self._apply_tier_changes(company, tier_changes, today)
         if new_episodes:
             self._schedule_retention_activities(new_episodes)
+        self.env.flush_all()
         return len(tier_changes)
 
-    @staticmethod
-    def _same(old, new):
-        if isinstance(old, (int, float)) or isinstance(new, (int, float)):
-            return round(float(old or 0), 2) == round(float(new or 0), 2)
-        return (old or None) == (new or None)
-
-    def _row_changed(self, row, vals):
-        return any(
-            not self._same(row.get(f"cur_{col}"), value)
-            for col, value in vals.items()
-            if col in SQL_COLUMNS
-        )
-
     def _write_sql(self, updates):
-        """One ``UPDATE ... FROM (VALUES ...)`` for the batch's changed rows."""
+        """One ``UPDATE ... FROM unnest(arrays)`` for the batch's changed rows:
+        one array parameter per column, whatever the number of rows."""
         columns = list(SQL_COLUMNS)
-
-        def value(col, vals):
-            val = vals.get(col)
-            if val is False and SQL_COLUMNS[col] != "bool":
-                val = None
-            return SQL("%s::" + SQL_COLUMNS[col], val)
-
-        values = SQL(", ").join(
-            SQL(
-                "(%s)",
-                SQL(", ").join(
-                    [SQL("%s::int4", partner_id)] + [value(col, vals) for col in columns]
-                ),
-            )
-            for partner_id, vals in updates
-        )
+        arrays = [[partner_id for partner_id, _values in updates]] + [
+            [values[index] for _partner_id, values in updates] for index in range(len(columns))
+        ]
         self.env.cr.execute(
             SQL(
                 "UPDATE res_partner rp SET %(assignments)s, write_date = NOW() AT TIME ZONE 'UTC' "
-                "FROM (VALUES %(values)s) AS v(id, %(names)s) WHERE rp.id = v.id",
+                "FROM unnest(%(arrays)s) AS v(id, %(names)s) WHERE rp.id = v.id",
                 assignments=SQL(", ").join(
                     SQL("%s = v.%s", SQL.identifier(col), SQL.identifier(col)) for col in columns
                 ),
-                values=values,
+                arrays=SQL(", ").join(
+                    SQL("%s::" + sql_type + "[]", array)
+                    for array, sql_type in zip(arrays, ["int4", *SQL_COLUMNS.values()], strict=True)
+                ),
                 names=SQL(", ").join(SQL.identifier(col) for col in columns),
             )
         )
@@ -471,18 +482,28 @@ class VipTierEngine(models.AbstractModel):
         Tier = self.env["vip.tier"]
         partners = Partner.browse([change["partner_id"] for change in changes])
         old_tiers = {change["partner_id"]: Tier.browse(change["old_tier_id"]) for change in changes}
-        by_tier = defaultdict(list)
-        for change in changes:
-            by_tier[change["new_tier_id"]].append(change["partner_id"])
-        for tier_id, partner_ids in by_tier.items():
-            Partner.browse(partner_ids).write(
-                {
-                    "vip_tier_id": tier_id or False,
-                    "vip_tier_since": today if tier_id else False,
-                    "vip_pending_tier_id": False,
-                    "vip_downgrade_date": False,
-                }
+        # The tier columns were written with the batch's UPDATE: copy the tier
+        # onto the customers' contacts, then let the ORM recompute what depends
+        # on it (next follow-up date, other add-ons' stored fields).
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE res_partner contact
+                   SET vip_tier_id = parent.vip_tier_id
+                  FROM res_partner parent
+                 WHERE parent.id = ANY(%(ids)s)
+                   AND contact.commercial_partner_id = parent.id
+                   AND contact.id != parent.id
+                   AND contact.vip_tier_id IS DISTINCT FROM parent.vip_tier_id
+             RETURNING contact.id
+                """,
+                ids=partners.ids,
             )
+        )
+        contacts = Partner.browse([row[0] for row in self.env.cr.fetchall()])
+        Partner.invalidate_model(["vip_tier_id"])
+        partners.modified(["vip_tier_id", "vip_tier_since"])
+        contacts.modified(["vip_tier_id"])
         # dedicated account manager for tiers that require one
         needing = partners.filtered(
             lambda p: (
@@ -551,9 +572,78 @@ class VipTierEngine(models.AbstractModel):
                 direction=labels[direction],
                 reason=reasons[change["reason"]],
             )
-        History.create(history_vals)
-        partners = self.env["res.partner"].browse(list(bodies))
-        partners.sudo()._message_log_batch(bodies=bodies)
+        self._insert_history(history_vals)
+        self._insert_notes(bodies)
+
+    def _insert_history(self, vals_list):
+        """The history rows in one INSERT: an audit table written for every
+        change of a nightly run, where create() per row would dominate."""
+        columns = {
+            "partner_id": "int4",
+            "company_id": "int4",
+            "old_tier_id": "int4",
+            "new_tier_id": "int4",
+            "direction": "varchar",
+            "reason": "varchar",
+            "spend": "numeric",
+            "purchase_count": "int4",
+            "window_months": "int4",
+            "note": "varchar",
+            "user_id": "int4",
+        }
+        arrays = SQL(", ").join(
+            SQL("%s::" + sql_type + "[]", [vals[col] or None for vals in vals_list])
+            for col, sql_type in columns.items()
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO vip_tier_history (%(names)s, date, create_uid, write_uid,
+                                              create_date, write_date)
+                SELECT v.*, %(today)s, %(uid)s, %(uid)s,
+                       NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
+                  FROM unnest(%(arrays)s) AS v(%(names)s)
+                """,
+                names=SQL(", ").join(SQL.identifier(col) for col in columns),
+                today=fields.Date.context_today(self),
+                uid=self.env.uid,
+                arrays=arrays,
+            )
+        )
+        self.env["res.partner"].invalidate_model(["vip_tier_history_ids"])
+
+    def _insert_notes(self, bodies):
+        """Chatter notes on the customers, with the values of
+        ``mail.thread._message_log_batch`` (a note, no notification), in one
+        INSERT."""
+        Partner = self.env["res.partner"].sudo()
+        author_id, email_from = Partner._message_compute_author(raise_on_email=False)
+        reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mail_message (model, res_id, body, message_type, subtype_id,
+                                          author_id, email_from, reply_to, message_id,
+                                          is_internal, email_add_signature, date,
+                                          create_uid, write_uid, create_date, write_date)
+                SELECT 'res.partner', v.res_id, v.body, 'notification', %(subtype)s,
+                       %(author)s, %(email_from)s, %(reply_to)s, %(message_id)s,
+                       TRUE, FALSE, NOW() AT TIME ZONE 'UTC',
+                       %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
+                  FROM unnest(%(res_ids)s::int4[], %(bodies)s::text[]) AS v(res_id, body)
+                """,
+                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                author=author_id or None,
+                email_from=email_from or None,
+                reply_to=reply_to or None,
+                message_id=generate_tracking_message_id("message-notify"),
+                uid=self.env.uid,
+                res_ids=list(bodies),
+                bodies=[str(escape(body)) for body in bodies.values()],
+            )
+        )
+        Partner.invalidate_model(["message_ids"])
 
     @api.model
     def _apply_tier_pricelists(self, partners, old_tiers):

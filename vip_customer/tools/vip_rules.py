@@ -148,7 +148,8 @@ def churn_score(
 
     * recency: days since the last purchase against the customer's usual
       interval between purchases (over the whole horizon): 0 at one usual
-      interval, 100 at three or more; no purchase at all in the horizon is 100;
+      interval, 100 at three or more, in steps of 5; no purchase at all in the
+      horizon is 100;
     * frequency: drop of the purchase count against the previous window;
     * spend: drop of spend against the previous window;
     * signals: points added by other add-ons (open complaints, detractors).
@@ -162,7 +163,9 @@ def churn_score(
             usual = window_days
         usual = max(usual, 1.0)
         ratio = (today - last_date).days / usual
-        recency = _pct((ratio - 1.0) / 2.0)
+        # in steps of 5: recency moves every day, and a customer whose risk
+        # did not really change should not be rewritten every night
+        recency = 5 * round(_pct((ratio - 1.0) / 2.0) / 5)
     frequency = _pct((prev_count - count) / prev_count) if prev_count > 0 else 0
     spend_drop = _pct((prev_spend - spend) / prev_spend) if prev_spend > 0 else 0
     weighted = (
