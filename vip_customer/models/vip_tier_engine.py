@@ -319,7 +319,7 @@ class VipTierEngine(models.AbstractModel):
                        MIN(p.date) FILTER (WHERE p.purchase_count > 0) AS horizon_first,
                        SUM(p.purchase_count) AS horizon_count
                   FROM purchases p
-                 WHERE p.partner_id > %(cursor)s
+                 WHERE p.partner_id > %(cursor)s AND p.date <= %(today)s
                  GROUP BY p.partner_id
             )
             SELECT rp.id, rp.vip_tier_id AS tier_id, rp.vip_company_id AS program_company_id,
@@ -342,6 +342,7 @@ class VipTierEngine(models.AbstractModel):
             prev=context["prev_start"],
             start=context["window_start"],
             cursor=cursor_id,
+            today=today,
             current_columns=SQL(", ").join(
                 SQL("rp.%s AS %s", SQL.identifier(col), SQL.identifier(f"cur_{col}"))
                 for col in SQL_COLUMNS

@@ -70,6 +70,15 @@ class TestTierEngine(VipCustomerCommon):
         self.assertEqual(self.customer.vip_spend, 100)
         self.assertEqual(self.customer.vip_prev_spend, 60000)
 
+    def test_future_dated_invoices_wait_for_their_date(self):
+        self._invoice(self.customer, 60000, days_ago=-10)
+        self.recompute()
+        self.assertFalse(self.customer.vip_tier_id)
+        later = self.today + timedelta(days=10)
+        with freeze_time(later):
+            self.recompute(today=later)
+        self.assertEqual(self.customer.vip_tier_id, self.tier_b)
+
     def test_tier_with_its_own_window(self):
         self.tier_b.window_months = 24
         self._invoice(self.customer, 60000, days_ago=500)
