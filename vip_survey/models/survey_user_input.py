@@ -1,0 +1,295 @@
+"""Survey answers of VIP campaigns: NPS class, satisfaction score and the closed loop.
+
+The hook is ``_mark_done``: when a customer submits a campaign answer, the answer
+is classified, the customer's last NPS is updated, a detractor gets one recovery
+ticket and a passive a follow-up activity. Everything is idempotent: submitting
+the same answer twice creates nothing twice.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+
+from .vip_survey_campaign import NPS_CLASSES
+
+
+def nps_class(score):
+    """NPS class of a 0-10 answer: 9-10 promoter, 7-8 passive, 0-6 detractor."""
+    if score is None or score is False:
+        return False
+    if score >= 9:
+        return "promoter"
+    if score >= 7:
+        return "passive"
+    return "detractor"
+
+
+class SurveyUserInput(models.Model):
+    _inherit = "survey.user_input"
+
+    vip_campaign_id = fields.Many2one(
+        "vip.survey.campaign",
+        string="VIP Campaign",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        copy=False,
+    )
+    vip_campaign_run = fields.Integer(string="Campaign Run", readonly=True, copy=False)
+    vip_company_id = fields.Many2one(related="vip_campaign_id.company_id", string="VIP Company")
+    vip_commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id", string="Customer Account"
+    )
+    vip_nps_score = fields.Integer(string="NPS Score", readonly=True, copy=False, aggregator="avg")
+    vip_nps_class = fields.Selection(
+        NPS_CLASSES, string="NPS Class", readonly=True, copy=False, index=True
+    )
+    vip_satisfaction_score = fields.Float(
+        string="Satisfaction (/100)", readonly=True, copy=False, aggregator="avg"
+    )
+    vip_followup_scheduled = fields.Boolean(readonly=True, copy=False)
+    vip_recovery_ticket_ids = fields.One2many(
+        "vip.service.ticket", "vip_survey_answer_id", string="Recovery Tickets"
+    )
+    vip_followup_ticket_id = fields.Many2one(
+        "vip.service.ticket",
+        string="Follow-up of Ticket",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        copy=False,
+        help="Recovery ticket whose closing sent this follow-up survey.",
+    )
+
+    # ------------------------------------------------------------------
+    # Completion hook
+    # ------------------------------------------------------------------
+    def _mark_done(self):
+        result = super()._mark_done()
+        answers = self.filtered(
+            lambda a: a.vip_campaign_id and a.state == "done" and not a.test_entry
+        )
+        if answers:
+            answers._vip_process_completed()
+        return result
+
+    def _vip_process_completed(self):
+        """Classify the answers and close the loop (hook: add steps)."""
+        self._vip_compute_scores()
+        self._vip_update_partners()
+        self.filtered(
+            lambda a: a.vip_nps_class == "detractor" and a.vip_campaign_id.create_recovery_ticket
+        )._vip_create_recovery_tickets()
+        self.filtered(
+            lambda a: (
+                a.vip_nps_class == "passive"
+                and a.vip_campaign_id.create_passive_activity
+                and not a.vip_followup_scheduled
+            )
+        )._vip_schedule_passive_activities()
+
+    @api.model
+    def _vip_scale_to_100(self, question, value):
+        """A scale answer brought to 0-100."""
+        span = (question.scale_max or 0) - (question.scale_min or 0)
+        if not span:
+            return 0.0
+        return round(100.0 * (value - question.scale_min) / span, 2)
+
+    def _vip_compute_scores(self):
+        """NPS score, class and satisfaction of the answers, from their lines (one read)."""
+        campaigns = self.vip_campaign_id
+        questions = campaigns.nps_question_id | campaigns.satisfaction_question_id
+        # sudo: answers are completed by customers (public/portal), who cannot read lines
+        lines = (
+            self.env["survey.user_input.line"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("user_input_id", "in", self.ids),
+                    ("question_id", "in", questions.ids),
+                    ("skipped", "=", False),
+                    ("answer_type", "=", "scale"),
+                ],
+                ["user_input_id", "question_id", "value_scale"],
+            )
+        )
+        values = {(line.user_input_id.id, line.question_id.id): line.value_scale for line in lines}
+        by_vals = defaultdict(self.browse)
+        for answer in self:
+            campaign = answer.vip_campaign_id
+            score = values.get((answer.id, campaign.nps_question_id.id))
+            satisfaction = False
+            if campaign.satisfaction_source == "scoring":
+                satisfaction = answer.scoring_percentage
+            elif campaign.satisfaction_source == "nps" and score is not None:
+                satisfaction = score * 10.0
+            elif campaign.satisfaction_source == "question":
+                question = campaign.satisfaction_question_id
+                value = values.get((answer.id, question.id))
+                if value is not None:
+                    satisfaction = self._vip_scale_to_100(question, value)
+            key = (score if score is not None else False, nps_class(score), satisfaction)
+            by_vals[key] |= answer
+        for (score, klass, satisfaction), answers in by_vals.items():
+            answers.write(
+                {
+                    "vip_nps_score": score,
+                    "vip_nps_class": klass,
+                    "vip_satisfaction_score": satisfaction,
+                }
+            )
+
+    def _vip_update_partners(self):
+        """The customer account shows its last NPS and satisfaction."""
+        latest = {}
+        for answer in self.filtered("partner_id").sorted(lambda a: a.end_datetime or a.create_date):
+            latest[answer.partner_id.commercial_partner_id] = answer
+        by_vals = defaultdict(lambda: self.env["res.partner"])
+        for partner, answer in latest.items():
+            date = (answer.end_datetime or fields.Datetime.now()).date()
+            if partner.vip_nps_date and partner.vip_nps_date > date:
+                continue
+            key = (
+                answer.vip_nps_score if answer.vip_nps_class else False,
+                date,
+                answer.vip_nps_class,
+                answer.vip_satisfaction_score,
+            )
+            by_vals[key] |= partner
+        for (score, date, klass, satisfaction), partners in by_vals.items():
+            # sudo: the customer who answers cannot write their own account
+            partners.sudo().write(
+                {
+                    "vip_nps_score": score,
+                    "vip_nps_date": date,
+                    "vip_nps_class": klass,
+                    "vip_satisfaction_score": satisfaction,
+                }
+            )
+
+    def _vip_get_comments(self):
+        """Free-text answers per answer id, to quote them in the recovery ticket."""
+        lines = (
+            self.env["survey.user_input.line"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("user_input_id", "in", self.ids),
+                    ("answer_type", "in", ("text_box", "char_box")),
+                    ("skipped", "=", False),
+                ],
+                ["user_input_id", "value_text_box", "value_char_box"],
+            )
+        )
+        comments = defaultdict(list)
+        for line in lines:
+            comments[line.user_input_id.id].append(line.value_text_box or line.value_char_box)
+        return comments
+
+    def _vip_prepare_recovery_ticket_vals(self, comments):
+        """Values of the recovery ticket of this detractor answer (hook)."""
+        self.ensure_one()
+        Ticket = self.env["vip.service.ticket"]
+        partner = self.partner_id
+        campaign = self.vip_campaign_id
+        manager = partner.commercial_partner_id.vip_account_manager_id
+        description = Markup("<p>%s</p>") % self.env._(
+            "%(customer)s answered %(score)s/10 to the NPS question of campaign %(campaign)s: "
+            "contact them, find the root cause and record the action taken.",
+            customer=partner.display_name,
+            score=self.vip_nps_score,
+            campaign=campaign.display_name,
+        )
+        for comment in comments:
+            description += Markup("<blockquote>%s</blockquote>") % escape(comment)
+        values = {
+            "name": self.env._(
+                "Detractor recovery: %(customer)s (NPS %(score)s)",
+                customer=partner.commercial_partner_id.display_name,
+                score=self.vip_nps_score,
+            ),
+            "description": description,
+            "channel": "visit",
+            "priority": "2",
+            "company_id": campaign.company_id.id,
+            "vip_survey_answer_id": self.id,
+        }
+        if manager and not manager.share:
+            values["user_id"] = manager.id
+        # in the campaign's company: the default service team is picked from env.company
+        return Ticket.with_company(campaign.company_id)._prepare_ticket_vals(
+            partner, "vip_service_ticket.vip_service_category_complaint", **values
+        )
+
+    def _vip_create_recovery_tickets(self):
+        """One complaint ticket per detractor answer, never two (also when an answer is
+        submitted twice: existing links are checked, and a unique index backs it)."""
+        # sudo: the customer's submission creates the ticket; tickets of a company are
+        # created whoever triggers them (archived tickets count as existing too)
+        Ticket = self.env["vip.service.ticket"].sudo().with_context(active_test=False)
+        done = set(
+            Ticket.search([("vip_survey_answer_id", "in", self.ids)]).vip_survey_answer_id.ids
+        )
+        todo = self.filtered(lambda a: a.id not in done and a.partner_id)
+        if not todo:
+            return Ticket
+        comments = todo._vip_get_comments()
+        tickets = Ticket.browse()
+        for company in todo.vip_campaign_id.company_id:
+            answers = todo.filtered(
+                lambda a, company=company: a.vip_campaign_id.company_id == company
+            )
+            vals_list = [
+                answer._vip_prepare_recovery_ticket_vals(comments.get(answer.id, []))
+                for answer in answers
+            ]
+            tickets |= Ticket.with_company(company).with_context(active_test=True).create(vals_list)
+        return tickets
+
+    def _vip_schedule_passive_activities(self):
+        """A follow-up call of the account manager for each passive customer."""
+        activity_type = self.env.ref(
+            "vip_survey.mail_activity_type_vip_nps_followup", raise_if_not_found=False
+        )
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        today = fields.Date.context_today(self)
+        vals_list = []
+        for answer in self.filtered("partner_id"):
+            partner = answer.partner_id.commercial_partner_id
+            user = partner.vip_account_manager_id or answer.vip_campaign_id.user_id
+            if not user or user.share:
+                continue
+            vals_list.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": partner.id,
+                    "activity_type_id": activity_type.id if activity_type else False,
+                    "user_id": user.id,
+                    "summary": self.env._(
+                        "Passive customer (NPS %(score)s): ask what would make them recommend us",
+                        score=answer.vip_nps_score,
+                    ),
+                    "date_deadline": today
+                    + timedelta(days=activity_type.delay_count if activity_type else 7),
+                }
+            )
+        if vals_list:
+            # sudo: the customer's submission schedules the activity of the account manager
+            self.env["mail.activity"].sudo().create(vals_list)
+        self.sudo().write({"vip_followup_scheduled": True})
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_view_vip_recovery_tickets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "vip_service_ticket.vip_service_ticket_action"
+        )
+        action["domain"] = [("vip_survey_answer_id", "=", self.id)]
+        action["context"] = {}
+        return action

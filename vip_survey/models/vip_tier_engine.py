@@ -1,0 +1,88 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# Churn points of a detractor answer, of a satisfaction drop, and the look-back window.
+DETRACTOR_POINTS = 25
+FALLING_POINTS = 15
+FALLING_DROP = 10.0
+SIGNAL_DAYS = 365
+
+
+class VipTierEngine(models.AbstractModel):
+    _inherit = "vip.tier.engine"
+
+    @api.model
+    def _get_churn_signals(self, company, partner_ids):
+        """A detractor last answer and a falling satisfaction raise the churn risk.
+
+        One aggregate query for the whole batch: the last two completed campaign
+        answers of each customer account in the look-back window.
+        """
+        signals = super()._get_churn_signals(company, partner_ids)
+        if not partner_ids:
+            return signals
+        self.env["survey.user_input"].flush_model(
+            [
+                "partner_id",
+                "state",
+                "end_datetime",
+                "vip_campaign_id",
+                "vip_nps_class",
+                "vip_nps_score",
+                "vip_satisfaction_score",
+                "test_entry",
+            ]
+        )
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["vip.survey.campaign"].flush_model(["company_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.commercial_partner_id,
+                       (ARRAY_AGG(ui.vip_nps_class ORDER BY ui.end_datetime DESC, ui.id DESC))[1],
+                       (ARRAY_AGG(COALESCE(ui.vip_nps_score, 0)
+                                  ORDER BY ui.end_datetime DESC, ui.id DESC))[1],
+                       (ARRAY_AGG(COALESCE(ui.vip_satisfaction_score, 0)
+                                  ORDER BY ui.end_datetime DESC, ui.id DESC))[1:2]
+                  FROM survey_user_input ui
+                  JOIN res_partner p ON p.id = ui.partner_id
+                  JOIN vip_survey_campaign c ON c.id = ui.vip_campaign_id
+                 WHERE p.commercial_partner_id = ANY(%(partners)s)
+                   AND c.company_id = %(company)s
+                   AND ui.state = 'done'
+                   AND NOT COALESCE(ui.test_entry, FALSE)
+                   AND ui.end_datetime >= %(since)s
+                 GROUP BY p.commercial_partner_id
+                """,
+                partners=list(partner_ids),
+                company=company.id,
+                since=fields.Datetime.now() - timedelta(days=SIGNAL_DAYS),
+            )
+        )
+        for partner_id, last_class, last_score, satisfactions in rows:
+            partner_signals = []
+            if last_class == "detractor":
+                partner_signals.append(
+                    (
+                        DETRACTOR_POINTS,
+                        self.env._(
+                            "Detractor in the last survey (NPS %(score)s)", score=last_score
+                        ),
+                    )
+                )
+            if len(satisfactions) == 2 and satisfactions[1] - satisfactions[0] >= FALLING_DROP:
+                partner_signals.append(
+                    (
+                        FALLING_POINTS,
+                        self.env._(
+                            "Satisfaction fell from %(before)s to %(after)s",
+                            before=round(satisfactions[1]),
+                            after=round(satisfactions[0]),
+                        ),
+                    )
+                )
+            if partner_signals:
+                signals.setdefault(partner_id, []).extend(partner_signals)
+        return signals

@@ -1,0 +1,48 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import VipSurveyCommon
+
+
+@tagged("post_install", "-at_install")
+class TestChurnSignal(VipSurveyCommon):
+    def _signals(self, partner):
+        return self.Engine._get_churn_signals(self.company, [partner.id]).get(partner.id, [])
+
+    def test_detractor_signal(self):
+        self._answer(self.customer, 5)
+        labels = [label for _points, label in self._signals(self.customer)]
+        self.assertTrue(any("Detractor" in label for label in labels), labels)
+
+    def test_promoter_no_signal(self):
+        self._answer(self.customer, 10, satisfaction=5)
+        self.assertFalse(
+            [
+                s
+                for s in self._signals(self.customer)
+                if "atisfaction" in s[1] or "Detractor" in s[1]
+            ]
+        )
+
+    def test_falling_satisfaction(self):
+        first = self._answer(self.customer, 9, satisfaction=5)
+        first.end_datetime = fields.Datetime.now() - timedelta(days=180)
+        self._answer(self.customer, 8, satisfaction=3)
+        labels = [label for _points, label in self._signals(self.customer)]
+        self.assertIn("Satisfaction fell from 100 to 50", labels)
+
+    def test_old_answers_ignored_and_batch(self):
+        old = self._answer(self.customer, 1)
+        old.end_datetime = fields.Datetime.now() - timedelta(days=400)
+        other = self._customer("Other")
+        self._answer(other, 2)
+        signals = self.Engine._get_churn_signals(self.company, [self.customer.id, other.id])
+        self.assertFalse([s for s in signals.get(self.customer.id, []) if "Detractor" in s[1]])
+        self.assertTrue([s for s in signals.get(other.id, []) if "Detractor" in s[1]])
+
+    def test_churn_score_raised(self):
+        self._answer(self.customer, 0)
+        self.recompute(self.customer)
+        self.assertIn("Detractor", self.customer.vip_churn_signal_note or "")
