@@ -310,6 +310,7 @@ class VipServiceTicket(models.Model):
     # ------------------------------------------------------------------
     def action_assign_to_me(self):
         self.with_context(vip_assignment_kind="manual").write({"user_id": self.env.uid})
+        return True
 
     def action_open_reassign_wizard(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -355,6 +356,7 @@ class VipServiceTicket(models.Model):
                 ),
                 subtype_xmlid="vip_service_ticket.mt_ticket_complaint_step",
             )
+        return True
 
     def _check_complaint_step_done(self, step):
         """Raise when the complaint cannot leave ``step`` yet (hook: add rules per step)."""

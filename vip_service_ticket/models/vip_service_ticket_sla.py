@@ -294,6 +294,7 @@ class VipServiceTicket(models.Model):
     def action_recompute_sla(self):
         """Match the policy again and recompute the deadlines (after a policy change)."""
         self.filtered(lambda t: not t.is_closed)._sla_compute_deadlines(match=True)
+        return True
 
     def _sla_compute_deadlines(self, match=True):
         """Policy, deadlines, warning dates and next escalation of open tickets, in batch.

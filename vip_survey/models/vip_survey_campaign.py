@@ -377,6 +377,7 @@ class VipSurveyCampaign(models.Model):
         for campaign in self.filtered(lambda c: not c.next_run_date or c.next_run_date < today):
             campaign.next_run_date = today
         self.env.ref("vip_survey.ir_cron_vip_survey_dispatch")._trigger()
+        return True
 
     def action_send_now(self):
         """Create and mail the invitations of the current run now, instead of waiting
@@ -397,9 +398,11 @@ class VipSurveyCampaign(models.Model):
 
     def action_done(self):
         self.write({"state": "done", "run_in_progress": False})
+        return True
 
     def action_reset_draft(self):
         self.write({"state": "draft", "run_in_progress": False})
+        return True
 
     def action_view_answers(self):
         self.ensure_one()
