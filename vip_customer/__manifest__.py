@@ -31,5 +31,10 @@
         "demo/res_partner_demo.xml",
         "demo/vip_care_occasion_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "vip_customer/static/tests/tours/*.js",
+        ],
+    },
     "application": True,
 }

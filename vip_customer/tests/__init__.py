@@ -6,3 +6,4 @@ from . import test_performance
 from . import test_followup
 from . import test_care
 from . import test_import
+from . import test_ui
