@@ -171,6 +171,7 @@ class ResPartner(models.Model):
     @api.depends("vip_downgrade_date", "vip_tier_id")
     def _compute_vip_next_review_date(self):
         cron = self.env.ref("vip_customer.ir_cron_vip_recompute_tiers", raise_if_not_found=False)
+        # sudo: crons are admin records; only their next run date is shown
         next_run = cron.sudo().nextcall.date() if cron and cron.sudo().active else False
         for partner in self:
             partner.vip_next_review_date = partner.vip_downgrade_date or next_run

@@ -664,6 +664,7 @@ class VipTierEngine(models.AbstractModel):
             elif not new.pricelist_id and old.pricelist_id and current == old.pricelist_id:
                 to_set[(company, False)] |= partner
         for (company, pricelist_id), group in to_set.items():
+            # sudo: the tier decides the pricelist, also on contacts the caller cannot edit
             contacts = group | self.env["res.partner"].sudo().search(
                 [("commercial_partner_id", "in", group.ids)]
             )

@@ -62,6 +62,7 @@ class VipLoyaltyAccount(models.Model):
             company_id: fields.Date.add(today, days=program.warning_days)
             for company_id, program in programs.items()
         }
+        # sudo: an aggregate of the accounts already read, whatever the caller may see of lots
         rows = self.env["vip.loyalty.move"].sudo()._read_group(
             [("account_id", "in", self.ids), ("remaining_points", ">", 0),
              ("expiry_date", "!=", False)],

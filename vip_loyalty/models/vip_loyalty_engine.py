@@ -255,6 +255,7 @@ class VipLoyaltyEngine(models.AbstractModel):
 
     def _insert_allocations(self, allocations):
         if allocations:
+            # sudo: allocations are written by the ledger only, never by users
             self.env["vip.loyalty.move.allocation"].sudo().create(allocations)
 
     # ------------------------------------------------------------------
@@ -283,6 +284,7 @@ class VipLoyaltyEngine(models.AbstractModel):
         if not invoices:
             return self.env["vip.loyalty.move"]
         origins = invoices.filtered(lambda m: m.move_type == "out_refund").reversed_entry_id
+        # sudo: posting an invoice earns points whoever posts it (ledger is not user-writable)
         Move = self.env["vip.loyalty.move"].sudo()
         moves = Move.search_fetch(
             [("move_type", "in", ("earn", "reversal")),
@@ -399,6 +401,7 @@ class VipLoyaltyEngine(models.AbstractModel):
         )
         not_new = {partner.id for (partner,) in older}
         rewarded = set()
+        # sudo: referral rewards already given, whoever posts the invoice
         for partner, other in self.env["vip.loyalty.move"].sudo()._read_group(
             [("move_type", "=", "referral"), "|", ("partner_id", "in", referees.ids),
              ("referral_partner_id", "in", referees.ids)],
@@ -560,6 +563,7 @@ class VipLoyaltyEngine(models.AbstractModel):
                                 raise_if_not_found=False)
         if not template:
             return 0
+        # sudo: a cron over every company's program and lots
         programs = self.env["vip.loyalty.program"].sudo().search([("warning_days", ">", 0)])
         Move = self.env["vip.loyalty.move"].sudo()
         emailed = 0
@@ -575,6 +579,7 @@ class VipLoyaltyEngine(models.AbstractModel):
             if not lots:
                 continue
             accounts = lots.account_id
+            # sudo: a cron mailing customers of every company
             template.with_context(vip_warning_lot_ids=lots.ids).sudo().send_mail_batch(
                 accounts.ids, email_layout_xmlid="mail.mail_notification_light"
             )

@@ -346,6 +346,7 @@ class VipLoyaltyImport(models.TransientModel):
                 if value:
                     lookup[key].setdefault(value, Partner)
                     lookup[key][value] |= partner
+        # sudo: only whether an opening balance was already imported, for the dry run
         imported = self.env["vip.loyalty.move"].sudo()._read_group(
             [("move_type", "=", "import"), ("company_id", "=", self.company_id.id),
              ("partner_id", "in", found.ids)],

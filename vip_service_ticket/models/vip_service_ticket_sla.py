@@ -655,6 +655,7 @@ class VipServiceTicket(models.Model):
         recipients, team_leaders = self._get_escalation_recipients(rows, due)
         user_ids = {uid_ for users in recipients.values() for uid_ in users}
         user_ids |= set(team_leaders.values())
+        # sudo: escalation targets (leaders, managers) may be users the cron user cannot read
         users = {
             user.id: user
             for user in self.env["res.users"]
@@ -731,6 +732,7 @@ class VipServiceTicket(models.Model):
             for team in teams
             if team.service_manager_id or team.leader_id
         }
+        # sudo: the customers' account managers, whatever the escalating user may read
         commercial = (
             self.env["res.partner"]
             .sudo()
@@ -754,6 +756,7 @@ class VipServiceTicket(models.Model):
             else:
                 users = []
             wanted[(tid, step["id"])] = list(dict.fromkeys(user for user in users if user))
+        # sudo: checking that notified users are active, not reading their data
         candidates = (
             self.env["res.users"]
             .sudo()
@@ -890,6 +893,7 @@ class VipServiceTicket(models.Model):
         all_ids, internal_ids, _external_ids = self.env["mail.message.subtype"]._default_subtypes(
             self._name
         )
+        # sudo: followers are subscribed as message_subscribe would, for any partner
         partners = self.env["res.partner"].sudo().browse(list(followers))
         res_ids, partner_ids = [], []
         sub_partners, sub_ids = [], []

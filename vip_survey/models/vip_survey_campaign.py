@@ -690,6 +690,7 @@ class VipSurveyCampaign(models.Model):
         self.ensure_one()
         if not invitations or not self.mail_template_id:
             return
+        # sudo: the campaign mails customers the campaign user cannot necessarily read
         composer = (
             self.env["mail.compose.message"]
             .sudo()
