@@ -31,10 +31,6 @@ from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools.vip_rules import (
-    CHANGE_DOWNGRADE,
-    CHANGE_NEW,
-    CHANGE_REMOVED,
-    CHANGE_UPGRADE,
     churn_level,
     churn_score,
     decide_tier,
@@ -705,6 +701,3 @@ class VipTierEngine(models.AbstractModel):
             self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
                 vals_list
             )
-
-
-__all__ = ["VipTierEngine", "CHANGE_NEW", "CHANGE_UPGRADE", "CHANGE_DOWNGRADE", "CHANGE_REMOVED"]

@@ -1,2 +1,3 @@
+from . import vip_excel_import_mixin
 from . import vip_tier_change
 from . import vip_customer_import

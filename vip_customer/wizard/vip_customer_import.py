@@ -1,7 +1,6 @@
 import base64
 import datetime
 import io
-import logging
 import pickle
 import tempfile
 from collections import defaultdict
@@ -12,17 +11,11 @@ from odoo.tools import SQL
 
 from ..tools import import_rows
 
-_logger = logging.getLogger(__name__)
-
 try:
-    from openpyxl import Workbook, load_workbook
+    from openpyxl import Workbook
     from openpyxl.styles import Font
 except ImportError:  # declared in external_dependencies
-    Workbook = load_workbook = Font = None
-try:
-    import xlrd
-except ImportError:  # declared in external_dependencies
-    xlrd = None
+    Workbook = Font = None
 
 # Column key -> res.partner field, by kind of cell.
 TEXT_FIELDS = {
@@ -59,6 +52,7 @@ class VipCustomerImport(models.TransientModel):
     """
 
     _name = "vip.customer.import"
+    _inherit = ["vip.excel.import.mixin"]
     _description = "Import VIP Customers"
     _batch_size = 1000
 
@@ -177,101 +171,10 @@ class VipCustomerImport(models.TransientModel):
             "target": "download",
         }
 
-    def _reopen(self):
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": self.env.context,
-        }
-
     def _check_partner_access(self):
         Partner = self.env["res.partner"]
         Partner.check_access("create")
         Partner.check_access("write")
-
-    # ------------------------------------------------------------------
-    # Reading the file
-    # ------------------------------------------------------------------
-    def _file_extension(self):
-        name = (self.file_name or "").lower()
-        return name.rsplit(".", 1)[-1] if "." in name else ""
-
-    def _read_sheet(self):
-        """Rows of the file's first sheet as tuples of plain values, header first.
-
-        A generator: the .xlsx is read row by row (openpyxl read-only mode),
-        no cell object is kept.
-        """
-        if not self.file:
-            raise UserError(self.env._("Upload an Excel file first."))
-        extension = self._file_extension()
-        if extension not in ("xlsx", "xls"):
-            raise UserError(
-                self.env._(
-                    "%(file)s is not an Excel file: upload an .xlsx or .xls file.",
-                    file=self.file_name or self.env._("The file"),
-                )
-            )
-        data = base64.b64decode(self.with_context(bin_size=False).file)
-        if extension == "xlsx":
-            return self._read_xlsx(data)
-        return self._read_xls(data)
-
-    def _unreadable(self, error):
-        _logger.info("Unreadable VIP import file %s: %s", self.file_name, error)
-        return UserError(
-            self.env._(
-                "%(file)s cannot be read: it is damaged, protected, or not really an Excel "
-                "file (%(error)s).",
-                file=self.file_name,
-                error=error,
-            )
-        )
-
-    def _read_xlsx(self, data):
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            sheet = book.worksheets[0]
-        except Exception as e:  # openpyxl raises many kinds on a damaged file
-            raise self._unreadable(e) from e
-        try:
-            rows = sheet.iter_rows(values_only=True)
-            while True:
-                try:
-                    row = next(rows)
-                except StopIteration:
-                    break
-                except Exception as e:  # same: a damaged sheet fails while streaming
-                    raise self._unreadable(e) from e
-                yield row
-        finally:
-            book.close()
-
-    def _read_xls(self, data):
-        try:
-            book = xlrd.open_workbook(file_contents=data)
-            sheet = book.sheet_by_index(0)
-        except Exception as e:  # xlrd raises XLRDError, but also struct/index errors
-            raise self._unreadable(e) from e
-        for index in range(sheet.nrows):
-            yield tuple(self._xls_value(cell, book.datemode) for cell in sheet.row(index))
-
-    @api.model
-    def _xls_value(self, cell, datemode):
-        if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
-            return None
-        if cell.ctype == xlrd.XL_CELL_BOOLEAN:
-            return bool(cell.value)
-        if cell.ctype == xlrd.XL_CELL_DATE:
-            try:
-                return import_rows.excel_serial_to_date(cell.value, datemode)
-            except ValueError:
-                return cell.value
-        return cell.value
 
     def _load_rows(self):
         """First pass over the file: map the headers, spool the data rows to a

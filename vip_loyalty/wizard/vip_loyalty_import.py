@@ -1,22 +1,15 @@
 import base64
 import io
-import logging
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.vip_customer.tools import import_rows
 
-_logger = logging.getLogger(__name__)
-
 try:
-    from openpyxl import Workbook, load_workbook
+    from openpyxl import Workbook
 except ImportError:  # declared in external_dependencies
-    Workbook = load_workbook = None
-try:
-    import xlrd
-except ImportError:  # declared in external_dependencies
-    xlrd = None
+    Workbook = None
 
 # column key -> accepted headers (compared like the customer import: case, spaces,
 # underscores and full-width forms ignored)
@@ -42,6 +35,7 @@ class VipLoyaltyImport(models.TransientModel):
     """
 
     _name = "vip.loyalty.import"
+    _inherit = ["vip.excel.import.mixin"]
     _description = "Import Opening Points Balances"
 
     file = fields.Binary(
@@ -152,16 +146,6 @@ class VipLoyaltyImport(models.TransientModel):
             "target": "download",
         }
 
-    def _reopen(self):
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-        }
-
     @api.model
     def _stats(self, rows):
         return {
@@ -173,46 +157,6 @@ class VipLoyaltyImport(models.TransientModel):
     # ------------------------------------------------------------------
     # Reading and validating
     # ------------------------------------------------------------------
-    def _read_sheet(self):
-        """Rows of the first sheet as tuples of plain values, header first."""
-        if not self.file:
-            raise UserError(self.env._("Upload an Excel file first."))
-        name = (self.file_name or "").lower()
-        extension = name.rsplit(".", 1)[-1] if "." in name else ""
-        if extension not in ("xlsx", "xls"):
-            raise UserError(self.env._(
-                "%(file)s is not an Excel file: upload an .xlsx or .xls file.",
-                file=self.file_name or self.env._("The file"),
-            ))
-        data = base64.b64decode(self.with_context(bin_size=False).file)
-        try:
-            if extension == "xlsx":
-                book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-                rows = list(book.worksheets[0].iter_rows(values_only=True))
-                book.close()
-                return rows, 0
-            book = xlrd.open_workbook(file_contents=data)
-            sheet = book.sheet_by_index(0)
-            rows = []
-            for index in range(sheet.nrows):
-                row = []
-                for cell in sheet.row(index):
-                    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
-                        row.append(None)
-                    elif cell.ctype == xlrd.XL_CELL_DATE:
-                        row.append(import_rows.excel_serial_to_date(cell.value, book.datemode))
-                    else:
-                        row.append(cell.value)
-                rows.append(tuple(row))
-            return rows, book.datemode
-        except Exception as e:  # the readers raise many kinds on a damaged file
-            _logger.info("Unreadable points import file %s: %s", self.file_name, e)
-            raise UserError(self.env._(
-                "%(file)s cannot be read: it is damaged, protected, or not really an Excel "
-                "file (%(error)s).",
-                file=self.file_name, error=e,
-            )) from e
-
     def _map_columns(self, header):
         columns, unknown = {}, []
         for index, text in enumerate(header):
@@ -243,7 +187,7 @@ class VipLoyaltyImport(models.TransientModel):
 
     def _validate(self):
         """Every data row as the values of an import line (outcome ``ok`` or ``error``)."""
-        rows, datemode = self._read_sheet()
+        rows = list(self._read_sheet())
         if not rows:
             raise UserError(self.env._("%(file)s is empty.", file=self.file_name))
         columns = self._map_columns(rows[0])
@@ -288,7 +232,7 @@ class VipLoyaltyImport(models.TransientModel):
                 line["points"] = self._parse_points(values.get("points"))
                 if values.get("expiry_date") is not None:
                     try:
-                        expiry = import_rows.parse_date(values["expiry_date"], datemode)
+                        expiry = import_rows.parse_date(values["expiry_date"])
                     except ValueError:
                         raise ValueError(self.env._(
                             "%(value)s is not a date.",

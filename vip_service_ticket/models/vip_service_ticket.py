@@ -295,8 +295,9 @@ class VipServiceTicket(models.Model):
         if vals.get("category_id"):
             category = self.env["vip.service.category"].browse(vals["category_id"])
             if category.is_complaint and "complaint_step" not in vals:
-                for ticket in self.filtered(lambda t: not t.complaint_step):
-                    super(VipServiceTicket, ticket).write({"complaint_step": "intake"})
+                starting = self.filtered(lambda t: not t.complaint_step)
+                if starting:
+                    super(VipServiceTicket, starting).write({"complaint_step": "intake"})
         result = super().write(vals)
         if old_users:
             self._log_assignments(old_users, kind=self.env.context.get("vip_assignment_kind"))
@@ -477,11 +478,12 @@ class VipServiceTicket(models.Model):
         self._schedule_followup_activities()
 
     def _on_reopen(self, now):
-        for ticket in self:
-            ticket.write(
+        # one write per reopen count, not per ticket
+        for count, tickets in self.grouped("reopen_count").items():
+            tickets.write(
                 {
                     "close_date": False,
-                    "reopen_count": ticket.reopen_count + 1,
+                    "reopen_count": count + 1,
                     "last_reopen_date": now,
                     "sla_met": False,
                 }
