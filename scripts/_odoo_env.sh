@@ -162,3 +162,37 @@ vip_odoo_bin() {
 vip_log_errors() {
     grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$1"
 }
+
+# vip_ensure_requirements: the add-ons' own Python requirements (requirements.txt) in
+# ODOO_PYTHON. Satisfied requirements install nothing (Odoo's pins are never touched);
+# a missing or out-of-range one is installed with pip. Returns 1 with VIP_ODOO_REASON.
+vip_ensure_requirements() {
+    local req="$VIP_REPO/requirements.txt" missing
+    [[ -f "$req" ]] || return 0
+    missing="$("$ODOO_PYTHON" - "$req" <<'PY' 2>&1
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from packaging.requirements import Requirement
+
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.split("#", 1)[0].strip()
+    if not line:
+        continue
+    req = Requirement(line)
+    if req.marker and not req.marker.evaluate():
+        continue
+    try:
+        if not req.specifier.contains(version(req.name), prereleases=True):
+            print(line)
+    except PackageNotFoundError:
+        print(line)
+PY
+)" || { VIP_ODOO_REASON="cannot check requirements.txt with $ODOO_PYTHON: $missing"; return 1; }
+    [[ -z "$missing" ]] && return 0
+    echo "==> installing into $ODOO_PYTHON what requirements.txt asks and it lacks: $(echo "$missing" | tr '\n' ' ')"
+    if ! "$ODOO_PYTHON" -m pip install --disable-pip-version-check -q -r "$req" >&2; then
+        VIP_ODOO_REASON="pip could not install requirements.txt into $ODOO_PYTHON"
+        return 1
+    fi
+}
