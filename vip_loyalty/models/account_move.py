@@ -38,12 +38,13 @@ class AccountMove(models.Model):
     def button_draft(self):
         result = super().button_draft()
         self.env["vip.loyalty.engine"]._sync_invoices(self)
-        return result
+        # core returns None, which XML-RPC cannot marshal
+        return True if result is None else result
 
     def button_cancel(self):
         result = super().button_cancel()
         self.env["vip.loyalty.engine"]._sync_invoices(self)
-        return result
+        return True if result is None else result
 
     def _vip_loyalty_sync_paid_moves(self):
         """Payments reconciled or unreconciled: invoices of programs that earn on

@@ -1,8 +1,9 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class VipBenefitQuota(models.Model):
     _name = "vip.benefit.quota"
+    _inherit = ["vip.loyalty.bounds.mixin"]
     _description = "VIP Benefit Quota"
     _order = "benefit_id, tier_id"
     _check_company_auto = True
@@ -21,3 +22,7 @@ class VipBenefitQuota(models.Model):
         ("benefit_tier_uniq", "unique(benefit_id, tier_id)", "One quota per tier and benefit."),
         ("quota_positive", "CHECK(quota > 0)", "A quota must be at least one."),
     ]
+
+    @api.model
+    def _get_vip_bounds(self):
+        return {"quota": (1, 100_000)}

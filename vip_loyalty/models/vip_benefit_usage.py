@@ -9,6 +9,7 @@ class VipBenefitUsage(models.Model):
     """One use of a benefit by a customer, counted against the tier's quota."""
 
     _name = "vip.benefit.usage"
+    _inherit = ["vip.loyalty.bounds.mixin"]
     _description = "VIP Benefit Usage"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -34,6 +35,10 @@ class VipBenefitUsage(models.Model):
     _sql_constraints = [
         ("quantity_positive", "CHECK(quantity > 0)", "The quantity must be at least one."),
     ]
+
+    @api.model
+    def _get_vip_bounds(self):
+        return {"quantity": (1, 100_000)}
 
     @api.model_create_multi
     def create(self, vals_list):

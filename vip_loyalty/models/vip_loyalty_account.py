@@ -130,12 +130,17 @@ class VipLoyaltyAccount(models.Model):
         is retried and then sees the new balance) and one that locks an account
         another transaction holds waits for it: two confirmations can never both
         spend the same points.
+
+        :return: ``{account id: (balance, lifetime earned)}`` as locked
         """
-        if self:
-            self.env.cr.execute(SQL(
-                "SELECT id FROM vip_loyalty_account WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-                self.ids,
-            ))
+        if not self:
+            return {}
+        self.env.cr.execute(SQL(
+            "SELECT id, balance, lifetime_earned FROM vip_loyalty_account WHERE id = ANY(%s) "
+            "ORDER BY id FOR UPDATE",
+            self.ids,
+        ))
+        return {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
 
     def _refresh_balance(self):
         """The committed balance of a locked account, read from the row (not the cache)."""

@@ -24,9 +24,11 @@ import threading
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .vip_loyalty_account import PARTNER_FIELDS
+from .vip_loyalty_bounds_mixin import INT_MAX
 
 _logger = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ class VipLoyaltyEngine(models.AbstractModel):
         kind = self.env._("Invoice") if invoice.move_type == "out_invoice" else self.env._(
             "Credit note"
         )
-        return {
+        vals = {
             "name": f"{kind} {invoice.name}",
             "partner_id": invoice.commercial_partner_id.id,
             "company_id": invoice.company_id.id,
@@ -73,6 +75,14 @@ class VipLoyaltyEngine(models.AbstractModel):
             "multiplier": multiplier,
             "base_amount": base_amount,
         }
+        backfill_id = self.env.context.get("vip_loyalty_backfill_id")
+        if backfill_id:
+            # awarded for a past invoice (vip.loyalty.backfill): found and audited by the run
+            vals["backfill_id"] = backfill_id
+            expiry = self.env.context.get("vip_loyalty_backfill_expiry")
+            if expiry and points > 0:
+                vals["expiry_date"] = expiry
+        return vals
 
     # ------------------------------------------------------------------
     # The ledger
@@ -96,7 +106,8 @@ class VipLoyaltyEngine(models.AbstractModel):
         accounts = Account._get_or_create(
             (vals["partner_id"], vals["company_id"]) for vals in vals_list
         )
-        Account.browse({a.id for a in accounts.values()})._lock()
+        totals = Account.browse({a.id for a in accounts.values()})._lock()
+        self._check_totals(vals_list, accounts, totals)
         programs = self.env["vip.loyalty.program"]._get_for_companies(
             self.env["res.company"].browse({vals["company_id"] for vals in vals_list})
         )
@@ -129,6 +140,29 @@ class VipLoyaltyEngine(models.AbstractModel):
         self._allocate(moves.account_id, consumers)
         Account._apply_moves(moves.ids)
         return moves.sudo(self.env.su)
+
+    def _check_totals(self, vals_list, accounts, totals):
+        """Refuse moves whose points, or whose account's new totals, a points
+        column cannot hold (a clear error instead of "integer out of range")."""
+        delta = defaultdict(int)
+        for vals in vals_list:
+            if abs(vals["points"]) > INT_MAX:
+                raise UserError(self.env._(
+                    "%(move)s: %(points)s points is more than a points move can hold "
+                    "(%(max)s).",
+                    move=vals.get("name") or "", points=f"{vals['points']:,}", max=f"{INT_MAX:,}",
+                ))
+            delta[accounts[(vals["partner_id"], vals["company_id"])].id] += vals["points"]
+        for account_id, points in delta.items():
+            balance, lifetime = totals.get(account_id, (0, 0))
+            if max(abs(balance + points), abs(lifetime + points)) > INT_MAX:
+                account = self.env["vip.loyalty.account"].sudo().browse(account_id)
+                raise UserError(self.env._(
+                    "%(customer)s: a balance of %(points)s points is more than an account "
+                    "can hold (%(max)s).",
+                    customer=account.partner_id.display_name,
+                    points=f"{balance + points:,}", max=f"{INT_MAX:,}",
+                ))
 
     def _give_back(self, undos):
         """Return to their lots the points the undone moves had taken."""
@@ -333,7 +367,9 @@ class VipLoyaltyEngine(models.AbstractModel):
                     vals["reversed_move_id"] = preferred.id
                 vals_list.append(vals)
         new_moves = self._create_moves(vals_list)
-        self._reward_referrals(invoices)
+        if not self.env.context.get("vip_loyalty_backfill_id"):
+            # past invoices earn their own points only, never a referral long settled
+            self._reward_referrals(invoices)
         return new_moves
 
     def _invoice_reversal_reason(self, invoice):

@@ -2,6 +2,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_round
 
+from .vip_loyalty_bounds_mixin import MAX_POINTS
+
 ROUNDING_METHODS = {"down": "DOWN", "half": "HALF-UP", "up": "UP"}
 
 
@@ -10,7 +12,7 @@ class VipLoyaltyProgram(models.Model):
 
     _name = "vip.loyalty.program"
     _description = "VIP Loyalty Program"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "vip.loyalty.bounds.mixin"]
     _order = "company_id, id"
     _check_company_auto = True
 
@@ -112,6 +114,17 @@ class VipLoyaltyProgram(models.Model):
          "AND referrer_points >= 0 AND referee_points >= 0)",
          "Validity, warning delay, minimum redemption and referral rewards cannot be negative."),
     ]
+
+    @api.model
+    def _get_vip_bounds(self):
+        return {
+            "points_per_unit": (0, 10_000),
+            "validity_months": (0, 1200),
+            "warning_days": (0, 3650),
+            "min_redeem_points": (0, MAX_POINTS),
+            "referrer_points": (0, MAX_POINTS),
+            "referee_points": (0, MAX_POINTS),
+        }
 
     @api.constrains("active", "company_id")
     def _check_one_active_per_company(self):
@@ -248,6 +261,19 @@ class VipLoyaltyProgram(models.Model):
         cancelled.action_post()
         cancelled.button_draft()
         cancelled.button_cancel()
+        # customers invoiced before the program (vip_customer's demo): their past invoices
+        # earn once, as an admin would award them after installing the add-on
+        backfill = env["vip.loyalty.backfill"].with_company(company).create({
+            "company_id": company.id,
+            "date_from": fields.Date.subtract(today, years=3),
+            "expiry_from": "invoice",
+        })
+        env["ir.model.data"].create({
+            "module": "vip_loyalty", "name": "vip_loyalty_backfill_demo",
+            "model": "vip.loyalty.backfill", "res_id": backfill.id, "noupdate": True,
+        })
+        backfill.action_start()
+        backfill._run_to_end()
         env["vip.loyalty.engine"]._expire_lots(today=today)
 
         Redemption = env["vip.loyalty.redemption"].with_company(company)

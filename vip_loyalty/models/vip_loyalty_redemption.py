@@ -1,7 +1,17 @@
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from .vip_loyalty_bounds_mixin import MAX_POINTS
+
+# how far from today a redemption may be dated
+DATE_PAST_YEARS = 5
+DATE_FUTURE_YEARS = 1
+# written by the confirm / done / cancel / reset buttons only (see _write_workflow)
+WORKFLOW_FIELDS = {
+    "state", "move_id", "reversal_move_id", "credit_note_id", "confirm_uid", "confirm_date",
+    "amount",
+}
 STATES = [
     ("draft", "Draft"),
     ("confirmed", "Confirmed"),
@@ -21,7 +31,7 @@ class VipLoyaltyRedemption(models.Model):
 
     _name = "vip.loyalty.redemption"
     _description = "VIP Points Redemption"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "vip.loyalty.bounds.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
 
@@ -55,8 +65,8 @@ class VipLoyaltyRedemption(models.Model):
     quantity = fields.Integer(default=1, required=True, tracking=True)
     points = fields.Integer(
         compute="_compute_points", store=True, readonly=False, tracking=True,
-        help="Points the redemption uses. Cash deductions: the points to convert into a "
-        "credit note.",
+        help="Points the redemption uses: the reward's points times the quantity. Cash "
+        "deductions: the points to convert into a credit note.",
     )
     amount = fields.Monetary(
         string="Cash Value", compute="_compute_amount", store=True,
@@ -88,24 +98,52 @@ class VipLoyaltyRedemption(models.Model):
         ("points_positive", "CHECK(points >= 0)", "The points cannot be negative."),
     ]
 
-    @api.depends("reward_id", "quantity")
+    @api.depends("reward_id.reward_type", "reward_id.points_cost", "quantity")
     def _compute_points(self):
-        for redemption in self:
+        # confirmed redemptions keep the points they took, whatever the reward costs later
+        for redemption in self.filtered(lambda r: r.state == "draft" or not r.id):
             if redemption.reward_id.reward_type != "cash":
-                redemption.points = redemption.reward_id.points_cost * redemption.quantity
+                redemption.points = redemption._get_expected_points()
             elif not redemption.points:
                 redemption.points = 0
 
     @api.depends("points", "reward_id.cash_points_rate", "reward_id.reward_type")
     def _compute_amount(self):
+        for redemption in self.filtered(lambda r: r.state == "draft" or not r.id):
+            redemption.amount = redemption._get_expected_amount()
+
+    def _get_expected_points(self):
+        """Points a redemption of its reward and quantity costs (the server decides them;
+        cash deductions: the points the customer chose to convert)."""
+        self.ensure_one()
+        if self.reward_id.reward_type == "cash":
+            return self.points
+        return self.reward_id.points_cost * self.quantity
+
+    def _get_expected_amount(self):
+        """Cash value of a cash deduction: its points at the reward's rate."""
+        self.ensure_one()
+        reward = self.reward_id
+        if reward.reward_type == "cash" and reward.cash_points_rate:
+            return self.currency_id.round(self.points / reward.cash_points_rate)
+        return 0.0
+
+    @api.model
+    def _get_vip_bounds(self):
+        return {"quantity": (1, 1_000_000), "points": (0, MAX_POINTS)}
+
+    @api.constrains("date")
+    def _check_date(self):
+        today = fields.Date.context_today(self)
+        low = fields.Date.subtract(today, years=DATE_PAST_YEARS)
+        high = fields.Date.add(today, years=DATE_FUTURE_YEARS)
         for redemption in self:
-            reward = redemption.reward_id
-            if reward.reward_type == "cash" and reward.cash_points_rate:
-                redemption.amount = redemption.currency_id.round(
-                    redemption.points / reward.cash_points_rate
-                )
-            else:
-                redemption.amount = 0.0
+            if not low <= redemption.date <= high:
+                raise ValidationError(self.env._(
+                    "Redemption %(name)s: the date %(date)s is too far from today (from "
+                    "%(low)s to %(high)s).",
+                    name=redemption.name, date=redemption.date, low=low, high=high,
+                ))
 
     @api.onchange("partner_id")
     def _onchange_partner_id(self):
@@ -115,16 +153,20 @@ class VipLoyaltyRedemption(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_workflow_vals(vals)
             if vals.get("partner_id"):
                 partner = self.env["res.partner"].browse(vals["partner_id"])
                 vals["partner_id"] = partner.commercial_partner_id.id
-            if not vals.get("name") or vals["name"] == self.env._("New"):
-                vals["name"] = self.env["ir.sequence"].next_by_code(
-                    "vip.loyalty.redemption"
-                ) or self.env._("New")
-        return super().create(vals_list)
+            # the reference comes from the sequence, never from the caller
+            vals["name"] = self.env["ir.sequence"].next_by_code(
+                "vip.loyalty.redemption"
+            ) or self.env._("New")
+        redemptions = super().create(vals_list)
+        redemptions._check_derived_values()
+        return redemptions
 
     def write(self, vals):
+        self._check_workflow_vals(vals)
         if vals.keys() & {"partner_id", "reward_id", "quantity", "points", "company_id"}:
             locked = self.filtered(lambda r: r.state != "draft")
             if locked:
@@ -133,7 +175,53 @@ class VipLoyaltyRedemption(models.Model):
                     name=locked[0].name,
                     state=dict(STATES)[locked[0].state],
                 ))
-        return super().write(vals)
+        result = super().write(vals)
+        if vals.keys() & {"reward_id", "quantity", "points"}:
+            self._check_derived_values()
+        return result
+
+    def _check_workflow_vals(self, vals):
+        """State, points move, credit note, confirmation and cash value are written by the
+        buttons only (with the workflow context, as superuser): not over RPC."""
+        forbidden = vals.keys() & WORKFLOW_FIELDS
+        if forbidden and not (
+            self.env.su and self.env.context.get("vip_loyalty_redemption_workflow")
+        ):
+            raise UserError(self.env._(
+                "%(fields)s of a redemption are set by its Confirm, Done and Cancel buttons, "
+                "not by hand.",
+                fields=", ".join(
+                    self._fields[f]._description_string(self.env) for f in sorted(forbidden)
+                ),
+            ))
+
+    def _check_derived_values(self):
+        """Points of non-cash rewards are the reward's points times the quantity; a cash
+        deduction is one credit note (quantity 1). Refuse what a client sent otherwise."""
+        cash = self.filtered(lambda r: r.reward_type == "cash" and r.quantity != 1)
+        if cash:
+            super(VipLoyaltyRedemption, cash).write({"quantity": 1})
+        for redemption in self.filtered(lambda r: r.state == "draft"):
+            expected = redemption._get_expected_points()
+            if expected > MAX_POINTS:
+                raise ValidationError(self.env._(
+                    "Redemption %(name)s: %(quantity)s × %(cost)s points is more than "
+                    "%(max)s points.",
+                    name=redemption.name, quantity=redemption.quantity,
+                    cost=redemption.reward_id.points_cost, max=f"{MAX_POINTS:,}",
+                ))
+            if redemption.points != expected:
+                raise UserError(self.env._(
+                    "Redemption %(name)s: %(reward)s costs %(expected)s points for a quantity "
+                    "of %(quantity)s; its points are computed, not typed in.",
+                    name=redemption.name, reward=redemption.reward_id.display_name,
+                    expected=expected, quantity=redemption.quantity,
+                ))
+
+    def _write_workflow(self, vals):
+        """Write the workflow fields (the buttons checked the user's rights)."""
+        # sudo + context: the only way past _check_workflow_vals
+        return self.sudo().with_context(vip_loyalty_redemption_workflow=True).write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_draft(self):
@@ -172,6 +260,17 @@ class VipLoyaltyRedemption(models.Model):
                 "%(company)s has no active loyalty program.", company=self.company_id.name
             ))
         self._check_reward()
+        # the points and cash value are derived again from the reward as it is now
+        derived = {"points": self._get_expected_points(), "amount": self._get_expected_amount()}
+        if derived["points"] > MAX_POINTS:
+            raise UserError(self.env._(
+                "Redemption %(name)s: %(points)s points is more than %(max)s points.",
+                name=self.name, points=derived["points"], max=f"{MAX_POINTS:,}",
+            ))
+        if (self.points, self.currency_id.round(self.amount)) != (
+            derived["points"], derived["amount"]
+        ):
+            self._write_workflow(derived)
         if self.points <= 0:
             raise UserError(self.env._(
                 "Redemption %(name)s uses no points.", name=self.name
@@ -211,7 +310,7 @@ class VipLoyaltyRedemption(models.Model):
         }
         if self.reward_type == "cash":
             vals["credit_note_id"] = self._create_credit_note(program).id
-        self.write(vals)
+        self._write_workflow(vals)
 
     def _check_reward(self):
         reward = self.reward_id
@@ -292,7 +391,7 @@ class VipLoyaltyRedemption(models.Model):
             credit_note = redemption.credit_note_id.sudo()  # see _create_credit_note
             if credit_note.state == "draft":
                 credit_note.action_post()
-        self.write({"state": "done"})
+        self._write_workflow({"state": "done"})
         return True
 
     def action_cancel(self):
@@ -327,16 +426,17 @@ class VipLoyaltyRedemption(models.Model):
             for redemption in undo
         ])
         for redemption, move in zip(undo, moves, strict=True):
-            redemption.reversal_move_id = move
-        self.write({"state": "cancelled"})
+            redemption._write_workflow({"reversal_move_id": move.id})
+        self._write_workflow({"state": "cancelled"})
         return True
 
     def action_draft(self):
         self._check_manager()
         if self.filtered(lambda r: r.state != "cancelled"):
             raise UserError(self.env._("Only cancelled redemptions can be reset to draft."))
-        self.write({"state": "draft", "move_id": False, "reversal_move_id": False,
-                    "credit_note_id": False})
+        self._write_workflow({"state": "draft", "move_id": False, "reversal_move_id": False,
+                              "credit_note_id": False, "confirm_uid": False,
+                              "confirm_date": False})
         return True
 
     def action_view_credit_note(self):

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .vip_loyalty_bounds_mixin import MAX_POINTS
+
 REWARD_TYPES = [
     ("gift", "Gift"),
     ("cash", "Cash Deduction"),
@@ -14,7 +16,7 @@ class VipLoyaltyReward(models.Model):
 
     _name = "vip.loyalty.reward"
     _description = "VIP Loyalty Reward"
-    _inherit = ["mail.thread", "image.mixin"]
+    _inherit = ["mail.thread", "image.mixin", "vip.loyalty.bounds.mixin"]
     _order = "sequence, points_cost, id"
     _check_company_auto = True
 
@@ -58,6 +60,14 @@ class VipLoyaltyReward(models.Model):
         ("dates_ordered", "CHECK(date_to IS NULL OR date_from IS NULL OR date_from <= date_to)",
          "A reward cannot end before it starts."),
     ]
+
+    @api.model
+    def _get_vip_bounds(self):
+        return {
+            "points_cost": (0, MAX_POINTS),
+            "cash_points_rate": (0, 1_000_000),
+            "quantity_limit": (0, 10_000_000),
+        }
 
     @api.depends("redemption_ids.state", "redemption_ids.quantity")
     def _compute_quantity_redeemed(self):

@@ -3,7 +3,8 @@ from odoo.exceptions import ValidationError
 
 
 class VipTier(models.Model):
-    _inherit = "vip.tier"
+    _name = "vip.tier"
+    _inherit = ["vip.tier", "vip.loyalty.bounds.mixin"]
 
     loyalty_multiplier = fields.Float(
         string="Points Multiplier",
@@ -14,6 +15,10 @@ class VipTier(models.Model):
         "on each ledger move.",
     )
     benefit_quota_ids = fields.One2many("vip.benefit.quota", "tier_id", string="Benefit Quotas")
+
+    @api.model
+    def _get_vip_bounds(self):
+        return dict(super()._get_vip_bounds(), loyalty_multiplier=(0, 100))
 
     @api.constrains("loyalty_multiplier")
     def _check_loyalty_multiplier(self):

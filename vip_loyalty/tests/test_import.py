@@ -5,8 +5,9 @@ import xlwt
 from dateutil.relativedelta import relativedelta
 from openpyxl import Workbook
 
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
 
 from .common import VipLoyaltyCommon
 
@@ -95,3 +96,70 @@ class TestImport(VipLoyaltyCommon):
             self._wizard(None, name="broken.xlsx", data=base64.b64encode(b"garbage")).action_check()
         with self.assertRaisesRegex(UserError, "The Points column"):
             self._wizard([["Name"], ["Lotus Tea"]]).action_check()
+
+    # ------------------------------------------------------------------
+    # Uploaded files are private and not kept (issue 8, item 4)
+    # ------------------------------------------------------------------
+    def _file_attachments(self, wizard):
+        return self.env["ir.attachment"].sudo().search([
+            ("res_model", "=", "vip.loyalty.import"), ("res_id", "=", wizard.id),
+            ("res_field", "=", "file"),
+        ])
+
+    def test_upload_private_to_its_creator_and_company(self):
+        company_2 = self.setup_other_company()["company"]
+        manager_2 = new_test_user(
+            self.env, login="vip_loyalty-manager-2",
+            groups="base.group_user,vip_loyalty.group_vip_loyalty_manager",
+            company_id=company_2.id, company_ids=[Command.set(company_2.ids)],
+        )
+        other_manager = new_test_user(
+            self.env, login="vip_loyalty-manager-bis",
+            groups="base.group_user,vip_loyalty.group_vip_loyalty_manager",
+            company_id=self.company.id, company_ids=[Command.set(self.company.ids)],
+        )
+        wizard = self.env["vip.loyalty.import"].with_user(self.loyalty_manager).create({
+            "file": self._xlsx([["编号", "积分"], ["C0001", 10]]), "file_name": "mine.xlsx",
+        })
+        wizard.action_check()
+        line = wizard.line_ids
+        self.assertTrue(line)
+        for intruder in (manager_2, other_manager):
+            Import = self.env["vip.loyalty.import"].with_user(intruder)
+            self.assertFalse(Import.search([]), intruder.login)
+            with self.assertRaises(AccessError, msg=intruder.login):
+                wizard.with_user(intruder).read(["file", "file_name"])
+            with self.assertRaises(AccessError, msg=intruder.login):
+                line.with_user(intruder).read(["name"])
+            self.assertFalse(
+                self.env["vip.loyalty.import.line"].with_user(intruder).search([]), intruder.login
+            )
+            with self.assertRaises(AccessError, msg=intruder.login):
+                self._file_attachments(wizard).with_user(intruder).read(["datas"])
+        # the creator still sees it
+        self.assertEqual(wizard.with_user(self.loyalty_manager).file_name, "mine.xlsx")
+
+    def test_file_deleted_once_imported_or_abandoned(self):
+        wizard = self._wizard([["编号", "积分"], ["C0001", 10]])
+        self.assertTrue(self._file_attachments(wizard))
+        wizard.action_check()
+        wizard.action_import()
+        self.assertFalse(wizard.file, "the imported file is not kept")
+        self.assertFalse(self._file_attachments(wizard))
+        self.assertEqual(wizard.line_ids.move_id.points, 10, "the result stays readable")
+        # abandoned: a transient model, vacuumed with its file
+        self.assertTrue(self.env["vip.loyalty.import"]._transient)
+        abandoned = self._wizard([["编号", "积分"], ["C0001", 10]])
+        attachment = self._file_attachments(abandoned)
+        self.assertTrue(attachment)
+        abandoned.unlink()
+        self.assertFalse(attachment.exists())
+
+    def test_huge_points_name_the_row(self):
+        wizard = self._wizard([["编号", "积分"], ["C0001", 10**15]])
+        wizard.action_check()
+        self.assertEqual(wizard.error_count, 1)
+        self.assertIn("Points", wizard.line_ids.message)
+        with self.assertRaisesRegex(UserError, "row 2"):
+            wizard.action_import()
+        self.assertFalse(self.Move.search([("move_type", "=", "import")]))

@@ -1,11 +1,14 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..models.vip_loyalty_bounds_mixin import MAX_POINTS
+
 
 class VipLoyaltyAdjust(models.TransientModel):
     """Correct a customer's points with an adjustment move (the ledger is never edited)."""
 
     _name = "vip.loyalty.adjust"
+    _inherit = ["vip.loyalty.bounds.mixin"]
     _description = "Adjust VIP Points"
 
     partner_id = fields.Many2one(
@@ -23,6 +26,10 @@ class VipLoyaltyAdjust(models.TransientModel):
         help="Added points: when they expire (default: the program's validity).",
     )
     reason = fields.Char(required=True)
+
+    @api.model
+    def _get_vip_bounds(self):
+        return {"points": (-MAX_POINTS, MAX_POINTS)}
 
     @api.depends("partner_id", "company_id")
     def _compute_balance(self):

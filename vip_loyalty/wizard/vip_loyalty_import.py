@@ -6,6 +6,8 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.vip_customer.tools import import_rows
 
+from ..models.vip_loyalty_bounds_mixin import INT_MAX, MAX_POINTS
+
 try:
     from openpyxl import Workbook
 except ImportError:  # declared in external_dependencies
@@ -32,10 +34,15 @@ class VipLoyaltyImport(models.TransientModel):
     Like the customer import: *Check* is a dry run listing what each row
     would do or why it cannot; *Import* validates again and records one
     opening-balance lot per row, only when no row is in error.
+
+    The uploaded file holds customer data: a wizard (and its lines) is seen by its
+    creator only, in the creator's companies (record rules), the file is cleared
+    once imported and an abandoned wizard goes with its file at the transient
+    vacuum.
     """
 
     _name = "vip.loyalty.import"
-    _inherit = ["vip.excel.import.mixin"]
+    _inherit = ["vip.excel.import.mixin", "vip.loyalty.bounds.mixin"]
     _description = "Import Opening Points Balances"
 
     file = fields.Binary(
@@ -105,7 +112,7 @@ class VipLoyaltyImport(models.TransientModel):
                 "company_id": self.company_id.id,
                 "move_type": "import",
                 "points": row["points"],
-                "reason": row["reason"] or self.env._("Opening balance"),
+                "reason": row["reason"],
                 **({"expiry_date": row["expiry_date"]} if row["expiry_date"] else {}),
             }
             for row in rows
@@ -116,6 +123,7 @@ class VipLoyaltyImport(models.TransientModel):
         self.write(self._stats(rows) | {
             "state": "done",
             "line_ids": [Command.create(row) for row in rows],
+            "file": False,  # imported: the customer data of the file is not kept
         })
         return self._reopen()
 
@@ -148,10 +156,17 @@ class VipLoyaltyImport(models.TransientModel):
 
     @api.model
     def _stats(self, rows):
+        total = sum(row["points"] or 0 for row in rows if row["outcome"] != "error")
+        if total > INT_MAX:
+            raise UserError(self.env._(
+                "%(file)s totals %(points)s points, more than one import can hold "
+                "(%(max)s): split the file.",
+                file=self.file_name, points=f"{total:,}", max=f"{INT_MAX:,}",
+            ))
         return {
             "row_count": len(rows),
             "error_count": sum(1 for row in rows if row["outcome"] == "error"),
-            "points_total": sum(row["points"] or 0 for row in rows if row["outcome"] != "error"),
+            "points_total": total,
         }
 
     # ------------------------------------------------------------------
@@ -263,6 +278,11 @@ class VipLoyaltyImport(models.TransientModel):
                 "%(value)s: the points must be a positive whole number.",
                 value=import_rows.cell_text(value),
             ))
+        if number > MAX_POINTS:
+            raise ValueError(self.env._(
+                "Points: %(value)s is more than %(max)s.",
+                value=import_rows.cell_text(value), max=f"{MAX_POINTS:,}",
+            ))
         return int(number)
 
     def _customer_lookup(self, parsed):
@@ -330,6 +350,7 @@ class VipLoyaltyImport(models.TransientModel):
 
 class VipLoyaltyImportLine(models.TransientModel):
     _name = "vip.loyalty.import.line"
+    _inherit = ["vip.loyalty.bounds.mixin"]
     _description = "Opening Points Balance Import Row"
     _order = "is_error desc, row_number"
 
