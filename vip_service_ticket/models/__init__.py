@@ -2,13 +2,16 @@ from . import vip_service_stage
 from . import vip_service_category
 from . import vip_service_tag
 from . import vip_service_root_cause
+from . import vip_service_responsibility
 from . import vip_service_team
 from . import vip_service_sla_escalation
 from . import vip_service_sla
 from . import vip_service_ticket
 from . import vip_service_ticket_sla
+from . import vip_service_ticket_complaint
 from . import vip_service_ticket_escalation
 from . import vip_service_ticket_assignment
 from . import vip_tier_engine
 from . import res_partner
+from . import mail_activity
 from . import vip_service_ticket_demo

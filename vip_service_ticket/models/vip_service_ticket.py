@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools import is_html_empty
 
 from .vip_service_sla import PRIORITIES
@@ -138,23 +138,9 @@ class VipServiceTicket(models.Model):
     )
     is_closed = fields.Boolean(related="stage_id.fold", string="Closed", store=True, index=True)
     priority = fields.Selection(PRIORITIES, default="1", required=True, index=True, tracking=True)
-    responsible_user_id = fields.Many2one(
-        "res.users",
-        string="Responsible Person",
-        tracking=True,
-        domain=[("share", "=", False)],
-        help="Who is accountable for the cause of the ticket (may differ from the assignee).",
-    )
-    responsible_department = fields.Char(tracking=True)
     root_cause_id = fields.Many2one("vip.service.root.cause", tracking=True)
     solution = fields.Html()
-    complaint_step = fields.Selection(
-        COMPLAINT_STEPS,
-        tracking=True,
-        copy=False,
-        help="Where the complaint stands in the closed loop, from intake to the customer's "
-        "confirmation of satisfaction.",
-    )
+    # complaint_step and the loop: vip_service_ticket_complaint.py
     close_date = fields.Datetime(string="Closed On", readonly=True, copy=False, index=True)
     reopen_count = fields.Integer(string="Reopened", readonly=True, copy=False)
     last_reopen_date = fields.Datetime(string="Last Reopened On", readonly=True, copy=False)
@@ -329,79 +315,6 @@ class VipServiceTicket(models.Model):
         action["context"] = {}
         return action
 
-    def action_complaint_next_step(self):
-        """Move complaints one step forward in the closed loop, checking what the step needs."""
-        steps = [key for key, _label in COMPLAINT_STEPS]
-        labels = dict(COMPLAINT_STEPS)
-        for ticket in self:
-            if not ticket.is_complaint:
-                raise UserError(
-                    self.env._("Ticket %(ticket)s is not a complaint.", ticket=ticket.display_name)
-                )
-            current = ticket.complaint_step or "intake"
-            if current == steps[-1]:
-                raise UserError(
-                    self.env._(
-                        "Complaint %(ticket)s is already confirmed by the customer.",
-                        ticket=ticket.display_name,
-                    )
-                )
-            ticket._check_complaint_step_done(current)
-            following = steps[steps.index(current) + 1]
-            ticket.complaint_step = following
-            ticket.message_post(
-                body=self.env._(
-                    "Complaint step %(before)s done; next: %(after)s.",
-                    before=labels[current],
-                    after=labels[following],
-                ),
-                subtype_xmlid="vip_service_ticket.mt_ticket_complaint_step",
-            )
-        return True
-
-    def _check_complaint_step_done(self, step):
-        """Raise when the complaint cannot leave ``step`` yet (hook: add rules per step)."""
-        self.ensure_one()
-        missing = None
-        if step == "responsibility" and not (
-            self.responsible_user_id or self.responsible_department
-        ):
-            missing = self.env._("a responsible person or department")
-        elif step == "verification" and not self.root_cause_id:
-            missing = self.env._("a root cause")
-        elif step == "solution" and is_html_empty(self.solution):
-            missing = self.env._("a solution")
-        if missing:
-            raise UserError(
-                self.env._(
-                    "Complaint %(ticket)s: record %(missing)s before moving to the next step.",
-                    ticket=self.display_name,
-                    missing=missing,
-                )
-            )
-
-    def action_send_progress_update(self):
-        """Open the composer on a public message to the customer (complaint progress)."""
-        self.ensure_one()
-        template = self.env.ref(
-            "vip_service_ticket.mail_template_ticket_progress", raise_if_not_found=False
-        )
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "mail.compose.message",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {
-                "default_model": self._name,
-                "default_res_ids": self.ids,
-                "default_template_id": template.id if template else False,
-                "default_composition_mode": "comment",
-                "default_subtype_xmlid": "mail.mt_comment",
-                "force_email": True,
-            },
-        }
-
     # ------------------------------------------------------------------
     # Assignment
     # ------------------------------------------------------------------
@@ -498,7 +411,10 @@ class VipServiceTicket(models.Model):
                 ticket.rating_send_request(template, lang=partner.lang, force_send=False)
 
     def _schedule_followup_activities(self):
-        """A follow-up call of the account manager after the ticket of their customer closed."""
+        """A follow-up call of the account manager after the ticket of their customer closed.
+
+        Complaints are followed up by their loop's follow-up visit instead.
+        """
         activity_type = self.env.ref(
             "vip_service_ticket.mail_activity_type_ticket_followup", raise_if_not_found=False
         )
@@ -518,7 +434,9 @@ class VipServiceTicket(models.Model):
                 + timedelta(days=activity_type.delay_count or 2),
             }
             for ticket in self
-            if ticket.account_manager_id and not ticket.account_manager_id.share
+            if ticket.account_manager_id
+            and not ticket.account_manager_id.share
+            and not ticket.is_complaint
         ]
         if vals_list:
             # sudo: the closer may not be allowed to schedule activities for the manager

@@ -111,6 +111,26 @@ class VipServiceTicketDemo(models.AbstractModel):
                 "new",
             ),
             ("Exchange of a gift card", "b", "request", hotline, "visit", 40, "1", "at_risk"),
+            (
+                "Champagne served warm at the member dinner",
+                "b",
+                "complaint",
+                care,
+                "visit",
+                12,
+                "1",
+                "complaint_progress",
+            ),
+            (
+                "Rude answer at the boutique counter",
+                "a",
+                "complaint",
+                care,
+                "phone",
+                16,
+                "1",
+                "complaint_visit",
+            ),
         ]
         vals_list = []
         for subject, customer, category, team, channel, hours, priority, _state in specs:
@@ -157,26 +177,116 @@ class VipServiceTicketDemo(models.AbstractModel):
             ticket.first_response_date = min(now, ticket.sla_start_date + timedelta(minutes=30))
         (tickets - by_state["new"]).write({"stage_id": stages["in_progress"].id})
         by_state["waiting"].write({"stage_id": stages["waiting"].id})
+        self._run_demo_complaint_loops(by_state, causes)
         for ticket in by_state["closed"]:
             ticket.write(
                 {
                     "root_cause_id": causes["delivery"].id if ticket.is_complaint else False,
-                    "solution": Markup("<p>%s</p>")
+                    "solution": ticket.solution
+                    or Markup("<p>%s</p>")
                     % self.env._("Delivered by courier the next morning, with an apology gift."),
-                    "complaint_step": "confirmed" if ticket.is_complaint else False,
                     "stage_id": stages["solved"].id,
                 }
             )
-        escalated = by_state["escalated"]
-        escalated.write(
-            {
-                "responsible_department": self.env._("Logistics"),
-                "root_cause_id": causes["product"].id,
-                "complaint_step": "responsibility",
-            }
-        )
+        self._close_demo_complaint_loops(by_state["closed"].filtered("is_complaint"))
         (by_state["escalated"] | by_state["breached"] | by_state["at_risk"])._sla_escalate(now)
         return tickets
+
+    @api.model
+    def _run_demo_complaint_loops(self, by_state, causes):
+        """Complaints at every step of the loop, moved on by their assignee as in real use."""
+        _ = self.env._
+        ref = self.env.ref
+        logistics = ref("vip_service_ticket.vip_service_responsibility_logistics")
+        events = ref("vip_service_ticket.vip_service_responsibility_events")
+        boutique = ref("vip_service_ticket.vip_service_responsibility_boutique")
+        loops = [
+            # (tickets, root cause, findings, responsibility, solution, progress update, result)
+            (
+                by_state["escalated"],
+                causes["product"],
+                _(
+                    "The customer's photos show a crack across the base; the courier's box "
+                    "had no padding."
+                ),
+                logistics,
+                None,
+                None,
+                None,
+            ),
+            (
+                by_state["closed"].filtered("is_complaint"),
+                causes["delivery"],
+                _("The courier's tracking shows the gift arrived two days after the anniversary."),
+                logistics,
+                _("Delivered by courier the next morning, with an apology gift."),
+                _(
+                    "Your gift left our warehouse this morning with a dedicated courier; it will "
+                    "be with you tomorrow before 10:00."
+                ),
+                _("The gift arrived the next morning; the customer accepted the apology gift."),
+            ),
+            (
+                by_state["complaint_progress"],
+                causes["process"],
+                _(
+                    "The sommelier confirms the wine cooler failed during the dinner; eight "
+                    "guests were served."
+                ),
+                events,
+                _(
+                    "The customer and the guests are invited to the next tasting as our guests; "
+                    "the coolers are checked before each event from now on."
+                ),
+                _(
+                    "We have reserved eight seats for you and your guests at Friday's tasting; "
+                    "the invitation follows by mail."
+                ),
+                None,
+            ),
+            (
+                by_state["complaint_visit"],
+                causes["staff"],
+                _("The shift manager confirms the answer; the employee has apologised to them."),
+                boutique,
+                _(
+                    "A personal apology from the boutique manager, and a refresher training "
+                    "on VIP service for the counter team."
+                ),
+                _("Our boutique manager will call you today to apologise in person."),
+                _("The boutique manager apologised by phone; the customer accepted it."),
+            ),
+        ]
+        admin = ref("base.user_admin")
+        for tickets, cause, findings, responsibility, solution, update, result in loops:
+            for ticket in tickets:
+                actor = ticket.user_id if ticket.user_id and not ticket.user_id.share else admin
+                ticket = ticket.with_user(actor)
+                ticket._complaint_verify(findings, cause)
+                ticket._complaint_assign_responsibility(responsibility)
+                if solution:
+                    ticket._complaint_record_solution(Markup("<p>%s</p>") % solution)
+                if update:
+                    ticket._complaint_send_progress(update)
+                if result:
+                    ticket._complaint_record_result(result)
+
+    @api.model
+    def _close_demo_complaint_loops(self, complaints):
+        """After closing: the follow-up visit done, then the customer's satisfied rating."""
+        visit_type = self.env["vip.service.ticket"]._get_complaint_visit_type()
+        for ticket in complaints:
+            visits = ticket.activity_ids.filtered(lambda a: a.activity_type_id == visit_type)
+            for visit in visits:
+                visit.with_user(visit.user_id).action_feedback(
+                    feedback=self.env._(
+                        "Visited the customer: happy with the apology gift, asked to keep the "
+                        "same courier for the next orders."
+                    )
+                )
+            token = ticket._rating_get_access_token()
+            ticket.rating_apply(5, token=token, feedback=self.env._("Thank you for the quick fix."))
+        return complaints
 
     @api.model
     def _get_demo_customers(self):

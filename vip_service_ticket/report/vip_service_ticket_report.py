@@ -2,7 +2,7 @@ from odoo import fields, models, tools
 from odoo.tools import SQL
 
 from ..models.vip_service_sla import PRIORITIES
-from ..models.vip_service_ticket import CHANNELS
+from ..models.vip_service_ticket import CHANNELS, COMPLAINT_STEPS
 
 
 class VipServiceTicketReport(models.Model):
@@ -20,6 +20,8 @@ class VipServiceTicketReport(models.Model):
     vip_tier_id = fields.Many2one("vip.tier", string="VIP Tier", readonly=True)
     category_id = fields.Many2one("vip.service.category", readonly=True)
     root_cause_id = fields.Many2one("vip.service.root.cause", readonly=True)
+    responsibility_id = fields.Many2one("vip.service.responsibility", readonly=True)
+    complaint_step = fields.Selection(COMPLAINT_STEPS, readonly=True)
     team_id = fields.Many2one("vip.service.team", readonly=True)
     user_id = fields.Many2one("res.users", string="Assigned To", readonly=True)
     stage_id = fields.Many2one("vip.service.stage", readonly=True)
@@ -50,8 +52,9 @@ class VipServiceTicketReport(models.Model):
             """
             SELECT t.id, t.id AS ticket_id, t.create_date, t.close_date, t.company_id,
                    t.commercial_partner_id AS partner_id, t.vip_tier_id, t.category_id,
-                   t.root_cause_id, t.team_id, t.user_id, t.stage_id, t.sla_id, t.priority,
-                   t.channel, t.is_complaint, t.is_closed, 1 AS ticket_count,
+                   t.root_cause_id, t.responsibility_id, t.complaint_step, t.team_id,
+                   t.user_id, t.stage_id, t.sla_id, t.priority, t.channel, t.is_complaint,
+                   t.is_closed, 1 AS ticket_count,
                    CASE WHEN t.is_closed AND t.sla_id IS NOT NULL
                         THEN CASE WHEN t.sla_met THEN 100.0 ELSE 0.0 END END AS sla_compliance,
                    CASE WHEN t.first_response_date IS NOT NULL AND t.is_closed

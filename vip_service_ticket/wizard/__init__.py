@@ -1,1 +1,2 @@
 from . import vip_service_ticket_reassign
+from . import vip_service_ticket_complaint_step
