@@ -24,6 +24,7 @@
         "views/vip_loyalty_program_views.xml",
         "views/vip_tier_views.xml",
         "views/vip_loyalty_move_views.xml",
+        "views/vip_loyalty_backfill_views.xml",
         "views/vip_loyalty_account_views.xml",
         "views/vip_loyalty_reward_views.xml",
         "views/vip_loyalty_redemption_views.xml",

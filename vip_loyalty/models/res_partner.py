@@ -139,6 +139,24 @@ class ResPartner(models.Model):
     @api.depends("vip_tier_id")
     @api.depends_context("company")
     def _compute_vip_benefit_summary(self):
+        quota_rows = self._vip_benefit_quota_rows()
+        for partner in self:
+            rows = [
+                Markup("<tr><td>%s</td><td class='text-end'>%s / %s</td><td>%s</td></tr>") % (
+                    row["benefit"].name, row["left"], row["quota"], row["period"],
+                )
+                for row in quota_rows[partner.id]
+            ]
+            partner.vip_benefit_summary = (
+                Markup("<table class='table table-sm mb-0'><tbody>%s</tbody></table>")
+                % Markup().join(rows)
+                if rows else escape("")
+            )
+
+    def _vip_benefit_quota_rows(self):
+        """``{partner id: [{benefit, quota, used, left, period}]}``: the benefits of each
+        partner's tier (its company's) and how many uses are left in the current period,
+        in three queries for the whole recordset (the staff summary and the portal)."""
         today = fields.Date.context_today(self)
         commercial = self.commercial_partner_id
         quotas = self.env["vip.benefit.quota"].search(
@@ -159,24 +177,21 @@ class ResPartner(models.Model):
         by_tier = defaultdict(list)
         for quota in quotas:
             by_tier[quota.tier_id.id].append(quota)
+        periods = dict(self.env["vip.benefit"]._fields["period"]._description_selection(self.env))
+        result = {}
         for partner in self:
             customer = partner.commercial_partner_id
-            rows = [
-                Markup("<tr><td>%s</td><td class='text-end'>%s / %s</td><td>%s</td></tr>") % (
-                    quota.benefit_id.name,
-                    quota.quota - used[(customer.id, quota.benefit_id.id)],
-                    quota.quota,
-                    dict(quota.benefit_id._fields["period"]._description_selection(self.env))[
-                        quota.benefit_id.period
-                    ],
-                )
+            result[partner.id] = [
+                {
+                    "benefit": quota.benefit_id,
+                    "quota": quota.quota,
+                    "used": used[(customer.id, quota.benefit_id.id)],
+                    "left": max(quota.quota - used[(customer.id, quota.benefit_id.id)], 0),
+                    "period": periods[quota.benefit_id.period],
+                }
                 for quota in by_tier.get(customer.vip_tier_id.id, [])
             ]
-            partner.vip_benefit_summary = (
-                Markup("<table class='table table-sm mb-0'><tbody>%s</tbody></table>")
-                % Markup().join(rows)
-                if rows else escape("")
-            )
+        return result
 
     # ------------------------------------------------------------------
     # Constraints

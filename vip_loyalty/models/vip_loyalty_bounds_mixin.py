@@ -1,3 +1,5 @@
+import math
+
 from odoo import api, models
 from odoo.exceptions import ValidationError
 
@@ -47,7 +49,7 @@ class VipLoyaltyBoundsMixin(models.AbstractModel):
             low, high = bounds.get(fname, (-INT_MAX, INT_MAX))
             if field.type == "integer":
                 low, high = max(low, -INT_MAX), min(high, INT_MAX)
-            if number != number or not low <= number <= high:  # NaN compares false
+            if math.isnan(number) or not low <= number <= high:
                 raise ValidationError(self.env._(
                     "%(field)s: %(value)s is out of range (from %(low)s to %(high)s).",
                     field=label, value=value, low=f"{low:,}", high=f"{high:,}",

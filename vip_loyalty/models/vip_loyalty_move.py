@@ -32,7 +32,14 @@ class VipLoyaltyMove(models.Model):
     _order = "date desc, id desc"
     _check_company_auto = True
 
-    name = fields.Char(string="Description", required=True, readonly=True)
+    name = fields.Char(
+        string="Recorded Description", required=True, readonly=True,
+        help="The description as recorded, in the language of whoever recorded the move.",
+    )
+    description = fields.Char(
+        compute="_compute_description", compute_sudo=True,
+        help="What the move is, in the reader's language, built from its references.",
+    )
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, ondelete="restrict",
         readonly=True,
@@ -92,6 +99,11 @@ class VipLoyaltyMove(models.Model):
         "vip.loyalty.move", string="Reverses", readonly=True, index="btree_not_null",
         ondelete="restrict",
     )
+    backfill_id = fields.Many2one(
+        "vip.loyalty.backfill", string="Past Invoices Award", readonly=True,
+        index="btree_not_null", ondelete="restrict",
+        help="Points awarded for an invoice posted before the program existed, by this run.",
+    )
     reason = fields.Char(readonly=True)
     user_id = fields.Many2one(
         "res.users", readonly=True, default=lambda self: self.env.user,
@@ -133,10 +145,52 @@ class VipLoyaltyMove(models.Model):
                 "(partner_id, referral_partner_id) WHERE move_type = 'referral'"
             ))
 
-    @api.depends("move_type", "points")
+    @api.depends("move_type", "points", "name", "reason", "invoice_id", "redemption_id",
+                 "reversed_move_id", "referral_partner_id")
+    @api.depends_context("lang")
+    def _compute_description(self):
+        # sudo (compute_sudo): a customer reads the names of their own redemptions and invoices
+        for move in self:
+            move.description = move._get_description()
+
+    def _get_description(self):
+        """The sentence shown for the move, built now in the reader's language from the
+        move's references (an invoice, a redemption, a lot...); free text (the reason of
+        an adjustment) as typed. Moves with nothing to build from keep their recorded
+        description. A hook: override to describe new kinds of moves."""
+        self.ensure_one()
+        reversed_move = self.reversed_move_id
+        if self.move_type == "expire" and reversed_move:
+            return self.env._("Expired: %(lot)s", lot=reversed_move._get_description())
+        if self.redemption_id and self.move_type == "redeem":
+            return self.env._("Redemption %(name)s: %(reward)s", name=self.redemption_id.name,
+                              reward=self.redemption_id.reward_id.name)
+        if self.redemption_id and self.move_type == "reversal":
+            return self.env._("Cancellation of redemption %(name)s", name=self.redemption_id.name)
+        if self.move_type == "referral" and self.referral_partner_id:
+            referrer = self.partner_id.vip_referred_by_id.commercial_partner_id
+            other = self.referral_partner_id.display_name
+            if referrer and referrer == self.referral_partner_id:
+                return self.env._("Welcome: referred by %(customer)s", customer=other)
+            return self.env._("Referral of %(customer)s", customer=other)
+        if self.invoice_id and self.move_type in ("earn", "reversal"):
+            if reversed_move and reversed_move.invoice_id == self.invoice_id:
+                return self.env._("Reversal of %(move)s", move=reversed_move._get_description())
+            if self.invoice_id.move_type == "out_refund":
+                return self.env._("Credit note %(name)s", name=self.invoice_id.name)
+            return self.env._("Invoice %(name)s", name=self.invoice_id.name)
+        if self.move_type == "adjust" and self.reason:
+            return self.env._("Adjustment: %(reason)s", reason=self.reason)
+        if self.move_type == "import":
+            if self.reason:
+                return self.env._("Opening balance: %(reason)s", reason=self.reason)
+            return self.env._("Opening balance")
+        return self.name or ""
+
+    @api.depends("description")
     def _compute_display_name(self):
         for move in self:
-            move.display_name = move.name or ""
+            move.display_name = move.description or ""
 
     @api.model_create_multi
     def create(self, vals_list):

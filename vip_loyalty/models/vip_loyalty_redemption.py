@@ -200,7 +200,7 @@ class VipLoyaltyRedemption(models.Model):
         deduction is one credit note (quantity 1). Refuse what a client sent otherwise."""
         cash = self.filtered(lambda r: r.reward_type == "cash" and r.quantity != 1)
         if cash:
-            super(VipLoyaltyRedemption, cash).write({"quantity": 1})
+            cash.write({"quantity": 1})
         for redemption in self.filtered(lambda r: r.state == "draft"):
             expected = redemption._get_expected_points()
             if expected > MAX_POINTS:

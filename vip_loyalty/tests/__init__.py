@@ -8,3 +8,7 @@ from . import test_import
 from . import test_portal
 from . import test_security
 from . import test_performance
+from . import test_integrity
+from . import test_backfill
+from . import test_i18n
+from . import test_ui_clickbot

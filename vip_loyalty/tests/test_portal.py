@@ -1,3 +1,5 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -26,8 +28,9 @@ class TestPortal(VipLoyaltyCommon, HttpCase):
         self.authenticate("vip_loyalty-portal", "vip_loyalty-portal")
         response = self.url_open("/my/points")
         self.assertEqual(response.status_code, 200)
-        self.assertIn("1234", response.text)
+        self.assertIn("1,234", response.text)
         self.assertIn("Invoice", response.text)
+        self.assertNotIn("98,765", response.text)
         self.assertNotIn("98765", response.text)
 
     def test_portal_rules(self):
@@ -46,4 +49,51 @@ class TestPortal(VipLoyaltyCommon, HttpCase):
 
     def test_anonymous_redirected(self):
         response = self.url_open("/my/points", allow_redirects=False)
+        self.assertIn(response.status_code, (302, 303))
+
+    # ------------------------------------------------------------------
+    # The page (issue 10, item 8)
+    # ------------------------------------------------------------------
+    def test_portal_page_shows_tier_benefits_and_formatted_totals(self):
+        self.customer.vip_tier_id = self.tier_a
+        benefit = self.env["vip.benefit"].create({
+            "name": "Free Parking", "quota_ids": [Command.create({"tier_id": self.tier_a.id,
+                                                                 "quota": 20})],
+        })
+        self.env["vip.benefit.usage"].create(
+            {"partner_id": self.customer.id, "benefit_id": benefit.id, "quantity": 6}
+        )
+        self._give(self.customer, 44800)
+        self.authenticate("vip_loyalty-portal", "vip_loyalty-portal")
+        page = self.url_open("/my/points").text
+        self.assertIn(self.tier_a.name, page)
+        self.assertIn("Free Parking", page)
+        self.assertIn("14 / 20", page, "uses left of the tier's quota")
+        # 1,234 earned + 44,800 adjusted: the total like the rows, with separators
+        self.assertIn("46,034", page)
+        self.assertNotIn("46034", page)
+        self.assertIn("/vip_loyalty/static/src/img/points.svg",
+                      self.url_open("/my/home").text)
+
+    def test_points_expiring_soon_are_highlighted(self):
+        self._give(self.customer, 700, expiry_date=self.today + relativedelta(days=10))
+        self._give(self.customer, 900, expiry_date=self.today + relativedelta(days=200))
+        self.authenticate("vip_loyalty-portal", "vip_loyalty-portal")
+        page = self.url_open("/my/points").text
+        self.assertIn("vip_points_expiring_alert", page)
+        self.assertEqual(page.count("vip_points_expiring\""), 1, "only the lot expiring soon")
+
+    def test_statement_download_is_the_customers_own(self):
+        self.authenticate("vip_loyalty-portal", "vip_loyalty-portal")
+        response = self.url_open("/my/points/statement")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Points Statement", response.text)
+        self.assertIn(self.customer.name, response.text)
+        self.assertNotIn("Rival Trading", response.text)
+        self.assertNotIn("98,765", response.text)
+        # no way to ask for another customer's statement
+        response = self.url_open(f"/my/points/statement?partner_id={self.other.id}")
+        self.assertNotIn("Rival Trading", response.text)
+        self.authenticate(None, None)
+        response = self.url_open("/my/points/statement", allow_redirects=False)
         self.assertIn(response.status_code, (302, 303))

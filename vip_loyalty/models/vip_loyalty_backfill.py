@@ -1,0 +1,232 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+BACKFILL_BATCH_SIZE = 1000
+
+
+class VipLoyaltyBackfill(models.Model):
+    """Award points for invoices posted before the program existed.
+
+    A manager picks a period (and a company); the run goes through the posted
+    customer invoices of the period, then their credit notes, in batches, and
+    gives each invoice what the earning rule gives a new one
+    (``vip.loyalty.engine._sync_invoices``), so that:
+
+    * an invoice that already earned (or was awarded by an earlier run) is
+      skipped: running again is a no-op, and the earning rule later finds the
+      invoice's points already there and never doubles them;
+    * the moves reference their invoice and this run (``backfill_id``), so the
+      awards can be found and audited;
+    * big histories are handed to a cron that goes on batch after batch.
+    """
+
+    _name = "vip.loyalty.backfill"
+    _description = "Award Points for Past Invoices"
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name")
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company,
+        readonly=True,
+    )
+    date_from = fields.Date(
+        string="Invoices From", required=True,
+        help="Posted customer invoices dated from this day on earn their points.",
+    )
+    date_to = fields.Date(
+        string="Invoices Until", help="Last invoice date included. Empty: up to today.",
+    )
+    expiry_from = fields.Selection(
+        [("invoice", "Invoice date"), ("award", "Award date")],
+        string="Validity Counted From", required=True, default="award",
+        help="Invoice date: points of old invoices may already be expired, as if the program "
+        "had always existed. Award date: the points are valid the program's validity from today.",
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("running", "Running"), ("done", "Done")],
+        required=True, default="draft", readonly=True, copy=False,
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Started By", readonly=True, copy=False,
+    )
+    date_done = fields.Datetime(string="Finished On", readonly=True, copy=False)
+    phase = fields.Selection(
+        [("out_invoice", "Invoices"), ("out_refund", "Credit Notes")],
+        default="out_invoice", readonly=True, copy=False,
+        help="Invoices are awarded before credit notes, which take back at most what their "
+        "invoice holds.",
+    )
+    last_invoice_id = fields.Integer(readonly=True, copy=False)
+    invoice_count = fields.Integer(
+        string="Invoices Processed", readonly=True, copy=False,
+    )
+    move_ids = fields.One2many(
+        "vip.loyalty.move", "backfill_id", string="Points Awarded", readonly=True,
+    )
+    move_count = fields.Integer(compute="_compute_move_stats", string="Moves")
+    points_total = fields.Integer(compute="_compute_move_stats", string="Points")
+    pending_count = fields.Integer(
+        compute="_compute_pending_count", string="Invoices to Award",
+        help="Posted invoices and credit notes of the period that hold no points yet.",
+    )
+
+    @api.depends("date_from", "date_to")
+    def _compute_name(self):
+        for run in self:
+            run.name = self.env._(
+                "Past invoices from %(start)s to %(end)s",
+                start=run.date_from or "…", end=run.date_to or self.env._("today"),
+            )
+
+    def _compute_move_stats(self):
+        groups = {
+            run: (count, points)
+            for run, count, points in self.env["vip.loyalty.move"]._read_group(
+                [("backfill_id", "in", self.ids)], ["backfill_id"], ["__count", "points:sum"]
+            )
+        }
+        for run in self:
+            run.move_count, run.points_total = groups.get(run, (0, 0))
+
+    @api.depends("date_from", "date_to", "company_id")
+    def _compute_pending_count(self):
+        for run in self:
+            run.pending_count = (
+                run._invoices().search_count(run._get_invoice_domain(("out_invoice", "out_refund")))
+                if run.date_from else 0
+            )
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        today = fields.Date.context_today(self)
+        for run in self:
+            if run.date_to and run.date_to < run.date_from:
+                raise UserError(self.env._("The period ends before it starts."))
+            if run.date_from > today:
+                raise UserError(self.env._("Invoices From: %(date)s is in the future.",
+                                           date=run.date_from))
+
+    def write(self, vals):
+        if vals.keys() & {"date_from", "date_to", "expiry_from"} and self.filtered(
+            lambda r: r.state != "draft"
+        ):
+            raise UserError(self.env._("A started award cannot change its period."))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never_started(self):
+        if self.filtered(lambda r: r.state != "draft"):
+            raise UserError(self.env._(
+                "A started award is part of the points audit trail: it cannot be deleted."
+            ))
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_start(self):
+        """Award the first batch now; a cron goes on with the rest."""
+        if not self.env.user.has_group("vip_loyalty.group_vip_loyalty_manager"):
+            raise AccessError(self.env._("Only loyalty managers can award points."))
+        for run in self:
+            if run.state != "draft":
+                raise UserError(self.env._("%(run)s was already started.", run=run.name))
+            if not self.env["vip.loyalty.program"]._get_for_company(run.company_id):
+                raise UserError(self.env._(
+                    "%(company)s has no active loyalty program.", company=run.company_id.name
+                ))
+        self.write({"state": "running", "user_id": self.env.uid})
+        for run in self:
+            run._process_batch()
+        if self.filtered(lambda r: r.state == "running"):
+            self.env.ref("vip_loyalty.ir_cron_vip_loyalty_backfill")._trigger()
+        return True
+
+    def action_view_moves(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "vip_loyalty.vip_loyalty_move_action"
+        )
+        action["domain"] = [("backfill_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    # ------------------------------------------------------------------
+    # Business
+    # ------------------------------------------------------------------
+    def _invoices(self):
+        # sudo: a loyalty manager awards points without accounting rights; invoices are
+        # only read (their points are the ledger's)
+        return self.env["account.move"].sudo().with_company(self.company_id)
+
+    def _get_invoice_domain(self, move_types):
+        """Posted customer documents of the period that hold no points yet."""
+        self.ensure_one()
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            ("move_type", "in", list(move_types)),
+            ("state", "=", "posted"),
+            ("invoice_date", ">=", self.date_from),
+            ("vip_loyalty_redemption_id", "=", False),
+            ("vip_loyalty_move_ids", "=", False),
+        ]
+        if self.date_to:
+            domain.append(("invoice_date", "<=", self.date_to))
+        return domain
+
+    def _process_batch(self, batch_size=BACKFILL_BATCH_SIZE):
+        """Award the next batch of invoices of this run (invoices first, then credit notes).
+
+        :return: number of invoices processed
+        """
+        self.ensure_one()
+        if self.state != "running":
+            return 0
+        invoices = self._invoices().search(
+            self._get_invoice_domain([self.phase]) + [("id", ">", self.last_invoice_id)],
+            order="id", limit=batch_size,
+        )
+        if not invoices:
+            if self.phase == "out_invoice":
+                self.write({"phase": "out_refund", "last_invoice_id": 0})
+                return self._process_batch(batch_size)
+            self.write({"state": "done", "date_done": fields.Datetime.now()})
+            return 0
+        program = self.env["vip.loyalty.program"]._get_for_company(self.company_id)
+        expiry = (
+            program._expiry_date(fields.Date.context_today(self))
+            if self.expiry_from == "award" else None
+        )
+        self.env["vip.loyalty.engine"].with_context(
+            vip_loyalty_backfill_id=self.id,
+            vip_loyalty_backfill_expiry=fields.Date.to_string(expiry) if expiry else False,
+        )._sync_invoices(invoices)
+        self.write({
+            "last_invoice_id": invoices[-1].id,
+            "invoice_count": self.invoice_count + len(invoices),
+        })
+        return len(invoices)
+
+    def _run_to_end(self, batch_size=BACKFILL_BATCH_SIZE):
+        """Every batch now (tests, demo data): what the cron does over several calls."""
+        self.ensure_one()
+        while self.state == "running":
+            self._process_batch(batch_size)
+        return True
+
+    @api.model
+    def _cron_award_past_invoices(self):
+        """Go on with the running awards, one batch per call, reporting progress (the
+        runner calls again while some remain)."""
+        # sudo: the cron goes on with what a manager started, in every company
+        runs = self.sudo().search([("state", "=", "running")], order="id")
+        if not runs:
+            return
+        run = runs[0]
+        done = run._process_batch()
+        remaining = run._invoices().search_count(
+            run._get_invoice_domain(("out_invoice", "out_refund"))
+        ) if run.state == "running" else 0
+        if run.state != "running" and len(runs) > 1:
+            remaining = 1  # the next run, at the next call
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

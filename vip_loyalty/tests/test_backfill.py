@@ -1,0 +1,116 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import VipLoyaltyCommon
+
+
+@tagged("post_install", "-at_install")
+class TestBackfill(VipLoyaltyCommon):
+    """Award Points for Past Invoices (issue 10, item 6)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.old_customer = cls._partner("Old Customer", tier=cls.tier_b)
+        # invoiced before the program existed: no points
+        cls.program.active = False
+        cls.before = cls._invoice(cls.old_customer, 1000, days_ago=400)
+        cls.recent = cls._invoice(cls.old_customer, 2000, days_ago=100)
+        cls.too_old = cls._invoice(cls.old_customer, 5000, days_ago=900)
+        cls.refund = cls._invoice(cls.old_customer, 400, days_ago=90, move_type="out_refund")
+        cls.refund.reversed_entry_id = cls.recent
+        cls.program.active = True
+        cls.Backfill = cls.env["vip.loyalty.backfill"]
+
+    def _run(self, **vals):
+        run = self.Backfill.create(dict({"date_from": self.today - relativedelta(years=2)}, **vals))
+        run.action_start()
+        run._run_to_end()
+        return run
+
+    def test_past_invoices_earn_once_from_the_chosen_date(self):
+        self.assertEqual(self.balance(self.old_customer), 0)
+        run = self.Backfill.create({"date_from": self.today - relativedelta(years=2)})
+        self.assertEqual(run.pending_count, 3, "two invoices and a credit note of the period")
+        run.action_start()
+        run._run_to_end()
+        self.assertEqual(run.state, "done")
+        # tier B (x1.5): 1000 + 2000 - 400 credit note; the 900-day-old invoice is before the date
+        self.assertEqual(self.balance(self.old_customer), 3900)
+        moves = self.Move.search([("backfill_id", "=", run.id)])
+        self.assertEqual(moves.invoice_id, self.before | self.recent | self.refund)
+        self.assertFalse(self.too_old.vip_loyalty_move_ids)
+        self.assertEqual(run.points_total, 3900)
+        # found by their origin
+        self.assertEqual(
+            self.Move.search([("backfill_id", "!=", False), ("partner_id", "=",
+                                                               self.old_customer.id)]),
+            moves,
+        )
+        self.assertLedger(self.old_customer)
+
+    def test_rerun_is_a_noop_and_the_rule_never_doubles(self):
+        self._run()
+        balance = self.balance(self.old_customer)
+        again = self._run()
+        self.assertFalse(again.move_ids, "a second run awards nothing")
+        self.assertEqual(self.balance(self.old_customer), balance)
+        # the earning rule finds the points there: a re-sync or a payment earns nothing more
+        self.assertFalse(self.Engine._sync_invoices(self.before | self.recent | self.refund))
+        self.assertEqual(self.balance(self.old_customer), balance)
+        # an invoice that already earned under the rule is skipped
+        new = self._invoice(self.old_customer, 100)
+        third = self._run()
+        self.assertFalse(third.move_ids)
+        self.assertEqual(new.vip_loyalty_points, 150)
+        self.assertLedger(self.old_customer)
+
+    def test_batches_and_cron(self):
+        run = self.Backfill.create({"date_from": self.today - relativedelta(years=2)})
+        run.write({"state": "running"})
+        self.assertEqual(run._process_batch(batch_size=1), 1)
+        self.assertEqual(self.balance(self.old_customer), 1500)
+        # the cron goes on where the batch stopped
+        for _i in range(10):
+            self.Backfill._cron_award_past_invoices()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(self.balance(self.old_customer), 3900)
+        self.assertEqual(run.invoice_count, 3)
+
+    def test_validity_from_award_date_or_invoice_date(self):
+        run = self._run(expiry_from="invoice")
+        lot = run.move_ids.filtered(lambda m: m.invoice_id == self.before)
+        self.assertEqual(lot.expiry_date, self.before.invoice_date + relativedelta(months=12))
+        self.assertEqual(lot.date, self.before.invoice_date)
+        other = self._partner("Other Old", tier=self.tier_c)
+        self.program.active = False
+        invoice = self._invoice(other, 700, days_ago=500)
+        self.program.active = True
+        self._run(expiry_from="award")
+        self.assertEqual(invoice.vip_loyalty_move_ids.expiry_date,
+                         self.today + relativedelta(months=12))
+
+    def test_managers_only(self):
+        with self.assertRaises(AccessError):
+            self.Backfill.with_user(self.loyalty_user).create(
+                {"date_from": self.today - relativedelta(years=1)}
+            )
+        run = self.Backfill.create({"date_from": self.today - relativedelta(years=1)})
+        with self.assertRaises(AccessError):
+            run.with_user(self.loyalty_user).action_start()
+        with self.assertRaises(AccessError):
+            self.Backfill.with_user(self.salesman).search([])
+        run.with_user(self.loyalty_manager).action_start()
+        with self.assertRaises(UserError):
+            run.write({"date_from": self.today - relativedelta(years=5)})
+        with self.assertRaises(UserError):
+            run.unlink()
+
+    def test_bad_period(self):
+        with self.assertRaises(UserError):
+            self.Backfill.create({"date_from": self.today + relativedelta(days=5)})
+        with self.assertRaises(UserError):
+            self.Backfill.create({"date_from": self.today,
+                                  "date_to": self.today - relativedelta(days=5)})
