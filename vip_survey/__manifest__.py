@@ -28,4 +28,5 @@
             "vip_survey/static/tests/tours/*.js",
         ],
     },
+    "uninstall_hook": "uninstall_hook",
 }

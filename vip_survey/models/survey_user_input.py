@@ -1,9 +1,11 @@
 """Survey answers of VIP campaigns: NPS class, satisfaction score and the closed loop.
 
-The hook is ``_mark_done``: when a customer submits a campaign answer, the answer
-is classified, the customer's last NPS is updated, a detractor gets one recovery
-ticket and a passive a follow-up activity. Everything is idempotent: submitting
-the same answer twice creates nothing twice.
+The hook is the answer's passage to ``state = 'done'``, in ``create`` and ``write``:
+whether a customer submits the survey (``_mark_done``), an integrator imports
+completed answers or writes the state over RPC, the answer is classified, the
+customer's last NPS is updated, a detractor gets one recovery ticket and a passive
+a follow-up activity. Everything is idempotent: completing the same answer twice
+creates nothing twice.
 """
 
 from collections import defaultdict
@@ -12,8 +14,21 @@ from datetime import timedelta
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
-from .vip_survey_campaign import NPS_CLASSES
+from .vip_survey_campaign import NPS_CLASSES, reader_lang
+
+# Fields the completion hook derives from the answer lines: nobody writes them.
+DERIVED_FIELDS = {
+    "vip_nps_score",
+    "vip_nps_class",
+    "vip_satisfaction_score",
+    "vip_followup_scheduled",
+    "vip_followup_ticket_id",
+}
+# Fields that tie an answer to a campaign run: the campaign writes them; satisfaction
+# managers may too (e.g. importing the answers of a past campaign).
+CAMPAIGN_FIELDS = {"vip_campaign_id", "vip_campaign_run"}
 
 
 def nps_class(score):
@@ -65,16 +80,74 @@ class SurveyUserInput(models.Model):
     )
 
     # ------------------------------------------------------------------
-    # Completion hook
+    # CRUD: guards and the completion hook
     # ------------------------------------------------------------------
-    def _mark_done(self):
-        result = super()._mark_done()
-        answers = self.filtered(
-            lambda a: a.vip_campaign_id and a.state == "done" and not a.test_entry
-        )
-        if answers:
-            answers._vip_process_completed()
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._vip_check_protected_fields({key for vals in vals_list for key in vals})
+        answers = super().create(vals_list)
+        answers.filtered(lambda a: a.state == "done")._vip_on_completed()
+        return answers
+
+    def write(self, vals):
+        self._vip_check_protected_fields(vals.keys())
+        if vals.get("state") != "done" and not vals.get("vip_campaign_id"):
+            return super().write(vals)
+        # the answers this write completes, or ties to a campaign once completed
+        before = {answer.id: (answer.state, answer.vip_campaign_id) for answer in self}
+        result = super().write(vals)
+        self.filtered(
+            lambda a: a.state == "done" and before[a.id] != ("done", a.vip_campaign_id)
+        )._vip_on_completed()
         return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_vip_campaign_answer(self):
+        if self.env.su or not self.filtered("vip_campaign_id"):
+            return
+        if not self.env.user.has_group("vip_survey.group_vip_survey_manager"):
+            raise AccessError(
+                self.env._("Only satisfaction managers can delete the answers of a campaign.")
+            )
+
+    def _vip_check_protected_fields(self, fnames):
+        """Refuse the fields the server derives (NPS, satisfaction, follow-up) to
+        everyone, and the campaign link to all but satisfaction managers: a view's
+        ``readonly`` protects nothing over RPC or in an import."""
+        if self.env.su:
+            return
+        derived = DERIVED_FIELDS & set(fnames)
+        if derived:
+            raise AccessError(
+                self.env._(
+                    "The fields %(fields)s of a survey answer are computed from the answer "
+                    "itself and cannot be written.",
+                    fields=", ".join(
+                        sorted(self._fields[f]._description_string(self.env) for f in derived)
+                    ),
+                )
+            )
+        if CAMPAIGN_FIELDS & set(fnames) and not self.env.user.has_group(
+            "vip_survey.group_vip_survey_manager"
+        ):
+            raise AccessError(
+                self.env._("Only satisfaction managers can link survey answers to a campaign.")
+            )
+
+    def _vip_on_completed(self):
+        """Close the loop of the campaign answers among ``self``, just completed.
+
+        Every completion passes here (survey submission, import, RPC write): the
+        processing is set-based and idempotent, so an answer completed twice gets
+        one NPS class, one recovery ticket and one follow-up activity.
+        """
+        answers = self.filtered(lambda a: a.vip_campaign_id and not a.test_entry)
+        if answers:
+            # sudo: the customer (public/portal) or an integrator completes the answer;
+            # the derived fields, the customer's account and the tickets are the
+            # server's to write
+            answers.sudo()._vip_process_completed()
+        return answers
 
     def _vip_process_completed(self):
         """Classify the answers and close the loop (hook: add steps)."""
@@ -191,27 +264,30 @@ class SurveyUserInput(models.Model):
         return comments
 
     def _vip_prepare_recovery_ticket_vals(self, comments):
-        """Values of the recovery ticket of this detractor answer (hook)."""
+        """Values of the recovery ticket of this detractor answer (hook).
+
+        The customer sees the ticket on the portal: its title and description are
+        written in the customer's language and quote only their own words; the
+        score and the instructions for the staff go in an internal note (see
+        :meth:`_vip_prepare_recovery_note`).
+        """
         self.ensure_one()
         Ticket = self.env["vip.service.ticket"]
         partner = self.partner_id
         campaign = self.vip_campaign_id
         manager = partner.commercial_partner_id.vip_account_manager_id
-        description = Markup("<p>%s</p>") % self.env._(
-            "%(customer)s answered %(score)s/10 to the NPS question of campaign %(campaign)s: "
-            "contact them, find the root cause and record the action taken.",
-            customer=partner.display_name,
-            score=self.vip_nps_score,
-            campaign=campaign.display_name,
+        customer_env = self.with_context(
+            lang=partner.lang or campaign.company_id.partner_id.lang or self.env.lang
+        ).env
+        description = Markup("<p>%s</p>") % customer_env._(
+            "Thank you for answering our satisfaction survey. We are sorry we did not meet "
+            "your expectations: we will contact you to understand what went wrong and put "
+            "it right."
         )
         for comment in comments:
             description += Markup("<blockquote>%s</blockquote>") % escape(comment)
         values = {
-            "name": self.env._(
-                "Detractor recovery: %(customer)s (NPS %(score)s)",
-                customer=partner.commercial_partner_id.display_name,
-                score=self.vip_nps_score,
-            ),
+            "name": customer_env._("Follow-up of your satisfaction survey"),
             "description": description,
             "channel": "visit",
             "priority": "2",
@@ -223,6 +299,21 @@ class SurveyUserInput(models.Model):
         # in the campaign's company: the default service team is picked from env.company
         return Ticket.with_company(campaign.company_id)._prepare_ticket_vals(
             partner, "vip_service_ticket.vip_service_category_complaint", **values
+        )
+
+    def _vip_prepare_recovery_note(self, ticket):
+        """Internal note of the recovery ticket, for the staff, in the language of the
+        user it is assigned to (else of the company)."""
+        self.ensure_one()
+        staff_env = self.with_context(
+            lang=reader_lang(self.env, ticket.user_id, ticket.company_id)
+        ).env
+        return Markup("<p>%s</p>") % staff_env._(
+            "Detractor: %(customer)s answered %(score)s/10 to the NPS question of campaign "
+            "%(campaign)s. Contact them, find the root cause and record the action taken.",
+            customer=self.partner_id.display_name,
+            score=self.vip_nps_score,
+            campaign=self.vip_campaign_id.with_context(lang=staff_env.lang).display_name,
         )
 
     def _vip_create_recovery_tickets(self):
@@ -248,6 +339,13 @@ class SurveyUserInput(models.Model):
                 for answer in answers
             ]
             tickets |= Ticket.with_company(company).with_context(active_test=True).create(vals_list)
+        tickets._message_log_batch(
+            bodies={
+                ticket.id: ticket.vip_survey_answer_id._vip_prepare_recovery_note(ticket)
+                for ticket in tickets
+            },
+            author_id=self.env.ref("base.partner_root").id,
+        )
         return tickets
 
     def _vip_schedule_passive_activities(self):
@@ -269,7 +367,8 @@ class SurveyUserInput(models.Model):
                     "res_id": partner.id,
                     "activity_type_id": activity_type.id if activity_type else False,
                     "user_id": user.id,
-                    "summary": self.env._(
+                    # in the language of the user who reads it
+                    "summary": self.with_context(lang=reader_lang(self.env, user)).env._(
                         "Passive customer (NPS %(score)s): ask what would make them recommend us",
                         score=answer.vip_nps_score,
                     ),

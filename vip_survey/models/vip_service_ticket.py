@@ -1,9 +1,13 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+from .vip_survey_campaign import reader_lang
 
 
 class VipServiceTicket(models.Model):
     _inherit = "vip.service.ticket"
 
+    # internal: the customer reads their tickets on the portal, not their scores
     vip_survey_answer_id = fields.Many2one(
         "survey.user_input",
         string="Detractor Answer",
@@ -11,6 +15,7 @@ class VipServiceTicket(models.Model):
         ondelete="set null",
         readonly=True,
         copy=False,
+        groups="base.group_user",
         help="Survey answer whose detractor score opened this recovery ticket.",
     )
     vip_survey_campaign_id = fields.Many2one(
@@ -18,12 +23,18 @@ class VipServiceTicket(models.Model):
         string="Satisfaction Campaign",
         store=True,
         index="btree_not_null",
+        groups="base.group_user",
     )
     vip_survey_nps_score = fields.Integer(
-        related="vip_survey_answer_id.vip_nps_score", string="NPS Answer"
+        related="vip_survey_answer_id.vip_nps_score",
+        string="NPS Answer",
+        groups="base.group_user",
     )
     vip_followup_answer_ids = fields.One2many(
-        "survey.user_input", "vip_followup_ticket_id", string="Follow-up Surveys"
+        "survey.user_input",
+        "vip_followup_ticket_id",
+        string="Follow-up Surveys",
+        groups="base.group_user",
     )
 
     _sql_constraints = [
@@ -33,6 +44,28 @@ class VipServiceTicket(models.Model):
             "A detractor answer opens one recovery ticket only.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("vip_survey_answer_id") for vals in vals_list):
+            self._vip_check_recovery_link()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "vip_survey_answer_id" in vals:
+            self._vip_check_recovery_link()
+        return super().write(vals)
+
+    def _vip_check_recovery_link(self):
+        """The link to the detractor answer is set by the survey completion hook only
+        (as superuser): a ticket linked by hand would pass for a recovery."""
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "The detractor answer of a recovery ticket is set when the customer's "
+                    "answer is completed; it cannot be written."
+                )
+            )
 
     def _on_close(self, now):
         result = super()._on_close(now)
@@ -60,10 +93,16 @@ class VipServiceTicket(models.Model):
                 campaign.mail_template_id.send_mail(
                     answer.id, email_layout_xmlid="mail.mail_notification_light"
                 )
+            # a note for the staff, in the language of the ticket's assignee
+            staff_env = self.with_context(
+                lang=reader_lang(self.env, ticket.user_id, ticket.company_id)
+            ).env
             ticket.message_post(
-                body=self.env._(
+                body=staff_env._(
                     "Follow-up survey %(survey)s sent to %(customer)s.",
-                    survey=campaign.followup_survey_id.display_name,
+                    survey=campaign.followup_survey_id.with_context(
+                        lang=staff_env.lang
+                    ).display_name,
                     customer=ticket.partner_id.display_name,
                 ),
                 subtype_xmlid="mail.mt_note",

@@ -13,7 +13,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
@@ -21,11 +21,21 @@ _logger = logging.getLogger(__name__)
 
 # Invitations created (and mailed) per batch: one cron call handles one batch.
 BATCH_SIZE = 1000
+# The campaign's life cycle and run bookkeeping: changed by its actions and its
+# dispatch only (see _write_run_state), refused in create/write to everyone else.
+RUN_FIELDS = {"state", "run_count", "run_cursor", "run_in_progress", "last_run_date"}
 NPS_CLASSES = [
     ("promoter", "Promoter"),
     ("passive", "Passive"),
     ("detractor", "Detractor"),
 ]
+
+
+def reader_lang(env, user=None, company=None):
+    """Language of the staff who read a note or an activity stored now: the user it
+    is for, else the company's, else the current one (stored text is written in its
+    reader's language, not in the language of whoever triggered it)."""
+    return (user and user.lang) or (company and company.partner_id.lang) or env.lang or "en_US"
 
 
 class VipSurveyCampaign(models.Model):
@@ -344,6 +354,42 @@ class VipSurveyCampaign(models.Model):
             self.satisfaction_question_id = False
 
     # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                self._check_run_fields(
+                    [f for f in RUN_FIELDS & vals.keys() if vals[f] not in (False, 0, "draft")]
+                )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            self._check_run_fields(RUN_FIELDS & vals.keys())
+        return super().write(vals)
+
+    def _check_run_fields(self, fnames):
+        if fnames:
+            raise AccessError(
+                self.env._(
+                    "The fields %(fields)s of a satisfaction campaign change through its "
+                    "buttons (Start, Stop, Reset to Draft) and its dispatch only.",
+                    fields=", ".join(
+                        sorted(self._fields[f]._description_string(self.env) for f in fnames)
+                    ),
+                )
+            )
+
+    def _write_run_state(self, vals):
+        """Write the life-cycle and run fields (see ``RUN_FIELDS``): the caller's
+        right to change these campaigns is checked, then the write passes the guard
+        of :meth:`write` as superuser (the user stays the author of the tracking)."""
+        self.check_access("write")
+        return self.sudo().write(vals)
+
+    # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
     def action_start(self):
@@ -373,7 +419,7 @@ class VipSurveyCampaign(models.Model):
                         survey=campaign.survey_id.display_name,
                     )
                 )
-        self.write({"state": "running"})
+        self._write_run_state({"state": "running"})
         for campaign in self.filtered(lambda c: not c.next_run_date or c.next_run_date < today):
             campaign.next_run_date = today
         self.env.ref("vip_survey.ir_cron_vip_survey_dispatch")._trigger()
@@ -397,11 +443,11 @@ class VipSurveyCampaign(models.Model):
         return True
 
     def action_done(self):
-        self.write({"state": "done", "run_in_progress": False})
+        self._write_run_state({"state": "done", "run_in_progress": False})
         return True
 
     def action_reset_draft(self):
-        self.write({"state": "draft", "run_in_progress": False})
+        self._write_run_state({"state": "draft", "run_in_progress": False})
         return True
 
     def action_view_answers(self):
@@ -541,7 +587,7 @@ class VipSurveyCampaign(models.Model):
     # ------------------------------------------------------------------
     def _start_run(self):
         for campaign in self:
-            campaign.write(
+            campaign._write_run_state(
                 {"run_count": campaign.run_count + 1, "run_in_progress": True, "run_cursor": 0}
             )
 
@@ -557,9 +603,13 @@ class VipSurveyCampaign(models.Model):
                 vals["next_run_date"] = next_date
             else:
                 vals.update(state="done", next_run_date=False)
-            campaign.write(vals)
+            campaign._write_run_state(vals)
+            # a note for the campaign's responsible, in their language
+            staff_env = self.with_context(
+                lang=reader_lang(self.env, campaign.user_id, campaign.company_id)
+            ).env
             campaign.message_post(
-                body=self.env._("Run %(run)s: invitations sent.", run=campaign.run_count),
+                body=staff_env._("Run %(run)s: invitations sent.", run=campaign.run_count),
             )
 
     def _dispatch_batch(self, batch_size=BATCH_SIZE, send=True):
@@ -581,7 +631,7 @@ class VipSurveyCampaign(models.Model):
             self._finish_run()
             return self.env["survey.user_input"]
         invitations = self._create_invitations(self.env["res.partner"].browse(partner_ids))
-        self.run_cursor = max(partner_ids)
+        self._write_run_state({"run_cursor": max(partner_ids)})
         if send:
             self._send_invitations(invitations)
         return invitations

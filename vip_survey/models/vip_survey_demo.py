@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 
 # Chinese titles of the demo survey, loaded when zh_CN is installed.
 ZH_CN = {
@@ -40,47 +40,165 @@ class VipSurveyCampaign(models.Model):
 
     @api.model
     def _load_demo_data(self):
-        """A half-yearly campaign run a month ago: a promoter, a passive and a detractor."""
+        """A year of answers: a half-yearly campaign run three times (the last run a
+        month ago: a promoter, a passive, a detractor and one not answered yet) and a
+        monthly pulse over the top tiers, whose satisfaction climbs to the target.
+
+        Module updates and reinstalls run demo functions again: nothing is created
+        twice (the answers go with their survey on uninstall, and the records made
+        here that outlive the add-on's tables get an external id of this module).
+        """
         self._load_demo_translations()
         ref = self.env.ref
-        campaign = ref("vip_survey.vip_survey_campaign_demo_half_yearly")
+        half_yearly = ref("vip_survey.vip_survey_campaign_demo_half_yearly")
+        pulse = ref("vip_survey.vip_survey_campaign_demo_pulse")
+        if half_yearly.user_input_ids or pulse.user_input_ids:
+            return
+        names = (
+            "golden_dragon",
+            "jade_garden",
+            "zhang_studio",
+            "lin_mei",
+            "phoenix_hotel",
+            "silk_road",
+            "east_wind",
+        )
+        customers = {
+            name: ref(f"vip_customer.res_partner_vip_{name}", raise_if_not_found=False)
+            for name in names
+        }
+        if not all(customers.values()):
+            return
         env = self.env(context=dict(self.env.context, tracking_disable=True, mail_notrack=True))
         today = fields.Date.context_today(self)
-        campaign = campaign.with_env(env)
+        # (days ago, customer, NPS 0-10, satisfaction 0-10, comment); NPS None: not answered
+        half_yearly_runs = [
+            (
+                365,
+                [
+                    (350, "golden_dragon", 9, 8, None),
+                    (345, "jade_garden", 7, 6, "Orders arrive late too often."),
+                    (340, "phoenix_hotel", 8, 7, None),
+                    (330, "silk_road", 9, 8, None),
+                    (325, "east_wind", 7, 6, None),
+                ],
+            ),
+            (
+                183,
+                [
+                    (170, "golden_dragon", 10, 9, None),
+                    (165, "jade_garden", 8, 7, None),
+                    (160, "zhang_studio", 7, 6, "Prices went up."),
+                    (150, "phoenix_hotel", 9, 8, None),
+                    (140, "east_wind", 8, 7, None),
+                ],
+            ),
+            (
+                30,
+                [
+                    (21, "golden_dragon", 10, 9, "Excellent service, thank you."),
+                    (20, "jade_garden", 8, 7, "Good, delivery could be faster."),
+                    (19, "zhang_studio", 3, 2, "Three late deliveries in a row."),
+                    (30, "lin_mei", None, None, None),
+                ],
+            ),
+        ]
+        # the monthly pulse: two customers a month, satisfaction rising towards 85
+        pulse_runs = [
+            (
+                30 * month + 5,
+                [
+                    (30 * month + 3, "golden_dragon", 9, 7 + (11 - month) // 4, None),
+                    (
+                        30 * month + 1,
+                        "phoenix_hotel",
+                        8 if month > 5 else 9,
+                        6 + (11 - month) // 3,
+                        None,
+                    ),
+                ],
+            )
+            for month in range(11, -1, -1)
+        ]
+        for campaign, runs in ((half_yearly, half_yearly_runs), (pulse, pulse_runs)):
+            self._load_demo_runs(campaign.with_env(env), runs, customers, today)
+
+        # the recovery ticket of the recent detractor outlives this add-on's tables:
+        # an external id of this module removes it on uninstall
+        tickets = env["vip.service.ticket"].search(
+            [("vip_survey_campaign_id", "in", (half_yearly | pulse).ids)]
+        )
+        env["ir.model.data"].create(
+            [
+                {
+                    "module": "vip_survey",
+                    "name": f"vip_service_ticket_demo_recovery_{index}",
+                    "model": "vip.service.ticket",
+                    "res_id": ticket.id,
+                    "noupdate": True,
+                }
+                for index, ticket in enumerate(tickets, start=1)
+            ]
+        )
+
+    @api.model
+    def _load_demo_runs(self, campaign, runs, customers, today):
+        """The past runs of ``campaign``: invitations dated at each run, completed
+        answers created as an import would create them (the completion hook
+        classifies them and closes the loop of the last run)."""
+        questions = {
+            "nps": self.env.ref("vip_survey.survey_vip_nps_q_recommend"),
+            "satisfaction": self.env.ref("vip_survey.survey_vip_nps_q_satisfaction"),
+            "comment": self.env.ref("vip_survey.survey_vip_nps_q_comment"),
+        }
+        UserInput = self.env["survey.user_input"]
+        now = fields.Datetime.now()
+        vals_list = []
+        for run, (run_days, answers) in enumerate(runs, start=1):
+            last_run = run == len(runs)
+            for days, name, nps, satisfaction, comment in answers:
+                partner = customers[name]
+                vals = campaign._prepare_invitation_vals(partner)
+                vals.update(
+                    vip_campaign_run=run,
+                    create_date=now - timedelta(days=run_days),
+                    # follow-ups of the earlier runs were made at the time
+                    vip_followup_scheduled=not last_run,
+                )
+                if nps is not None:
+                    lines = [
+                        UserInput._get_line_answer_values(questions["nps"], str(nps), "scale"),
+                        UserInput._get_line_answer_values(
+                            questions["satisfaction"], str(satisfaction), "scale"
+                        ),
+                    ]
+                    if comment:
+                        lines.append(
+                            UserInput._get_line_answer_values(
+                                questions["comment"], comment, "text_box"
+                            )
+                        )
+                    vals.update(
+                        state="done",
+                        start_datetime=now - timedelta(days=days, minutes=5),
+                        end_datetime=now - timedelta(days=days),
+                        user_input_line_ids=[
+                            Command.create({k: v for k, v in line.items() if k != "user_input_id"})
+                            for line in lines
+                        ],
+                    )
+                vals_list.append(vals)
+        UserInput.with_env(campaign.env).create(vals_list)
+        last_run_date = today - timedelta(days=runs[-1][0])
+        months = campaign.interval_months
+        next_run_date = last_run_date + relativedelta(months=months)
+        while next_run_date <= today:
+            next_run_date += relativedelta(months=months)
         campaign.write(
             {
                 "state": "running",
-                "run_count": 1,
-                "last_run_date": today - timedelta(days=30),
-                "next_run_date": today - timedelta(days=30) + relativedelta(months=6),
+                "run_count": len(runs),
+                "last_run_date": last_run_date,
+                "next_run_date": next_run_date,
             }
         )
-        plan = [
-            ("vip_customer.res_partner_vip_golden_dragon", 10, 9, "Excellent service, thank you."),
-            ("vip_customer.res_partner_vip_jade_garden", 8, 7, "Good, delivery could be faster."),
-            ("vip_customer.res_partner_vip_zhang_studio", 3, 2, "Three late deliveries in a row."),
-            ("vip_customer.res_partner_vip_lin_mei", None, None, None),
-        ]
-        partners = [ref(xml_id, raise_if_not_found=False) for xml_id, *_rest in plan]
-        if not all(partners):
-            return
-        invitations = campaign._create_invitations(
-            env["res.partner"].browse([p.id for p in partners])
-        )
-        questions = {
-            "nps": ref("vip_survey.survey_vip_nps_q_recommend"),
-            "satisfaction": ref("vip_survey.survey_vip_nps_q_satisfaction"),
-            "comment": ref("vip_survey.survey_vip_nps_q_comment"),
-        }
-        for invitation, (_xml_id, nps, satisfaction, comment) in zip(
-            invitations, plan, strict=True
-        ):
-            if nps is None:
-                continue  # invited, not answered yet
-            invitation._save_lines(questions["nps"], str(nps))
-            invitation._save_lines(questions["satisfaction"], str(satisfaction))
-            invitation._save_lines(questions["comment"], comment)
-        answered = invitations.filtered("user_input_line_ids")
-        answered._mark_done()
-        # answers were given about three weeks ago
-        answered.write({"end_datetime": fields.Datetime.now() - timedelta(days=21)})

@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .vip_survey_campaign import reader_lang
+
 # Churn points of a detractor answer, of a satisfaction drop, and the look-back window.
 DETRACTOR_POINTS = 25
 FALLING_POINTS = 15
@@ -61,13 +63,15 @@ class VipTierEngine(models.AbstractModel):
                 since=fields.Datetime.now() - timedelta(days=SIGNAL_DAYS),
             )
         )
+        # the labels are stored on the customer: in the language of the company's staff
+        staff_env = self.with_context(lang=reader_lang(self.env, company=company)).env
         for partner_id, last_class, last_score, satisfactions in rows:
             partner_signals = []
             if last_class == "detractor":
                 partner_signals.append(
                     (
                         DETRACTOR_POINTS,
-                        self.env._(
+                        staff_env._(
                             "Detractor in the last survey (NPS %(score)s)", score=last_score
                         ),
                     )
@@ -76,7 +80,7 @@ class VipTierEngine(models.AbstractModel):
                 partner_signals.append(
                     (
                         FALLING_POINTS,
-                        self.env._(
+                        staff_env._(
                             "Satisfaction fell from %(before)s to %(after)s",
                             before=round(satisfactions[1]),
                             after=round(satisfactions[0]),

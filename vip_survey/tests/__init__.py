@@ -5,3 +5,6 @@ from . import test_satisfaction
 from . import test_security
 from . import test_churn_signal
 from . import test_ui
+from . import test_completion
+from . import test_install
+from . import test_i18n

@@ -52,7 +52,8 @@ class VipSurveyCommon(VipCustomerCommon):
         cls.account_manager = new_test_user(
             cls.env,
             login="vip_survey-account-manager",
-            groups="base.group_user,vip_service_ticket.group_vip_service_user",
+            groups="base.group_user,vip_customer.group_vip_user,"
+            "vip_service_ticket.group_vip_service_user",
             company_id=cls.company.id,
             company_ids=[Command.set(cls.company.ids)],
         )

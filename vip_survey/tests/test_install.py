@@ -1,0 +1,98 @@
+from dateutil.relativedelta import relativedelta
+from lxml import etree
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.vip_survey import uninstall_hook
+
+from .common import VipSurveyCommon
+
+
+@tagged("post_install", "-at_install")
+class TestInstall(VipSurveyCommon):
+    """Uninstall, reinstall and update: no ERROR, no orphan, no duplicate demo data;
+    the analysis opens on something meaningful."""
+
+    def test_uninstall_hook_frees_the_activity_type(self):
+        """Open follow-ups of passive customers used to block the deletion of the
+        "NPS Follow-up" type at uninstall (an ERROR in the log, the type left behind)."""
+        partner = self._customer("Passive Co", vip_account_manager_id=self.account_manager.id)
+        self._answer(partner, 7)
+        activity_type = self.env.ref("vip_survey.mail_activity_type_vip_nps_followup")
+        activities = self.env["mail.activity"].search([("activity_type_id", "=", activity_type.id)])
+        self.assertTrue(activities)
+        uninstall_hook(self.env)
+        self.assertFalse(activities.exists())
+        with mute_logger("odoo.sql_db"), self.cr.savepoint():
+            activity_type.unlink()
+        self.assertFalse(activity_type.exists())
+
+    def test_demo_loader_creates_nothing_twice(self):
+        """Module updates (and reinstalls, when the tables are still there) run the
+        demo function again: no second set of answers, tickets or activities."""
+        half_yearly = self.env.ref(
+            "vip_survey.vip_survey_campaign_demo_half_yearly", raise_if_not_found=False
+        )
+        if not half_yearly:
+            self.skipTest("no demo data")
+        surveys = self.env.ref("vip_survey.survey_vip_nps")
+
+        # sudo: the demo data is in the main company, the test user in another one
+        env = self.env(su=True)
+
+        def counts():
+            return (
+                env["survey.user_input"].search_count([("survey_id", "=", surveys.id)]),
+                env["vip.service.ticket"]
+                .with_context(active_test=False)
+                .search_count([("vip_survey_answer_id", "!=", False)]),
+                env["mail.activity"].search_count(
+                    [
+                        (
+                            "activity_type_id",
+                            "=",
+                            self.env.ref("vip_survey.mail_activity_type_vip_nps_followup").id,
+                        )
+                    ]
+                ),
+            )
+
+        before = counts()
+        self.assertTrue(all(before), before)
+        env["vip.survey.campaign"]._load_demo_data()
+        self.assertEqual(counts(), before)
+        # the demo recovery ticket belongs to this add-on: uninstall removes it
+        ticket = env["vip.service.ticket"].search([("vip_survey_campaign_id", "=", half_yearly.id)])
+        self.assertEqual(len(ticket), 1)
+        self.assertEqual(ticket.get_external_id()[ticket.id].split(".")[0], "vip_survey")
+
+    def test_demo_answers_give_a_trend_against_the_target(self):
+        """The Satisfaction Analysis opens on the last 12 months by month, with the
+        target and the gap beside the satisfaction; the demo data fills it."""
+        if not self.env.ref(
+            "vip_survey.vip_survey_campaign_demo_half_yearly", raise_if_not_found=False
+        ):
+            self.skipTest("no demo data")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "vip_survey.vip_satisfaction_report_action"
+        )
+        self.assertIn("search_default_last_12_months", action["context"])
+        self.assertTrue(action["view_mode"].startswith("pivot"))
+        # sudo: the demo data is in the main company, the test user in another one
+        Report = self.env["vip.satisfaction.report"].sudo()
+        pivot = etree.fromstring(Report.get_view(view_type="pivot")["arch"])
+        measures = [f.get("name") for f in pivot.iterfind(".//field[@type='measure']")]
+        self.assertEqual(measures[:3], ["satisfaction", "target", "gap"])
+        self.assertEqual(pivot.find(".//field[@type='row']").get("interval"), "month")
+        since = (self.today - relativedelta(months=11)).replace(day=1)
+        months = Report._read_group(
+            [("date", ">=", since), ("satisfaction", "!=", False)],
+            ["date:month"],
+            ["satisfaction:avg", "target:avg"],
+        )
+        self.assertGreaterEqual(len(months), 10, "answers spread over the year")
+        self.assertEqual({round(target) for _month, _sat, target in months}, {85})
+        satisfaction = [sat for _month, sat, _target in months]
+        self.assertLess(min(satisfaction), 85, "some months below target")
+        self.assertGreaterEqual(max(satisfaction), 85, "some months on target")
