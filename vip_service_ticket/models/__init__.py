@@ -8,7 +8,7 @@ from . import vip_service_sla_escalation
 from . import vip_service_sla
 from . import vip_service_ticket
 from . import vip_service_ticket_sla
-from . import vip_service_ticket_complaint
+from . import vip_service_ticket_steps
 from . import vip_service_ticket_escalation
 from . import vip_service_ticket_assignment
 from . import vip_tier_engine

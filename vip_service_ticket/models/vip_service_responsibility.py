@@ -22,7 +22,6 @@ class VipServiceResponsibility(models.Model):
     )
     user_id = fields.Many2one(
         "res.users",
-        string="User",
         check_company=True,
         domain=[("share", "=", False)],
         help="The person, or the head of the department, who answers for the complaints "

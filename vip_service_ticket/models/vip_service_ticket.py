@@ -140,7 +140,7 @@ class VipServiceTicket(models.Model):
     priority = fields.Selection(PRIORITIES, default="1", required=True, index=True, tracking=True)
     root_cause_id = fields.Many2one("vip.service.root.cause", tracking=True)
     solution = fields.Html()
-    # complaint_step and the loop: vip_service_ticket_complaint.py
+    # complaint_step and the loop: vip_service_ticket_steps.py
     close_date = fields.Datetime(string="Closed On", readonly=True, copy=False, index=True)
     reopen_count = fields.Integer(string="Reopened", readonly=True, copy=False)
     last_reopen_date = fields.Datetime(string="Last Reopened On", readonly=True, copy=False)

@@ -195,7 +195,6 @@ class VipServiceTicketDemo(models.AbstractModel):
     @api.model
     def _run_demo_complaint_loops(self, by_state, causes):
         """Complaints at every step of the loop, moved on by their assignee as in real use."""
-        _ = self.env._
         ref = self.env.ref
         logistics = ref("vip_service_ticket.vip_service_responsibility_logistics")
         events = ref("vip_service_ticket.vip_service_responsibility_events")
@@ -205,7 +204,7 @@ class VipServiceTicketDemo(models.AbstractModel):
             (
                 by_state["escalated"],
                 causes["product"],
-                _(
+                self.env._(
                     "The customer's photos show a crack across the base; the courier's box "
                     "had no padding."
                 ),
@@ -217,28 +216,32 @@ class VipServiceTicketDemo(models.AbstractModel):
             (
                 by_state["closed"].filtered("is_complaint"),
                 causes["delivery"],
-                _("The courier's tracking shows the gift arrived two days after the anniversary."),
+                self.env._(
+                    "The courier's tracking shows the gift arrived two days after the anniversary."
+                ),
                 logistics,
-                _("Delivered by courier the next morning, with an apology gift."),
-                _(
+                self.env._("Delivered by courier the next morning, with an apology gift."),
+                self.env._(
                     "Your gift left our warehouse this morning with a dedicated courier; it will "
                     "be with you tomorrow before 10:00."
                 ),
-                _("The gift arrived the next morning; the customer accepted the apology gift."),
+                self.env._(
+                    "The gift arrived the next morning; the customer accepted the apology gift."
+                ),
             ),
             (
                 by_state["complaint_progress"],
                 causes["process"],
-                _(
+                self.env._(
                     "The sommelier confirms the wine cooler failed during the dinner; eight "
                     "guests were served."
                 ),
                 events,
-                _(
+                self.env._(
                     "The customer and the guests are invited to the next tasting as our guests; "
                     "the coolers are checked before each event from now on."
                 ),
-                _(
+                self.env._(
                     "We have reserved eight seats for you and your guests at Friday's tasting; "
                     "the invitation follows by mail."
                 ),
@@ -247,14 +250,16 @@ class VipServiceTicketDemo(models.AbstractModel):
             (
                 by_state["complaint_visit"],
                 causes["staff"],
-                _("The shift manager confirms the answer; the employee has apologised to them."),
+                self.env._(
+                    "The shift manager confirms the answer; the employee has apologised to them."
+                ),
                 boutique,
-                _(
+                self.env._(
                     "A personal apology from the boutique manager, and a refresher training "
                     "on VIP service for the counter team."
                 ),
-                _("Our boutique manager will call you today to apologise in person."),
-                _("The boutique manager apologised by phone; the customer accepted it."),
+                self.env._("Our boutique manager will call you today to apologise in person."),
+                self.env._("The boutique manager apologised by phone; the customer accepted it."),
             ),
         ]
         admin = ref("base.user_admin")

@@ -24,10 +24,9 @@ class VipServiceTicketComplaintStep(models.TransientModel):
     partner_id = fields.Many2one(related="ticket_id.partner_id", string="Customer")
     company_id = fields.Many2one(related="ticket_id.company_id")
     findings = fields.Text(string="What Was Found")
-    root_cause_id = fields.Many2one("vip.service.root.cause", string="Root Cause")
+    root_cause_id = fields.Many2one("vip.service.root.cause")
     responsibility_id = fields.Many2one(
         "vip.service.responsibility",
-        string="Responsibility",
         domain="[('company_id', 'in', [company_id, False])]",
     )
     solution = fields.Html()
