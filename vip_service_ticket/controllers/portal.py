@@ -1,13 +1,17 @@
 from markupsafe import Markup, escape
+from werkzeug.exceptions import Forbidden
 
 from odoo import http
-from odoo.exceptions import AccessError, MissingError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
+from odoo.tools.misc import formatLang
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 PAGE_SIZE = 20
+SUBJECT_MAX = 200
+DESCRIPTION_MAX = 20000
 
 
 class VipServiceTicketPortal(CustomerPortal):
@@ -22,7 +26,9 @@ class VipServiceTicketPortal(CustomerPortal):
         values = super()._prepare_home_portal_values(counters)
         if "vip_ticket_count" in counters:
             Ticket = request.env["vip.service.ticket"]
-            values["vip_ticket_count"] = Ticket.search_count([]) if Ticket.has_access("read") else 0
+            count = Ticket.search_count([]) if Ticket.has_access("read") else 0
+            # shown as is by the portal's counters script: formatted in the user's language
+            values["vip_ticket_count"] = formatLang(request.env, count, digits=0) if count else 0
         return values
 
     def _vip_ticket_searchbar(self):
@@ -91,58 +97,81 @@ class VipServiceTicketPortal(CustomerPortal):
         )
         return request.render("vip_service_ticket.portal_my_vip_ticket", values)
 
-    @http.route(["/my/tickets/new"], type="http", auth="user", website=True)
-    def portal_new_vip_ticket(self, **kw):
+    def _vip_ticket_categories(self):
+        """The categories a customer may choose on the new-request form."""
+        return request.env["vip.service.category"].search([])
+
+    def _render_new_vip_ticket(self, error=None, form=None):
         values = self._prepare_portal_layout_values()
         values.update(
             {
                 "page_name": "vip_ticket_new",
-                "categories": request.env["vip.service.category"].search([]),
-                "error": {},
-                "form": {},
+                "categories": self._vip_ticket_categories(),
+                "error": error or {},
+                "form": form or {},
             }
         )
         return request.render("vip_service_ticket.portal_new_vip_ticket", values)
+
+    @http.route(["/my/tickets/new"], type="http", auth="user", website=True)
+    def portal_new_vip_ticket(self, **kw):
+        return self._render_new_vip_ticket()
+
+    def _check_new_vip_ticket(self, subject, description, category_id):
+        """Validate the new-request form: ``(category, {field: error message})``.
+
+        Everything the browser sends is text and may be anything: a category must be
+        one of those the form offers (an id, not archived), not a 500.
+        """
+        env = request.env
+        error = {}
+        if not subject:
+            error["subject"] = env._("Give your request a subject.")
+        elif len(subject) > SUBJECT_MAX:
+            error["subject"] = env._(
+                "Keep the subject under %(count)s characters.", count=SUBJECT_MAX
+            )
+        if not description:
+            error["description"] = env._("Describe your request.")
+        elif len(description) > DESCRIPTION_MAX:
+            error["description"] = env._(
+                "Keep the description under %(count)s characters.", count=DESCRIPTION_MAX
+            )
+        category = env["vip.service.category"]
+        if category_id:
+            categories = self._vip_ticket_categories()
+            category = categories.filtered(lambda c: str(c.id) == str(category_id).strip())
+            if not category:
+                error["category_id"] = env._("Category: choose one of the categories in the list.")
+        return category, error
 
     @http.route(["/my/tickets/submit"], type="http", auth="user", methods=["POST"], website=True)
     def portal_submit_vip_ticket(self, subject="", description="", category_id=None, **kw):
         env = request.env
         subject = (subject or "").strip()
         description = (description or "").strip()
-        category = env["vip.service.category"].browse(int(category_id or 0)).exists()
-        error = {}
-        if not subject:
-            error["subject"] = env._("Give your request a subject.")
-        if not description:
-            error["description"] = env._("Describe your request.")
+        category, error = self._check_new_vip_ticket(subject, description, category_id)
+        form = {"subject": subject, "description": description, "category_id": category.id}
         if error:
-            values = self._prepare_portal_layout_values()
-            values.update(
-                {
-                    "page_name": "vip_ticket_new",
-                    "categories": env["vip.service.category"].search([]),
-                    "error": error,
-                    "form": {
-                        "subject": subject,
-                        "description": description,
-                        "category_id": category.id,
-                    },
-                }
-            )
-            return request.render("vip_service_ticket.portal_new_vip_ticket", values)
+            return self._render_new_vip_ticket(error, form)
         Ticket = env["vip.service.ticket"]
-        Ticket.check_access("create")
+        if not (env.user._is_portal() or Ticket.has_access("create")):
+            raise Forbidden()
         partner = env.user.partner_id
-        # sudo: the default team is looked up among teams the customer cannot read
-        vals = Ticket.sudo()._prepare_ticket_vals(
-            partner,
-            category,
-            name=subject,
-            description=Markup("<p>%s</p>")
-            % Markup("<br/>").join(escape(line) for line in description.splitlines()),
-            channel="portal",
-        )
-        # sudo: the customer may create a ticket (checked above) but not read the team,
-        # SLA and assignment data its creation computes; the partner is forced to theirs
-        ticket = Ticket.sudo().create(vals)
+        try:
+            with env.cr.savepoint():
+                # sudo: customers cannot create tickets themselves (no ACL), nor read the
+                # team, SLA and assignment data the creation computes; the form's values
+                # were checked above and the partner is forced to theirs
+                vals = Ticket.sudo()._prepare_ticket_vals(
+                    partner,
+                    category,
+                    name=subject,
+                    description=Markup("<p>%s</p>")
+                    % Markup("<br/>").join(escape(line) for line in description.splitlines()),
+                    channel="portal",
+                )
+                ticket = Ticket.sudo().create(vals)
+        except (UserError, ValidationError) as exc:
+            return self._render_new_vip_ticket({"form": exc.args[0]}, form)
         return request.redirect(f"/my/tickets/{ticket.id}")

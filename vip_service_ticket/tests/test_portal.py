@@ -71,3 +71,61 @@ class TestPortal(VipServiceTicketCommon, HttpCase):
         )
         self.assertIn("Give your request a subject", response.text)
         self.assertEqual(self.Ticket.search_count([]), count)
+
+    def test_new_form_shows_every_box(self):
+        """The Description label has its text box from the first display on."""
+        self.authenticate("vst-portal-http", "vst-portal-http-pw")
+        page = self.url_open("/my/tickets/new")
+        self.assertEqual(page.status_code, 200)
+        self.assertRegex(page.text, r'<textarea[^>]*name="description"[^>]*>\s*</textarea>')
+        self.assertRegex(page.text, r'<input[^>]*name="subject"')
+        self.assertIn(self.cat_complaint.name, page.text)
+
+    def submit(self, **data):
+        data.setdefault("subject", "Gift wrapping missing")
+        data.setdefault("description", "The gift arrived without wrapping.")
+        data["csrf_token"] = self.form_token()
+        return self.url_open("/my/tickets/submit", data=data)
+
+    def test_bad_category_is_a_form_error(self):
+        self.authenticate("vst-portal-http", "vst-portal-http-pw")
+        archived = self.env["vip.service.category"].create({"name": "Old", "active": False})
+        count = self.Ticket.search_count([])
+        for value in ("abc", "1e9", "99999999999999999999", str(archived.id), "-1", "1; DROP"):
+            with self.subTest(category_id=value):
+                response = self.submit(category_id=value)
+                self.assertEqual(response.status_code, 200)
+                self.assertIn("Category: choose one of the categories", response.text)
+                self.assertIn("Gift wrapping missing", response.text, "the form keeps the input")
+        self.assertEqual(self.Ticket.search_count([]), count, "nothing created")
+
+    def test_too_long_subject_is_a_form_error(self):
+        self.authenticate("vst-portal-http", "vst-portal-http-pw")
+        response = self.submit(subject="x" * 5000)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Keep the subject under", response.text)
+
+    def test_valid_request_without_category(self):
+        self.authenticate("vst-portal-http", "vst-portal-http-pw")
+        response = self.submit(category_id="")
+        ticket = self.Ticket.search([("name", "=", "Gift wrapping missing")])
+        self.assertEqual(ticket.partner_id, self.contact)
+        self.assertFalse(ticket.category_id)
+        self.assertIn(f"/my/tickets/{ticket.id}", response.url)
+
+    def test_portal_home_uses_line_icon(self):
+        self.authenticate("vst-portal-http", "vst-portal-http-pw")
+        home = self.url_open("/my/home")
+        self.assertIn("/vip_service_ticket/static/src/img/service_request.svg", home.text)
+        self.assertNotIn("/vip_service_ticket/static/description/icon.png", home.text)
+        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["vip_ticket_count"]})
+        self.assertEqual(counters["vip_ticket_count"], "1")
+        svg = self.url_open("/vip_service_ticket/static/src/img/service_request.svg")
+        self.assertEqual(svg.status_code, 200)
+
+    def test_portal_dates_without_seconds(self):
+        self.authenticate("vst-portal-http", "vst-portal-http-pw")
+        detail = self.url_open(f"/my/tickets/{self.own.id}")
+        opened = re.search(r"Opened On:</strong>\s*<span[^>]*>([^<]+)</span>", detail.text)
+        self.assertRegex(opened.group(1), r"\d{1,2}:\d{2}")
+        self.assertNotRegex(opened.group(1), r"\d{1,2}:\d{2}:\d{2}")
