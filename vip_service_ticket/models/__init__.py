@@ -1,3 +1,4 @@
+from . import vip_service_bounds_mixin
 from . import vip_service_stage
 from . import vip_service_category
 from . import vip_service_tag

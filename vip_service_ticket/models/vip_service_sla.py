@@ -15,6 +15,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.work_time import ContinuousTimeline, WorkTimeline
+from .vip_service_bounds_mixin import MAX_WORK_HOURS
 
 PRIORITIES = [("0", "Low"), ("1", "Normal"), ("2", "High"), ("3", "Urgent")]
 
@@ -25,6 +26,7 @@ TIMELINE_MAX_DAYS = 800
 
 class VipServiceSla(models.Model):
     _name = "vip.service.sla"
+    _inherit = ["vip.service.bounds.mixin"]
     _description = "VIP Service SLA Policy"
     _order = "sequence, id"
     _check_company_auto = True
@@ -83,6 +85,14 @@ class VipServiceSla(models.Model):
             "The at-risk threshold is a share of the budget between 0 and 100%.",
         ),
     ]
+
+    @api.model
+    def _get_vip_bounds(self):
+        return {
+            "first_response_hours": (0, MAX_WORK_HOURS),
+            "resolution_hours": (0, MAX_WORK_HOURS),
+            "warning_percent": (0, 100),
+        }
 
     def _compute_ticket_count(self):
         counts = dict(

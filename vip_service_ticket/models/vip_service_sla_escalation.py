@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .vip_service_bounds_mixin import MAX_WORK_HOURS
+
 TRIGGERS = [
     ("warning", "Warning (share of the budget used)"),
     ("breach", "Breach"),
@@ -16,6 +18,7 @@ DEADLINE_TYPES = [("first_response", "First response"), ("resolution", "Resoluti
 
 class VipServiceSlaEscalation(models.Model):
     _name = "vip.service.sla.escalation"
+    _inherit = ["vip.service.bounds.mixin"]
     _description = "VIP Service SLA Escalation Step"
     _order = "sla_id, level, sequence, id"
 
@@ -44,6 +47,10 @@ class VipServiceSlaEscalation(models.Model):
         ("level_positive", "CHECK(level > 0)", "The escalation level must be positive."),
         ("delay_positive", "CHECK(delay_hours >= 0)", "The delay cannot be negative."),
     ]
+
+    @api.model
+    def _get_vip_bounds(self):
+        return {"delay_hours": (0, MAX_WORK_HOURS), "level": (1, 1000)}
 
     @api.depends("trigger", "deadline_type", "delay_hours", "action")
     def _compute_name(self):

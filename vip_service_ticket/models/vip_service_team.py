@@ -14,7 +14,7 @@ ASSIGNMENT_METHODS = [
 class VipServiceTeam(models.Model):
     _name = "vip.service.team"
     _description = "VIP Service Team"
-    _inherit = ["mail.thread", "mail.alias.mixin"]
+    _inherit = ["mail.thread", "mail.alias.mixin", "vip.service.bounds.mixin"]
     _order = "sequence, name, id"
     _check_company_auto = True
 
@@ -89,6 +89,10 @@ class VipServiceTeam(models.Model):
             "The reopen window cannot be negative.",
         ),
     ]
+
+    @api.model
+    def _get_vip_bounds(self):
+        return {"reopen_days": (0, 3650)}
 
     def _compute_ticket_counts(self):
         Ticket = self.env["vip.service.ticket"]

@@ -35,7 +35,13 @@ COMPLAINT_STEPS = [
 class VipServiceTicket(models.Model):
     _name = "vip.service.ticket"
     _description = "VIP Service Ticket"
-    _inherit = ["portal.mixin", "mail.thread.cc", "mail.activity.mixin", "rating.mixin"]
+    _inherit = [
+        "portal.mixin",
+        "mail.thread.cc",
+        "mail.activity.mixin",
+        "rating.mixin",
+        "vip.service.bounds.mixin",
+    ]
     _order = "priority desc, id desc"
     _rec_names_search = ["number", "name"]
     _check_company_auto = True
@@ -195,16 +201,24 @@ class VipServiceTicket(models.Model):
     @api.constrains("stage_id", "root_cause_id", "solution", "category_id")
     def _check_complaint_closing(self):
         for ticket in self:
-            if (
-                ticket.is_closed
-                and ticket.is_complaint
-                and (not ticket.root_cause_id or is_html_empty(ticket.solution))
-            ):
+            if not (ticket.is_closed and ticket.is_complaint):
+                continue
+            missing = [
+                label
+                for fname, label in (
+                    ("root_cause_id", self.env._("Root Cause")),
+                    ("solution", self.env._("Solution")),
+                )
+                if (is_html_empty(ticket.solution) if fname == "solution" else not ticket[fname])
+            ]
+            if missing:
                 raise ValidationError(
                     self.env._(
-                        "Complaint %(ticket)s cannot be closed without a root cause and a "
-                        "solution.",
+                        "Complaint %(ticket)s cannot be solved or closed yet: fill in "
+                        "%(fields)s on the Resolution tab first, then choose %(stage)s again.",
                         ticket=ticket.display_name,
+                        fields=self.env._(" and ").join(missing),
+                        stage=ticket.stage_id.name,
                     )
                 )
 
@@ -375,7 +389,8 @@ class VipServiceTicket(models.Model):
             lambda t: t.stage_id.pause_sla and not t.sla_paused_since and not t.is_closed
         )
         if paused:
-            paused.write({"sla_paused_since": now})
+            # sudo: the SLA clock is the server's (refused to users in write)
+            paused.sudo().write({"sla_paused_since": now})
             paused._sla_schedule_escalations()
         closed = moved.filtered(lambda t: t.is_closed and not old_stages[t].fold)
         reopened = moved.filtered(lambda t: not t.is_closed and old_stages[t].fold)
@@ -393,7 +408,8 @@ class VipServiceTicket(models.Model):
     def _on_reopen(self, now):
         # one write per reopen count, not per ticket
         for count, tickets in self.grouped("reopen_count").items():
-            tickets.write(
+            # sudo: reopening data is derived by the server (refused to users in write)
+            tickets.sudo().write(
                 {
                     "close_date": False,
                     "reopen_count": count + 1,
@@ -472,7 +488,10 @@ class VipServiceTicket(models.Model):
         if is_staff:
             answered = self.filtered(lambda t: not t.first_response_date and not t.is_closed)
             if answered:
-                answered.write({"first_response_date": message.date or fields.Datetime.now()})
+                # sudo: the first response is the server's record (refused to users in write)
+                answered.sudo().write(
+                    {"first_response_date": message.date or fields.Datetime.now()}
+                )
                 answered._sla_schedule_escalations()
         elif not is_staff:
             self._on_customer_reply(message)

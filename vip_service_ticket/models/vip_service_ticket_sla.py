@@ -9,12 +9,13 @@ tickets with one indexed query on ``next_escalation_date``.
 
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
-from odoo.tools.mail import generate_tracking_message_id
 
 _logger = logging.getLogger(__name__)
 
@@ -26,6 +27,39 @@ SLA_STATUSES = [
 ]
 # Ticket fields that decide which policy applies.
 SLA_MATCH_FIELDS = {"partner_id", "vip_tier_id", "category_id", "priority", "team_id", "company_id"}
+# Ticket fields whose change moves the ticket to another working calendar.
+SLA_CALENDAR_FIELDS = {"team_id", "company_id"}
+# Fields only the server derives (the SLA engine, the life cycle, the mail gateway):
+# refused in create/write to everyone (the engine writes them as superuser).
+SERVER_DERIVED_FIELDS = frozenset(
+    {
+        "number",
+        "vip_tier_id",
+        "sla_status",
+        "sla_status_date",
+        "first_response_deadline",
+        "first_response_warning_date",
+        "first_response_date",
+        "resolution_deadline",
+        "resolution_warning_date",
+        "sla_paused_since",
+        "sla_paused_hours",
+        "sla_replan_date",
+        "sla_replan_offset",
+        "sla_met",
+        "first_response_work_hours",
+        "resolution_work_hours",
+        "next_escalation_date",
+        "escalation_level",
+        "escalation_ids",
+        "assignment_ids",
+        "close_date",
+        "reopen_count",
+        "last_reopen_date",
+    }
+)
+# Fields a service manager may correct (the deadlines follow at once); nobody else.
+SLA_MANAGER_FIELDS = frozenset({"sla_start_date", "sla_id"})
 # Fields the SLA engine writes in batch.
 SLA_WRITE_FIELDS = [
     "sla_id",
@@ -44,6 +78,8 @@ TICKET_SLA_COLUMNS = (
     "sla_paused_since",
     "sla_start_date",
     "sla_paused_hours",
+    "sla_replan_date",
+    "sla_replan_offset",
     "first_response_date",
     "first_response_deadline",
     "first_response_warning_date",
@@ -95,6 +131,20 @@ class VipServiceTicket(models.Model):
         default=fields.Datetime.now,
         help="When the SLA clock started: the creation of the ticket.",
     )
+    sla_replan_date = fields.Datetime(
+        string="SLA Re-planned On",
+        readonly=True,
+        copy=False,
+        help="The ticket moved to another team: its open deadlines count from then on, on "
+        "the new team's working hours, with the working time left to it.",
+    )
+    sla_replan_offset = fields.Float(
+        string="SLA Hours Used Before Re-planning",
+        readonly=True,
+        copy=False,
+        help="Working hours of the SLA used before the last transfer (plus the hours it "
+        "had waited for the customer by then).",
+    )
     first_response_deadline = fields.Datetime(readonly=True, copy=False)
     first_response_warning_date = fields.Datetime(
         string="First Response At Risk From", readonly=True, copy=False
@@ -120,11 +170,23 @@ class VipServiceTicket(models.Model):
         help="Working hours the ticket spent waiting for the customer; the deadlines were "
         "moved by as much.",
     )
+    # Stored (kanban progress bars and group-bys need a column): recomputed when a
+    # deadline, the pause or the stage changes, and by the escalation cron when the
+    # clock alone changes it (``sla_status_date``).
     sla_status = fields.Selection(
         SLA_STATUSES,
         string="SLA Status",
         compute="_compute_sla_status",
-        search="_search_sla_status",
+        store=True,
+        index=True,
+    )
+    sla_status_date = fields.Datetime(
+        string="SLA Status Changes On",
+        compute="_compute_sla_status",
+        store=True,
+        index="btree_not_null",
+        help="When the clock alone changes the SLA status next (at risk, breached): the "
+        "escalation cron refreshes the status then.",
     )
     sla_met = fields.Boolean(
         string="SLA Met",
@@ -162,6 +224,7 @@ class VipServiceTicket(models.Model):
     @api.depends(
         "sla_id",
         "is_closed",
+        "close_date",
         "sla_met",
         "sla_paused_since",
         "first_response_date",
@@ -174,12 +237,20 @@ class VipServiceTicket(models.Model):
         now = fields.Datetime.now()
         for ticket in self:
             ticket.sla_status = ticket._get_sla_status(now)
+            ticket.sla_status_date = ticket._get_sla_status_date(now)
 
     def _get_sla_status(self, now):
+        """The one definition of the SLA status at ``now``.
+
+        A ticket waiting for the customer is judged at the moment it started waiting
+        (the clock is stopped: waiting never breaches it). A closed ticket is met or
+        breached as recorded on closing; a ticket moved to a closing stage in a form
+        not yet saved (no closing date) is still judged as an open one.
+        """
         self.ensure_one()
         if not self.sla_id:
             return False
-        if self.is_closed:
+        if self.is_closed and self.close_date:
             return "met" if self.sla_met else "breached"
         ref = self.sla_paused_since or now
         frd = self.first_response_deadline
@@ -195,52 +266,26 @@ class VipServiceTicket(models.Model):
             return "at_risk"
         return "on_track"
 
-    def _search_sla_status(self, operator, value):
-        if operator in ("=", "!="):
-            values = {value}
-        elif operator in ("in", "not in"):
-            values = set(value)
-        else:
-            raise NotImplementedError(operator)
-        self.flush_model()
-        ref = SQL("COALESCE(t.sla_paused_since, %s)", fields.Datetime.now())
-        breached = SQL(
-            "((t.first_response_deadline IS NOT NULL"
-            " AND COALESCE(t.first_response_date, %(ref)s) > t.first_response_deadline)"
-            " OR (t.resolution_deadline IS NOT NULL AND %(ref)s > t.resolution_deadline))",
-            ref=ref,
-        )
-        at_risk = SQL(
-            "((t.first_response_date IS NULL AND t.first_response_warning_date <= %(ref)s)"
-            " OR t.resolution_warning_date <= %(ref)s)",
-            ref=ref,
-        )
-        conditions = {
-            "met": SQL("(t.is_closed AND t.sla_met)"),
-            "breached": SQL(
-                "((t.is_closed AND NOT COALESCE(t.sla_met, FALSE))"
-                " OR (NOT COALESCE(t.is_closed, FALSE) AND %s))",
-                breached,
-            ),
-            "at_risk": SQL(
-                "(NOT COALESCE(t.is_closed, FALSE) AND NOT %s AND %s)", breached, at_risk
-            ),
-            "on_track": SQL(
-                "(NOT COALESCE(t.is_closed, FALSE) AND NOT %s AND NOT COALESCE(%s, FALSE))",
-                breached,
-                at_risk,
-            ),
-        }
-        selected = [conditions[v] for v in values if v in conditions]
-        where = SQL(" OR ").join(selected) if selected else SQL("FALSE")
-        query = SQL(
-            "(SELECT t.id FROM vip_service_ticket t WHERE t.sla_id IS NOT NULL AND (%s))", where
-        )
-        if False in values:
-            query = SQL(
-                "(SELECT t.id FROM vip_service_ticket t WHERE t.sla_id IS NULL OR (%s))", where
-            )
-        return [("id", "not in" if operator in ("!=", "not in") else "in", query)]
+    def _get_sla_status_date(self, now):
+        """When the clock alone changes the status next (False: only an event does)."""
+        self.ensure_one()
+        if not self.sla_id or self.is_closed or self.sla_paused_since:
+            return False
+        # at risk from the warning date on, breached from a second past the deadline
+        second = timedelta(seconds=1)
+        dates = [self.resolution_warning_date]
+        dates.append(self.resolution_deadline and self.resolution_deadline + second)
+        if not self.first_response_date:
+            dates.append(self.first_response_warning_date)
+            dates.append(self.first_response_deadline and self.first_response_deadline + second)
+        return min((date for date in dates if date and date > now), default=False)
+
+    def _sla_refresh_status(self):
+        """Recompute the stored SLA status of the tickets (the clock moved on)."""
+        for fname in ("sla_status", "sla_status_date"):
+            self.env.add_to_compute(self._fields[fname], self)
+        self.flush_recordset(["sla_status", "sla_status_date"])
+        return True
 
     # ------------------------------------------------------------------
     # Deadlines
@@ -286,10 +331,115 @@ class VipServiceTicket(models.Model):
         self._sla_compute_deadlines(match=True)
 
     def _sla_on_write(self, vals):
-        if self.env.context.get("vip_sla_keep"):
+        """Deadlines follow at once a change of what they are computed from.
+
+        A changed policy criterion matches the policy again; a policy or SLA start
+        set by a manager is kept as given. One batch for all the written tickets.
+        """
+        if self.env.su and self.env.context.get("vip_sla_keep"):
             return
-        if SLA_MATCH_FIELDS & vals.keys():
-            self.filtered(lambda t: not t.is_closed)._sla_compute_deadlines(match=True)
+        keys = vals.keys()
+        if not (SLA_MATCH_FIELDS | SLA_MANAGER_FIELDS) & keys:
+            return
+        match = bool(SLA_MATCH_FIELDS & keys) and "sla_id" not in keys
+        self.filtered(lambda t: not t.is_closed)._sla_compute_deadlines(match=match)
+
+    @api.model
+    def _check_sla_fields_access(self, vals_list):
+        """Refuse the fields the server derives, and the SLA corrections of non-managers.
+
+        A read-only field in a view protects nothing: over RPC, an import or a portal
+        call anyone could otherwise move a deadline, clear a breach or forge the
+        escalation level. The engine writes these fields as superuser.
+        """
+        if self.env.su:
+            return
+        keys = set().union(*(vals.keys() for vals in vals_list))
+        refused = keys & SERVER_DERIVED_FIELDS
+        if keys & SLA_MANAGER_FIELDS and not self.env.user.has_group(
+            "vip_service_ticket.group_vip_service_manager"
+        ):
+            refused |= keys & SLA_MANAGER_FIELDS
+        if refused:
+            labels = ", ".join(
+                sorted(self._fields[fname]._description_string(self.env) for fname in refused)
+            )
+            raise AccessError(
+                self.env._(
+                    "You cannot set %(fields)s on service tickets: the service level engine "
+                    "derives them (service managers may correct the SLA start and policy).",
+                    fields=labels,
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_sla_fields_access(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_sla_fields_access([vals])
+        if "sla_start_date" in vals:
+            start = fields.Datetime.to_datetime(vals["sla_start_date"])
+            if not start or start > fields.Datetime.now():
+                raise ValidationError(
+                    self.env._(
+                        "SLA Start: the clock cannot start in the future or be empty (%(value)s).",
+                        value=vals["sla_start_date"] or "",
+                    )
+                )
+            # a corrected start restarts the plan on the current calendar
+            vals = dict(vals, sla_replan_date=False, sla_replan_offset=0.0)
+        elif SLA_CALENDAR_FIELDS & vals.keys():
+            self._sla_prepare_replan(vals)
+        return super().write(vals)
+
+    def _sla_prepare_replan(self, vals):
+        """Before a transfer to another team (or company): keep the SLA fair.
+
+        What a helpdesk user expects of a transfer: the customer's promise neither
+        resets nor shrinks because the ticket changed hands. The working time already
+        used is measured on the old calendar up to now (or up to the start of the
+        current wait for the customer) and stored; the deadlines still open are then
+        planned from that moment on the new team's calendar with the working time
+        left, while deadlines already met or already passed stay as they were.
+        """
+        moving = self.filtered(
+            lambda t: (
+                not t.is_closed
+                and t.sla_id
+                and any(
+                    (t[fname].id if fname in t._fields else False) != vals[fname]
+                    for fname in SLA_CALENDAR_FIELDS & vals.keys()
+                )
+            )
+        )
+        if not moving:
+            return
+        now = fields.Datetime.now()
+        rows = moving._sla_rows()
+        calendars = moving._sla_calendars(rows)
+        moments = {tid: row["sla_paused_since"] or now for tid, row in rows.items()}
+        used = self.env["vip.service.sla"]._work_hours_between(
+            [
+                (
+                    tid,
+                    calendars[(row["team_id"], row["company_id"])],
+                    row["sla_replan_date"] or row["sla_start_date"],
+                    moments[tid],
+                )
+                for tid, row in rows.items()
+            ]
+        )
+        moving._sla_write(
+            {
+                tid: {
+                    "sla_replan_date": moments[tid],
+                    "sla_replan_offset": (row["sla_replan_offset"] or 0.0) + used.get(tid, 0.0),
+                }
+                for tid, row in rows.items()
+            }
+        )
 
     def action_recompute_sla(self):
         """Match the policy again and recompute the deadlines (after a policy change)."""
@@ -300,7 +450,10 @@ class VipServiceTicket(models.Model):
         """Policy, deadlines, warning dates and next escalation of open tickets, in batch.
 
         Deadlines count the working hours of the ticket's calendar from the SLA start,
-        plus the working hours already spent waiting for the customer. The tickets are
+        plus the working hours already spent waiting for the customer. A ticket
+        transferred to another team counts from the transfer on, on the new team's
+        calendar, with the working time it had left (see ``_sla_prepare_replan``); a
+        deadline already passed then stays where it was. The tickets are
         read in one query, the deadlines planned with one interval computation per
         calendar, the next escalation derived from them in memory, and everything is
         written with one ``UPDATE ... FROM (VALUES ...)``.
@@ -330,14 +483,26 @@ class VipServiceTicket(models.Model):
                 continue
             first_hours, resolution_hours, share = targets[policies[tid].id]
             calendar = calendars[(row["team_id"], row["company_id"])]
-            start, paused = row["sla_start_date"], row["sla_paused_hours"] or 0.0
+            start = row["sla_replan_date"] or row["sla_start_date"]
+            paused = (row["sla_paused_hours"] or 0.0) - (row["sla_replan_offset"] or 0.0)
             if first_hours and not row["first_response_date"]:
                 requests.append(((tid, "frd"), calendar, start, first_hours + paused))
                 requests.append(((tid, "frw"), calendar, start, first_hours * share + paused))
             if resolution_hours:
                 requests.append(((tid, "rd"), calendar, start, resolution_hours + paused))
                 requests.append(((tid, "rw"), calendar, start, resolution_hours * share + paused))
-        planned = Sla._plan_work_hours(requests)
+        # no working time left since a transfer: the date passed before it, keep it
+        kept = {(tid, kind) for (tid, kind), _cal, _start, hours in requests if hours <= 0}
+        planned = Sla._plan_work_hours(request for request in requests if request[0] not in kept)
+        for key in kept:
+            tid, kind = key
+            fname = {
+                "frd": "first_response_deadline",
+                "frw": "first_response_warning_date",
+                "rd": "resolution_deadline",
+                "rw": "resolution_warning_date",
+            }[kind]
+            planned[key] = rows[tid][fname] or rows[tid]["sla_replan_date"]
         for tid, row in rows.items():
             row["sla_id"] = policies[tid].id or None
             if not row["first_response_date"]:
@@ -398,7 +563,7 @@ class VipServiceTicket(models.Model):
                 )
             )
             tickets.modified(list(fnames))
-            tickets.invalidate_recordset([*fnames, "write_date", "write_uid", "sla_status"])
+            tickets.invalidate_recordset([*fnames, "write_date", "write_uid"])
 
     # ------------------------------------------------------------------
     # Pause, first response, closing
@@ -418,7 +583,8 @@ class VipServiceTicket(models.Model):
         paused = self._sla_working_hours({t: t.sla_paused_since for t in self}, now)
         for ticket in self:
             hours = paused.get(ticket.id, 0.0)
-            ticket.with_context(vip_sla_keep=True).write(
+            # sudo: the SLA clock is the server's (refused to users in write)
+            ticket.sudo().with_context(vip_sla_keep=True).write(
                 {
                     "sla_paused_since": False,
                     "sla_paused_hours": ticket.sla_paused_hours + hours,
@@ -438,7 +604,9 @@ class VipServiceTicket(models.Model):
 
     def _sla_on_close(self, now):
         """Closing: working-hour durations and whether the SLA was met, stored for analysis."""
-        resolution = self._sla_working_hours({t: t.sla_start_date for t in self}, now)
+        resolution = self._sla_working_hours(
+            {t: t.sla_replan_date or t.sla_start_date for t in self}, now
+        )
         first = {}
         first_stop = {
             ticket.id: ticket.first_response_date for ticket in self if ticket.first_response_date
@@ -459,18 +627,23 @@ class VipServiceTicket(models.Model):
         for ticket in self:
             frd, rd = ticket.first_response_deadline, ticket.resolution_deadline
             first_ok = not frd or (ticket.first_response_date or now) <= frd
-            ticket.with_context(vip_sla_keep=True).write(
+            # sudo: the SLA results are the server's (refused to users in write)
+            ticket.sudo().with_context(vip_sla_keep=True).write(
                 {
                     "close_date": now,
                     "sla_met": bool(ticket.sla_id) and first_ok and (not rd or now <= rd),
                     "resolution_work_hours": max(
-                        resolution.get(ticket.id, 0.0) - ticket.sla_paused_hours, 0.0
+                        resolution.get(ticket.id, 0.0)
+                        + ticket.sla_replan_offset
+                        - ticket.sla_paused_hours,
+                        0.0,
                     ),
                     "first_response_work_hours": first.get(ticket.id, 0.0),
                     "next_escalation_date": False,
                     "sla_paused_since": False,
                 }
             )
+        self._sla_close_escalation_activities()
 
     # ------------------------------------------------------------------
     # Escalation ladder
@@ -696,8 +869,7 @@ class VipServiceTicket(models.Model):
             bodies[tid].append(item)
             activities.extend((tid, summary, user_id) for user_id in notify)
         self._sla_log_escalation_notes(
-            {tid: Markup("<ul>%s</ul>") % Markup("").join(items) for tid, items in bodies.items()},
-            now,
+            {tid: Markup("<ul>%s</ul>") % Markup("").join(items) for tid, items in bodies.items()}
         )
         followers = defaultdict(set)  # partner id -> ticket ids
         for tid, _summary, user_id in activities:
@@ -769,91 +941,81 @@ class VipServiceTicket(models.Model):
             leaders,
         )
 
-    def _sla_log_escalation_notes(self, bodies, now):
-        """One internal note per ticket, as ``_message_log_batch`` would, in one INSERT."""
+    def _sla_log_escalation_notes(self, bodies):
+        """One internal note per ticket ``{ticket id: body}``, in one batch."""
         if not bodies:
             return
-        author_id, email_from = self._message_compute_author(raise_on_email=False)
-        reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
-        self.env["mail.message"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO mail_message
-                       (model, res_id, body, author_id, email_from, message_type, is_internal,
-                        subtype_id, email_add_signature, message_id, reply_to, date,
-                        create_uid, create_date, write_uid, write_date)
-                SELECT %(model)s, v.res_id, v.body, %(author)s, %(email_from)s, 'notification',
-                       TRUE, %(subtype)s, FALSE, %(message_id)s, %(reply_to)s, %(now)s,
-                       %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM unnest(%(ids)s::int[], %(bodies)s::text[]) AS v(res_id, body)
-                """,
-                model=self._name,
-                author=author_id or None,
-                email_from=email_from or None,
-                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-                message_id=generate_tracking_message_id("message-notify"),
-                reply_to=reply_to or None,
-                now=now,
-                uid=self.env.uid,
-                ids=list(bodies),
-                bodies=[str(body) for body in bodies.values()],
-            )
-        )
-        self.env["mail.message"].invalidate_model()
-        self.browse(list(bodies)).invalidate_recordset(["message_ids"])
+        self.browse(list(bodies))._message_log_batch(bodies=bodies)
 
     def _sla_create_escalation_activities(self, rows, activities, users, now):
-        """The escalation activities ``[(ticket id, summary, user id)]``, in one INSERT.
+        """The escalation activities ``[(ticket id, summary, user id)]``, in one batch.
 
-        Like ``mail.activity.create`` under ``mail_activity_quick_update``: no assignment
-        mail; the users' activity counters are refreshed with one bus message each.
+        One open escalation activity per ticket and person: a later step for the same
+        person updates the open one (its summary and due date) instead of adding a
+        duplicate. Created through ``mail.activity.create`` under
+        ``mail_activity_quick_update`` (no assignment mail).
         """
         if not activities:
             return
         activity_type = self.env.ref("vip_service_ticket.mail_activity_type_sla_escalation")
-        self.env["mail.activity"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO mail_activity
-                       (res_model_id, res_model, res_id, res_name, activity_type_id, summary,
-                        user_id, user_tz, date_deadline, active, create_uid, create_date,
-                        write_uid, write_date)
-                SELECT %(model_id)s, %(model)s, v.res_id, v.res_name, %(type)s, v.summary,
-                       v.user_id, v.user_tz, %(today)s, TRUE, %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM unnest(%(ids)s::int[], %(names)s::varchar[], %(summaries)s::varchar[],
-                              %(users)s::int[], %(tzs)s::varchar[])
-                       AS v(res_id, res_name, summary, user_id, user_tz)
-                """,
-                model_id=self.env["ir.model"]._get_id(self._name),
-                model=self._name,
-                type=activity_type.id,
-                today=now.date(),
-                uid=self.env.uid,
-                now=now,
-                ids=[tid for tid, _summary, _user in activities],
-                names=[
-                    f"{rows[tid]['number']} {rows[tid]['name']}"
-                    for tid, _summary, _user in activities
-                ],
-                summaries=[summary for _tid, summary, _user in activities],
-                users=[user_id for _tid, _summary, user_id in activities],
-                tzs=[users[user_id].tz or None for _tid, _summary, user_id in activities],
+        wanted = {}  # (ticket id, user id) -> summary of the latest step
+        for tid, summary, user_id in activities:
+            wanted[(tid, user_id)] = summary
+        # sudo: the escalating user (often the cron) acts on everybody's activities
+        Activity = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
+        existing = Activity.search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", list({tid for tid, _user in wanted})),
+                ("activity_type_id", "=", activity_type.id),
+                ("user_id", "in", list({user_id for _tid, user_id in wanted})),
+            ]
+        )
+        today = now.date()
+        by_summary = defaultdict(lambda: Activity)
+        for activity in existing:
+            summary = wanted.pop((activity.res_id, activity.user_id.id), None)
+            if summary is not None:
+                by_summary[summary] |= activity
+        for summary, open_activities in by_summary.items():
+            open_activities.write({"summary": summary, "date_deadline": today})
+        model_id = self.env["ir.model"]._get_id(self._name)
+        Activity.create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": tid,
+                    "activity_type_id": activity_type.id,
+                    "summary": summary,
+                    "user_id": user_id,
+                    "date_deadline": today,
+                }
+                for (tid, user_id), summary in wanted.items()
+            ]
+        )
+
+    def _sla_close_escalation_activities(self):
+        """Closed tickets need no more attention: their open escalation activities are
+        marked done, with a line saying why."""
+        activity_type = self.env.ref(
+            "vip_service_ticket.mail_activity_type_sla_escalation", raise_if_not_found=False
+        )
+        if not activity_type or not self:
+            return
+        # sudo: the closer marks done the escalation activities of the leaders and managers
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("activity_type_id", "=", activity_type.id),
+                ]
             )
         )
-        self.env["mail.activity"].invalidate_model()
-        self.browse({tid for tid, _summary, _user in activities}).invalidate_recordset(
-            ["activity_ids"]
-        )
-        if now.date() <= fields.Date.today():
-            counts = defaultdict(int)
-            for _tid, _summary, user_id in activities:
-                counts[user_id] += 1
-            for user_id, count in counts.items():
-                users[user_id]._bus_send(
-                    "mail.activity/updated", {"activity_created": True, "count_diff": count}
-                )
+        if activities:
+            activities.action_feedback(feedback=self.env._("The ticket was closed."))
 
     def _sla_log_escalation_assignments(self, rows, reassigned, now):
         """Assignment history of the reassignments ``{ticket id: new user id}``, one INSERT."""
@@ -884,64 +1046,23 @@ class VipServiceTicket(models.Model):
     def _sla_subscribe_partners(self, followers):
         """Subscribe partners ``{partner id: ticket ids}`` with the default subtypes.
 
-        What ``message_subscribe`` does (existing followers are left as they are), in
-        two statements for the whole batch: the escalation activities' users and the
-        new assignees follow the tickets.
+        What ``message_subscribe`` does (existing followers are left as they are), one
+        call per partner: the escalation activities' users and the new assignees
+        follow the tickets.
         """
-        if not followers:
-            return
-        all_ids, internal_ids, _external_ids = self.env["mail.message.subtype"]._default_subtypes(
-            self._name
-        )
-        # sudo: followers are subscribed as message_subscribe would, for any partner
-        partners = self.env["res.partner"].sudo().browse(list(followers))
-        res_ids, partner_ids = [], []
-        sub_partners, sub_ids = [], []
-        for partner in partners:
-            for tid in followers[partner.id]:
-                res_ids.append(tid)
-                partner_ids.append(partner.id)
-            subtypes = (
-                [sid for sid in all_ids if sid not in internal_ids]
-                if partner.partner_share
-                else all_ids
+        for partner_id, ticket_ids in followers.items():
+            self.env["mail.followers"]._insert_followers(
+                self._name, list(ticket_ids), [partner_id], check_existing=True
             )
-            sub_partners.extend([partner.id] * len(subtypes))
-            sub_ids.extend(subtypes)
-        self.env["mail.followers"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH new AS (
-                    INSERT INTO mail_followers (res_model, res_id, partner_id)
-                    SELECT %(model)s, v.res_id, v.partner_id
-                      FROM unnest(%(res_ids)s::int[], %(partner_ids)s::int[])
-                           AS v(res_id, partner_id)
-                        ON CONFLICT (res_model, res_id, partner_id) DO NOTHING
-                 RETURNING id, partner_id
-                )
-                INSERT INTO mail_followers_mail_message_subtype_rel
-                       (mail_followers_id, mail_message_subtype_id)
-                SELECT new.id, s.subtype_id
-                  FROM new
-                  JOIN unnest(%(sub_partners)s::int[], %(sub_ids)s::int[])
-                       AS s(partner_id, subtype_id) ON s.partner_id = new.partner_id
-                """,
-                model=self._name,
-                res_ids=res_ids,
-                partner_ids=partner_ids,
-                sub_partners=sub_partners,
-                sub_ids=sub_ids,
+        if followers:
+            self.browse({tid for tids in followers.values() for tid in tids}).invalidate_recordset(
+                ["message_follower_ids", "message_partner_ids", "message_is_follower"]
             )
-        )
-        self.env["mail.followers"].invalidate_model()
-        self.browse(res_ids).invalidate_recordset(
-            ["message_follower_ids", "message_partner_ids", "message_is_follower"]
-        )
 
     @api.model
     def _cron_escalate(self):
-        """Every few minutes: fire the escalation steps that fell due.
+        """Every few minutes: fire the escalation steps that fell due, and refresh the
+        stored SLA statuses that the clock changed (``sla_status_date`` passed).
 
         One indexed query picks the due tickets; a batch of them is handed to
         ``_sla_escalate`` and the cron reports the remaining ones, so Odoo calls it
@@ -967,6 +1088,12 @@ class VipServiceTicket(models.Model):
         batch = self.browse(ids[:ESCALATION_BATCH_SIZE])
         fired = batch._sla_escalate()
         _logger.info("SLA escalation: %s steps fired on %s tickets", fired, len(batch))
+        # the statuses the clock changed (at risk, breached) without any step firing
+        Stale = self.with_context(active_test=False)
+        stale_domain = [("sla_status_date", "<=", fields.Datetime.now())]
+        stale = Stale.search(stale_domain, limit=ESCALATION_BATCH_SIZE, order="sla_status_date")
+        stale._sla_refresh_status()
         self.env["ir.cron"]._notify_progress(
-            done=len(batch), remaining=max(len(ids) - len(batch), 0)
+            done=len(batch) + len(stale),
+            remaining=max(len(ids) - len(batch), 0) + Stale.search_count(stale_domain),
         )

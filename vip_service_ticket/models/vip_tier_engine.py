@@ -21,7 +21,13 @@ class VipTierEngine(models.AbstractModel):
         signals = super()._get_churn_signals(company, partner_ids)
         if not partner_ids:
             return signals
-        self.env["vip.service.ticket"].flush_model(
+        Ticket = self.env["vip.service.ticket"]
+        now = fields.Datetime.now()
+        # the statuses the clock changed since the escalation cron last ran
+        Ticket.with_context(active_test=False).search(
+            [("commercial_partner_id", "in", list(partner_ids)), ("sla_status_date", "<=", now)]
+        )._sla_refresh_status()
+        Ticket.flush_model(
             [
                 "commercial_partner_id",
                 "company_id",
@@ -29,27 +35,17 @@ class VipTierEngine(models.AbstractModel):
                 "is_closed",
                 "active",
                 "sla_id",
-                "sla_met",
-                "close_date",
-                "resolution_deadline",
-                "first_response_deadline",
-                "first_response_date",
+                "sla_status",
                 "sla_start_date",
             ]
         )
-        now = fields.Datetime.now()
         rows = self.env.execute_query(
             SQL(
                 """
                 SELECT t.commercial_partner_id,
                        COUNT(*) FILTER (WHERE t.is_complaint AND NOT COALESCE(t.is_closed, FALSE)),
                        COUNT(*) FILTER (
-                           WHERE t.sla_id IS NOT NULL AND t.sla_start_date >= %(since)s AND (
-                               (t.is_closed AND NOT COALESCE(t.sla_met, FALSE))
-                               OR (NOT COALESCE(t.is_closed, FALSE) AND (
-                                   t.resolution_deadline < %(now)s
-                                   OR (t.first_response_deadline
-                                       < COALESCE(t.first_response_date, %(now)s))))))
+                           WHERE t.sla_status = 'breached' AND t.sla_start_date >= %(since)s)
                   FROM vip_service_ticket t
                  WHERE t.commercial_partner_id = ANY(%(partners)s)
                    AND t.company_id = %(company)s
@@ -57,7 +53,6 @@ class VipTierEngine(models.AbstractModel):
                  GROUP BY t.commercial_partner_id
                 """,
                 since=now - timedelta(days=BREACH_DAYS),
-                now=now,
                 partners=list(partner_ids),
                 company=company.id,
             )
@@ -70,15 +65,19 @@ class VipTierEngine(models.AbstractModel):
                 partner_signals.append(
                     (
                         min(complaints * COMPLAINT_POINTS, COMPLAINT_CAP),
-                        self.env._("%(count)s open complaint(s)", count=complaints),
+                        self.env._("1 open complaint")
+                        if complaints == 1
+                        else self.env._("%(count)s open complaints", count=complaints),
                     )
                 )
             if breaches:
                 partner_signals.append(
                     (
                         min(breaches * BREACH_POINTS, BREACH_CAP),
-                        self.env._(
-                            "%(count)s SLA breach(es) in %(days)s days",
+                        self.env._("1 SLA breach in %(days)s days", days=BREACH_DAYS)
+                        if breaches == 1
+                        else self.env._(
+                            "%(count)s SLA breaches in %(days)s days",
                             count=breaches,
                             days=BREACH_DAYS,
                         ),

@@ -9,3 +9,7 @@ from . import test_churn_signal
 from . import test_security
 from . import test_portal
 from . import test_performance
+from . import test_ui_clickbot
+from . import test_sla_status
+from . import test_transfer
+from . import test_bounds

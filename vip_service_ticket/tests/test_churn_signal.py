@@ -32,9 +32,24 @@ class TestChurnSignal(VipServiceTicketCommon):
         # (2 x 5); the solved complaint was closed in time
         self.assertEqual(
             signals[self.customer.id],
-            [(10, "1 open complaint(s)"), (10, "2 SLA breach(es) in 90 days")],
+            [(10, "1 open complaint"), (10, "2 SLA breaches in 90 days")],
         )
         self.assertNotIn(self.other_customer.id, signals, "its ticket is not late yet")
+
+    def test_singular_and_plural(self):
+        with freeze_time(MONDAY.replace(hour=9)):
+            self.create_ticket(category_id=self.cat_complaint.id)
+            self.create_ticket(category_id=self.cat_complaint.id)
+            self.create_ticket(partner_id=self.other_customer.id, category_id=self.cat_complaint.id)
+        with freeze_time(datetime(2024, 6, 4, 9)):
+            signals = self.Engine._get_churn_signals(
+                self.company, [self.customer.id, self.other_customer.id]
+            )
+        self.assertEqual(
+            signals[self.customer.id],
+            [(20, "2 open complaints"), (10, "2 SLA breaches in 90 days")],
+        )
+        self.assertEqual(signals[self.other_customer.id], [(10, "1 open complaint")])
 
     def test_no_ticket_no_signal(self):
         self.assertEqual(self.Engine._get_churn_signals(self.company, [self.customer.id]), {})

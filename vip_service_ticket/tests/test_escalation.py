@@ -62,7 +62,9 @@ class TestEscalation(VipServiceTicketCommon):
             self.public_reply(self.ticket, self.agent1)
         self.run_cron(datetime(2024, 6, 5, 11, 30))  # at risk
         self.assertEqual(self.steps()[-1], (1, "resolution", "warning"))
-        self.assertEqual(len(self.escalation_activities()), 2)
+        activity = self.escalation_activities()
+        self.assertEqual(len(activity), 1, "one open activity per person: no duplicate")
+        self.assertIn("Warning", activity.summary, "updated to the latest step")
         self.assertEqual(self.ticket.user_id, self.agent1)
 
         self.run_cron(datetime(2024, 6, 5, 17, 1))  # breach
@@ -86,7 +88,8 @@ class TestEscalation(VipServiceTicketCommon):
         for moment in (datetime(2024, 6, 7, 9), datetime(2024, 6, 20, 9)):
             self.run_cron(moment)
         self.assertEqual(len(self.steps()), 4)
-        self.assertEqual(len(self.escalation_activities()), 5)
+        # agent (first response breach, then warning), leader, account and service managers
+        self.assertEqual(len(self.escalation_activities()), 4)
         logs = self.ticket.message_ids.filtered(lambda m: "SLA escalation level" in (m.body or ""))
         self.assertEqual(len(logs), 4, "each step is logged on the chatter once")
 
@@ -120,6 +123,20 @@ class TestEscalation(VipServiceTicketCommon):
             self.ticket.stage_id = self.stage_solved
         self.run_cron(datetime(2024, 6, 10, 9))
         self.assertFalse(self.steps())
+
+    def test_closing_closes_escalation_activities(self):
+        self.run_cron(datetime(2024, 6, 5, 11, 30))  # first response breached, at risk
+        self.assertEqual(len(self.escalation_activities()), 1)
+        self.run_cron(datetime(2024, 6, 5, 11, 40))
+        self.assertEqual(len(self.escalation_activities()), 1, "a later run adds nothing")
+        with freeze_time(datetime(2024, 6, 5, 12)):
+            self.ticket.with_user(self.agent1).stage_id = self.stage_solved
+        self.assertFalse(self.escalation_activities(), "closed with the ticket")
+        done = self.ticket.message_ids.filtered(
+            lambda m: m.mail_activity_type_id == self.activity_type
+        )
+        self.assertTrue(done, "marked done, in the chatter")
+        self.assertIn("The ticket was closed.", done[0].body)
 
     def test_unique_step(self):
         self.run_cron(MONDAY.replace(hour=12, minute=5))

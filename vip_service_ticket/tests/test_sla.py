@@ -97,6 +97,7 @@ class TestSla(VipServiceTicketCommon):
             (MONDAY.replace(hour=13, minute=30), "breached"),
         ]:
             with freeze_time(moment):
+                self.Ticket._cron_escalate()  # the clock moved: the cron refreshes the status
                 ticket.invalidate_recordset(["sla_status"])
                 self.assertEqual(ticket.sla_status, status, moment)
                 self.assertEqual(

@@ -42,9 +42,7 @@ class VipServiceTicketReassign(models.TransientModel):
         vals = {"user_id": self.user_id.id}
         if self.team_id:
             vals["team_id"] = self.team_id.id
-        tickets.with_context(
-            vip_assignment_kind="transfer", vip_assignment_reason=self.reason
-        ).write(vals)
+        # noted before the transfer: an agent may no longer see a ticket sent to another team
         for ticket in tickets:
             ticket.message_post(
                 body=self.env._(
@@ -54,4 +52,7 @@ class VipServiceTicketReassign(models.TransientModel):
                 ),
                 subtype_xmlid="mail.mt_note",
             )
+        tickets.with_context(
+            vip_assignment_kind="transfer", vip_assignment_reason=self.reason
+        ).write(vals)
         return {"type": "ir.actions.act_window_close"}
