@@ -38,4 +38,5 @@
         "demo/vip_loyalty_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
 }

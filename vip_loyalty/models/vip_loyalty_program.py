@@ -198,7 +198,11 @@ class VipLoyaltyProgram(models.Model):
     def _vip_loyalty_load_demo(self):
         """Demo customers with two years of points history (dates relative to today):
         earnings from invoices, a referral, redemptions, a cancelled one, expired
-        points and points about to expire. Runs once (guarded by an xml id)."""
+        points and points about to expire. Runs once (guarded by an xml id).
+
+        After an uninstall the demo customers stay, with their invoices (see
+        ``uninstall_hook``): a reinstall finds them again instead of creating twins,
+        and their invoices earn through the demo award for past invoices."""
         if self.env.ref("vip_loyalty.res_partner_demo_jade", raise_if_not_found=False):
             return
         company = self.env.ref("base.main_company")
@@ -213,12 +217,22 @@ class VipLoyaltyProgram(models.Model):
         tier_b = env.ref("vip_customer.vip_tier_demo_b")
         tier_c = env.ref("vip_customer.vip_tier_demo_c")
         customers = {}
-        for xml_id, name, tier, email in (
+        demo = (
             ("res_partner_demo_jade", "Jade Emperor Holdings", tier_a, "jade@example.com"),
             ("res_partner_demo_lotus", "Lotus Garden Tea House", tier_b, "lotus@example.com"),
             ("res_partner_demo_pearl", "Pearl River Outfitters", tier_c, "pearl@example.com"),
-        ):
-            partner = Partner.create({
+        )
+        kept = {
+            (p.name, p.email): p
+            for p in Partner.with_context(active_test=False).search([
+                ("parent_id", "=", False), ("email", "in", [row[3] for row in demo]),
+                ("name", "in", [row[1] for row in demo]),
+            ])
+        }
+        reinstall = len(kept) == len(demo)
+        for xml_id, name, tier, email in demo:
+            partner = kept.get((name, email)) if reinstall else None
+            partner = partner or Partner.create({
                 "name": name, "is_company": True, "email": email, "vip_tier_id": tier.id,
                 "vip_company_id": company.id, "company_id": False,
             })
@@ -246,23 +260,10 @@ class VipLoyaltyProgram(models.Model):
                 })],
             })
 
-        invoices = (
-            invoice(jade, 3200, 800)  # expired: earned more than 24 months ago
-            | invoice(jade, 4800, 715)  # expires within the warning delay
-            | invoice(jade, 12500, 200)
-            | invoice(jade, 8600, 40)
-            | invoice(lotus, 2600, 760)
-            | invoice(lotus, 5400, 90)
-            | invoice(pearl, 1800, 30)  # first invoice of a referred customer
-        )
-        invoices.action_post()
-        # a cancelled invoice: its points were earned, then taken back
-        cancelled = invoice(lotus, 1200, 20)
-        cancelled.action_post()
-        cancelled.button_draft()
-        cancelled.button_cancel()
-        # customers invoiced before the program (vip_customer's demo): their past invoices
-        # earn once, as an admin would award them after installing the add-on
+        if not reinstall:
+            self._vip_loyalty_demo_invoices(jade, lotus, pearl, invoice)
+        # customers invoiced before the program (vip_customer's demo, or a reinstall): their
+        # past invoices earn once, as an admin would award them after installing the add-on
         backfill = env["vip.loyalty.backfill"].with_company(company).create({
             "company_id": company.id,
             "date_from": fields.Date.subtract(today, years=3),
@@ -296,3 +297,22 @@ class VipLoyaltyProgram(models.Model):
             {"partner_id": jade.id, "benefit_id": parking.id, "quantity": 6, "date": today},
             {"partner_id": lotus.id, "benefit_id": parking.id, "quantity": 3, "date": today},
         ])
+
+    @api.model
+    def _vip_loyalty_demo_invoices(self, jade, lotus, pearl, invoice):
+        """The demo customers' invoices, earning as they are posted (first install)."""
+        invoices = (
+            invoice(jade, 3200, 800)  # expired: earned more than 24 months ago
+            | invoice(jade, 4800, 715)  # expires within the warning delay
+            | invoice(jade, 12500, 200)
+            | invoice(jade, 8600, 40)
+            | invoice(lotus, 2600, 760)
+            | invoice(lotus, 5400, 90)
+            | invoice(pearl, 1800, 30)  # first invoice of a referred customer
+        )
+        invoices.action_post()
+        # a cancelled invoice: its points were earned, then taken back
+        cancelled = invoice(lotus, 1200, 20)
+        cancelled.action_post()
+        cancelled.button_draft()
+        cancelled.button_cancel()
