@@ -27,6 +27,7 @@
         "views/vip_customer_menus.xml",
     ],
     "demo": [
+        "demo/res_users_demo.xml",
         "demo/vip_tier_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/vip_care_occasion_demo.xml",

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import format_date
 
 CHANNELS = [
     ("phone", "Phone"),
@@ -67,6 +68,9 @@ class ResPartner(models.Model):
         copy=False,
         help="The customer is below the retention threshold: the downgrade takes effect on "
         "this date unless spending recovers.",
+    )
+    vip_downgrade_message = fields.Char(
+        string="Pending Downgrade", compute="_compute_vip_downgrade_message"
     )
     vip_locked = fields.Boolean(
         string="Tier Locked",
@@ -176,11 +180,35 @@ class ResPartner(models.Model):
         for partner in self:
             partner.vip_next_review_date = partner.vip_downgrade_date or next_run
 
+    @api.depends("vip_downgrade_date", "vip_pending_tier_id")
+    @api.depends_context("lang")
+    def _compute_vip_downgrade_message(self):
+        for partner in self:
+            if not partner.vip_downgrade_date:
+                partner.vip_downgrade_message = False
+                continue
+            date = format_date(self.env, partner.vip_downgrade_date)
+            if partner.vip_pending_tier_id:
+                partner.vip_downgrade_message = self.env._(
+                    "Downgrade to %(tier)s on %(date)s unless spending recovers.",
+                    tier=partner.vip_pending_tier_id.display_name,
+                    date=date,
+                )
+            else:
+                partner.vip_downgrade_message = self.env._(
+                    "Leaves VIP on %(date)s unless spending recovers.", date=date
+                )
+
     @api.depends("user_id")
     def _compute_vip_account_manager_id(self):
+        # only a salesperson who may open the VIP page becomes account manager
+        # (see _check_vip_account_manager_id)
         for partner in self:
-            if not partner.vip_account_manager_id and partner.user_id:
-                partner.vip_account_manager_id = partner.user_id
+            user = partner.user_id
+            if not partner.vip_account_manager_id and user and user._has_group(
+                "vip_customer.group_vip_user"
+            ):
+                partner.vip_account_manager_id = user
 
     def _compute_vip_tier_history_count(self):
         counts = dict(
@@ -206,11 +234,29 @@ class ResPartner(models.Model):
             else:
                 partner.vip_next_followup_date = False
 
+    @api.constrains("vip_account_manager_id")
+    def _check_vip_account_manager_id(self):
+        """An account manager works on the customer's VIP page, which only VIP
+        users see: the assignment requires the VIP User group."""
+        for partner in self:
+            user = partner.vip_account_manager_id
+            if user and not user._has_group("vip_customer.group_vip_user"):
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s cannot be the account manager of %(customer)s: "
+                        "account managers need the VIP User access to see the VIP page "
+                        "of their customers. Give them that access first.",
+                        user=user.name,
+                        customer=partner.display_name,
+                    )
+                )
+
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
     def _commercial_fields(self):
-        return super()._commercial_fields() + ["vip_tier_id"]
+        # contacts show their company's tier and account manager
+        return super()._commercial_fields() + ["vip_tier_id", "vip_account_manager_id"]
 
     def _vip_is_engine_write(self):
         # The tier engine writes as superuser after its own checks; the context

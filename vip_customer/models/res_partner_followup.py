@@ -11,6 +11,7 @@ so moves the next one.
 import datetime
 import logging
 import threading
+from collections import defaultdict
 
 from markupsafe import Markup
 
@@ -37,8 +38,24 @@ class ResPartner(models.Model):
         customers are skipped and show under "Needs Account Manager".
         """
         self.ensure_one()
-        candidates = self.vip_account_manager_id | self.user_id
+        # a contact of a company is cared for by the company's account manager
+        commercial = self.commercial_partner_id
+        candidates = commercial.vip_account_manager_id | commercial.user_id | self.user_id
         return candidates.filtered(lambda user: user.active and not user.share)[:1]
+
+    def _vip_get_note_lang(self):
+        """Hook: the language of the notes written on this customer's chatter
+        (tier changes). Staff read them: the account manager's language, else
+        the one of the company running the VIP program."""
+        self.ensure_one()
+        commercial = self.commercial_partner_id
+        company = commercial.vip_company_id or self.env.company
+        return (
+            (commercial.vip_account_manager_id or commercial.user_id).lang
+            or company.partner_id.lang
+            or self.env.lang
+            or "en_US"
+        )
 
     def _vip_get_followup_summary(self):
         """Hook: the activity summary, in the language of the current env."""
@@ -86,6 +103,62 @@ class ResPartner(models.Model):
             "note": partner._vip_get_followup_note(),
             "automated": True,
         }
+
+    def _vip_get_activity_types(self):
+        """Hook: the activity types the VIP programme plans for the account
+        manager (they follow the customer when the account manager changes)."""
+        return self.env["mail.activity.type"].browse(
+            [
+                self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=False)
+                for xmlid in (
+                    "vip_customer.mail_activity_type_vip_followup",
+                    "vip_customer.mail_activity_type_vip_retention",
+                    "vip_customer.mail_activity_type_vip_gift",
+                )
+            ]
+        ).exists()
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    def write(self, vals):
+        if "vip_account_manager_id" not in vals and "user_id" not in vals:
+            return super().write(vals)
+        before = {partner: partner._vip_get_responsible_user() for partner in self}
+        result = super().write(vals)
+        self._vip_reassign_activities(before)
+        return result
+
+    def _vip_reassign_activities(self, before):
+        """Move the open VIP activities (follow-ups, retention calls, gifts)
+        of customers whose responsible user changed from the previous one to
+        the new one. Activities someone reassigned by hand stay where they are.
+
+        :param before: ``{partner: responsible user before the change}``
+        """
+        moves = defaultdict(list)
+        for partner, old_user in before.items():
+            new_user = partner._vip_get_responsible_user()
+            if old_user and new_user and old_user != new_user:
+                moves[(old_user, new_user)].append(partner.id)
+        activity_types = self._vip_get_activity_types() if moves else None
+        for (old_user, new_user), partner_ids in moves.items():
+            # sudo: activities of other users, moved by the rule above only
+            activities = (
+                self.env["mail.activity"]
+                .sudo()
+                .search(
+                    [
+                        ("res_model", "=", "res.partner"),
+                        ("res_id", "in", partner_ids),
+                        ("activity_type_id", "in", activity_types.ids),
+                        ("user_id", "=", old_user.id),
+                    ]
+                )
+            )
+            activities.with_context(mail_activity_quick_update=True).write(
+                {"user_id": new_user.id}
+            )
 
     # ------------------------------------------------------------------
     # Business methods

@@ -189,17 +189,16 @@ class VipCareOccasion(models.Model):
         return self.env["vip.tier"].search([("company_id", "=", self.company_id.id)])
 
     def _get_care_partners(self, target):
-        """Hook: commercial partners of the occasion's tiers whose occasion
-        falls on ``target`` (a birthday on 29 February is celebrated on
-        28 February in common years)."""
+        """Hook: customers of the occasion's tiers whose occasion falls on
+        ``target`` (a birthday on 29 February is celebrated on 28 February in
+        common years). Birthdays are those of people: the VIP individuals and
+        the contacts of VIP companies (who carry their company's tier); the
+        other occasions are the commercial partners'."""
         self.ensure_one()
         Partner = self.env["res.partner"]
-        domain = [
-            ("vip_tier_id", "in", self._get_care_tiers().ids),
-            "|",
-            ("is_company", "=", True),
-            ("parent_id", "=", False),
-        ]
+        domain = [("vip_tier_id", "in", self._get_care_tiers().ids)]
+        if self.occasion_type != "birthday":
+            domain += ["|", ("is_company", "=", True), ("parent_id", "=", False)]
         if self.occasion_type == "fixed":
             if occasion_date(self.month, self.day, target.year) != target:
                 return Partner
@@ -287,7 +286,7 @@ class VipCareOccasion(models.Model):
         mailed_ids, gifted_ids = set(), set()
         if self.send_mail:
             for partner in partners:
-                if partner.vip_care_opt_out:
+                if partner.vip_care_opt_out or partner.commercial_partner_id.vip_care_opt_out:
                     reasons[partner].append(self.env._("opted out"))
                 elif partner.is_blacklisted:
                     reasons[partner].append(self.env._("e-mail blacklisted"))

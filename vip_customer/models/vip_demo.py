@@ -3,6 +3,8 @@ XML alone cannot express. Called once from demo/res_partner_demo.xml."""
 
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import Command, api, fields, models
 
 
@@ -157,9 +159,6 @@ class VipTierEngine(models.AbstractModel):
             },
         )
         invoices(fading, buy([(420, 70000), (400, 65000), (200, 52000)]))
-        self._recompute(
-            company, partner_ids=fading.ids, full=True, today=today - timedelta(days=60)
-        )
 
         # Bought every month last year, once since: churn risk is high.
         drifting = partner(
@@ -186,7 +185,16 @@ class VipTierEngine(models.AbstractModel):
         )
         invoices(locked, buy([(60, 12000)]))
 
+        # The nightly rules as they ran over the past year, month by month: the
+        # tier history, "Tier since" and pending downgrades tell one story.
+        for months in range(12, 0, -1):
+            self._recompute(company, full=True, today=today - relativedelta(months=months))
         self._recompute(company, full=True)
+        # Retention calls of risk episodes that ended before today are not due.
+        retention = ref("vip_customer.mail_activity_type_vip_retention")
+        for activity in env["mail.activity"].search([("activity_type_id", "=", retention.id)]):
+            if env["res.partner"].browse(activity.res_id).vip_churn_level != "high":
+                activity.unlink()
         locked.with_context(vip_tier_reason="manual", vip_tier_note="Strategic partner").write(
             {
                 "vip_tier_id": ref("vip_customer.vip_tier_demo_b").id,
@@ -195,8 +203,9 @@ class VipTierEngine(models.AbstractModel):
                 "vip_lock_until": today + timedelta(days=365),
             }
         )
-        # Tiers held for a while: follow-ups come due.
-        platinum.write({"vip_tier_since": today - timedelta(days=100)})
-        gold.write({"vip_tier_since": today - timedelta(days=185)})
+        # Followed up a while ago: the next follow-ups come due.
+        platinum.write({"vip_last_followup_date": today - timedelta(days=88)})
+        gold.write({"vip_last_followup_date": today - timedelta(days=185)})
+        fading.write({"vip_last_followup_date": today - timedelta(days=95)})
         if hasattr(env["res.partner"], "_cron_vip_schedule_followups"):
             env["res.partner"]._cron_vip_schedule_followups()

@@ -507,6 +507,8 @@ class VipTierEngine(models.AbstractModel):
                 p.vip_tier_id.account_manager_required
                 and not p.vip_account_manager_id
                 and p.user_id
+                # only VIP users may be account managers (see res.partner)
+                and p.user_id._has_group("vip_customer.group_vip_user")
             )
         )
         for user, group in needing.grouped("user_id").items():
@@ -518,6 +520,7 @@ class VipTierEngine(models.AbstractModel):
                     "old_tier": old_tiers[change["partner_id"]],
                     "new_tier": Tier.browse(change["new_tier_id"]),
                     "reason": "rule",
+                    "date": today,
                     "spend": change["spend"],
                     "purchase_count": change["purchase_count"],
                     "window_months": change["window_months"],
@@ -532,45 +535,71 @@ class VipTierEngine(models.AbstractModel):
         """Tier history rows and chatter notes for a batch of changes.
 
         ``changes``: dicts with ``partner``, ``old_tier``, ``new_tier``,
-        ``reason`` and optionally ``spend``, ``purchase_count``,
-        ``window_months`` and ``note``.
+        ``reason`` and optionally ``date`` (the evaluation date, default today),
+        ``spend``, ``purchase_count``, ``window_months`` and ``note``. Without
+        metrics (a tier set by hand or imported) the row records the customer's
+        current ones, so the history always shows what the customer stood at.
+
+        Each note is written in the language of the people who read the
+        customer's chatter (see ``res.partner._vip_get_note_lang``).
         """
         if not changes:
             return
         History = self.env["vip.tier.history"].sudo()  # audit rows are created for the rules too
-        labels = dict(History._fields["direction"]._description_selection(self.env))
-        reasons = dict(History._fields["reason"]._description_selection(self.env))
+        today = fields.Date.context_today(self)
         history_vals = []
-        bodies = {}
+        by_lang = defaultdict(list)
         for change in changes:
             partner = change["partner"]
             old, new = change["old_tier"], change["new_tier"]
             company = (new or old).company_id or self.env.company
             direction = History._direction(old, new)
+            has_metrics = "spend" in change or "purchase_count" in change
             history_vals.append(
                 {
                     "partner_id": partner.id,
                     "company_id": company.id,
+                    "date": change.get("date") or today,
                     "old_tier_id": old.id or False,
                     "new_tier_id": new.id or False,
                     "direction": direction,
                     "reason": change["reason"],
-                    "spend": change.get("spend") or 0.0,
-                    "purchase_count": change.get("purchase_count") or 0,
-                    "window_months": change.get("window_months") or 0,
+                    "spend": change.get("spend") if has_metrics else partner.vip_spend,
+                    "purchase_count": (
+                        change.get("purchase_count")
+                        if has_metrics
+                        else partner.vip_purchase_count
+                    ),
+                    "window_months": change.get("window_months")
+                    or (partner.vip_company_id or company).vip_window_months
+                    or 12,
                     "note": change.get("note") or False,
                     "user_id": self.env.uid,
                 }
             )
-            bodies[partner.id] = self.env._(
-                "VIP tier: %(old)s → %(new)s (%(direction)s, %(reason)s)",
-                old=old.display_name or self.env._("none"),
-                new=new.display_name or self.env._("none"),
-                direction=labels[direction],
-                reason=reasons[change["reason"]],
-            )
+            by_lang[partner._vip_get_note_lang()].append((partner, old, new, direction, change))
+        bodies = {}
+        for lang, lang_changes in by_lang.items():
+            engine = self.with_context(lang=lang)
+            for partner, old, new, direction, change in lang_changes:
+                bodies[partner.id] = engine._prepare_tier_note(old, new, direction, change["reason"])
         self._insert_history(history_vals)
         self._insert_notes(bodies)
+
+    def _prepare_tier_note(self, old_tier, new_tier, direction, reason):
+        """Hook: the chatter note of one tier change, in the language of the
+        context (tier names, direction and reason translated)."""
+        env = self.env
+        History = env["vip.tier.history"]
+        directions = dict(History._fields["direction"]._description_selection(env))
+        reasons = dict(History._fields["reason"]._description_selection(env))
+        return env._(
+            "VIP tier: %(old)s → %(new)s (%(direction)s, %(reason)s)",
+            old=old_tier.with_env(env).display_name or env._("none"),
+            new=new_tier.with_env(env).display_name or env._("none"),
+            direction=directions[direction],
+            reason=reasons[reason],
+        )
 
     def _insert_history(self, vals_list):
         """The history rows in one INSERT: an audit table written for every
@@ -578,6 +607,7 @@ class VipTierEngine(models.AbstractModel):
         columns = {
             "partner_id": "int4",
             "company_id": "int4",
+            "date": "date",
             "old_tier_id": "int4",
             "new_tier_id": "int4",
             "direction": "varchar",
@@ -596,14 +626,13 @@ class VipTierEngine(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO vip_tier_history (%(names)s, date, create_uid, write_uid,
+                INSERT INTO vip_tier_history (%(names)s, create_uid, write_uid,
                                               create_date, write_date)
-                SELECT v.*, %(today)s, %(uid)s, %(uid)s,
+                SELECT v.*, %(uid)s, %(uid)s,
                        NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
                   FROM unnest(%(arrays)s) AS v(%(names)s)
                 """,
                 names=SQL(", ").join(SQL.identifier(col) for col in columns),
-                today=fields.Date.context_today(self),
                 uid=self.env.uid,
                 arrays=arrays,
             )
@@ -683,18 +712,26 @@ class VipTierEngine(models.AbstractModel):
             days=activity_type.delay_count or 3
         )
         vals_list = []
+        users = self.env["res.users"].browse(
+            {row["vip_account_manager_id"] or row["user_id"] for row in rows} - {None}
+        )
+        # the summary is read by the assignee: in their language
+        summaries = {
+            lang: self.with_context(lang=lang).env._("Churn risk is high: call the customer")
+            for lang in {user.lang or self.env.lang for user in users}
+        }
         for row in rows:
-            user_id = row["vip_account_manager_id"] or row["user_id"]
-            if not user_id:
+            user = users.browse(row["vip_account_manager_id"] or row["user_id"])
+            if not user:
                 continue
             vals_list.append(
                 {
                     "res_model_id": model_id,
                     "res_id": row["id"],
                     "activity_type_id": activity_type.id,
-                    "user_id": user_id,
+                    "user_id": user.id,
                     "date_deadline": deadline,
-                    "summary": self.env._("Churn risk is high: call the customer"),
+                    "summary": summaries[user.lang or self.env.lang],
                 }
             )
         if vals_list:

@@ -20,7 +20,10 @@ class VipParetoReport(models.Model):
     spend = fields.Monetary(readonly=True)
     purchase_count = fields.Integer(string="Purchases", readonly=True)
     spend_rank = fields.Integer(string="Rank", readonly=True, aggregator="min")
-    segment = fields.Selection([("top", "Top 20%"), ("rest", "Other 80%")], readonly=True)
+    # keys sort like the labels should read (groups are ordered by key): top first
+    segment = fields.Selection(
+        [("1_top", "Top 20%"), ("2_rest", "Other 80%")], readonly=True
+    )
     customer_count = fields.Integer(string="Customers", readonly=True)
     spend_share = fields.Float(
         string="Share of Spend (%)",
@@ -48,7 +51,7 @@ class VipParetoReport(models.Model):
                            / NULLIF(SUM(rp.vip_spend) OVER (PARTITION BY rp.vip_company_id), 0)
                            AS spend_share,
                        RANK() OVER w AS spend_rank,
-                       CASE WHEN PERCENT_RANK() OVER w < 0.2 THEN 'top' ELSE 'rest' END AS segment
+                       CASE WHEN PERCENT_RANK() OVER w < 0.2 THEN '1_top' ELSE '2_rest' END AS segment
                   FROM res_partner rp
                   JOIN res_company rc ON rc.id = rp.vip_company_id
                  WHERE rp.vip_spend > 0

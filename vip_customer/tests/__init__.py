@@ -7,3 +7,5 @@ from . import test_followup
 from . import test_care
 from . import test_import
 from . import test_ui
+from . import test_ui_clickbot
+from . import test_customer_ux

@@ -150,7 +150,7 @@ class TestPartnerProfile(VipCustomerCommon):
             self._invoice(partner, amount, days_ago=3)
         self.recompute()
         rows = self.env["vip.pareto.report"].search([("partner_id", "in", spenders.ids)])
-        top = rows.filtered(lambda r: r.segment == "top")
+        top = rows.filtered(lambda r: r.segment == "1_top")
         self.assertEqual(top.partner_id, spenders[0], "the top 20% of five customers is one")
         self.assertAlmostEqual(top.spend_share, 80.0)
         self.assertAlmostEqual(sum(rows.mapped("spend_share")), 100.0)

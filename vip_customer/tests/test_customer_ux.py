@@ -1,0 +1,325 @@
+"""What sales staff and VIP managers notice on customers: filters, account
+managers and their activities, birthdays, tier history, reports and the
+language of the notes (issue 10)."""
+
+import re
+
+from dateutil.relativedelta import relativedelta
+from lxml import etree
+
+from odoo import Command
+from odoo.exceptions import ValidationError
+from odoo.tests import new_test_user, tagged
+
+from .common import VipCustomerCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerUx(VipCustomerCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.vip_user_2 = new_test_user(
+            cls.env,
+            login="vip_customer-user-2",
+            groups="base.group_user,vip_customer.group_vip_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+
+    def _arch(self, model, view_type, view_xmlid=None, user=None):
+        Model = self.env[model].with_user(user) if user else self.env[model]
+        view_id = self.env.ref(view_xmlid).id if view_xmlid else False
+        views = Model.get_views([(view_id, view_type)])
+        return etree.fromstring(views["views"][view_type]["arch"])
+
+    # ------------------------------------------------------------------
+    # Filters and lists
+    # ------------------------------------------------------------------
+    def test_my_vip_customers_is_not_ored_with_vip(self):
+        """Filters of one group are OR'ed by the search panel: "My VIP
+        Customers" must sit in its own group, so that with the default "VIP"
+        filter it narrows the list instead of showing everyone."""
+        arch = self._arch("res.partner", "search", "base.view_res_partner_filter", self.vip_user)
+        vip = arch.xpath("//filter[@name='vip']")[0]
+        my_vip = arch.xpath("//filter[@name='my_vip']")[0]
+        between = []
+        node = vip.getnext()
+        while node is not None and node is not my_vip:
+            between.append(node.tag)
+            node = node.getnext()
+        self.assertIs(node, my_vip, "both filters are in the same search view block")
+        self.assertIn("separator", between, "VIP and My VIP Customers are one OR group")
+
+    def test_vip_list_shows_account_manager_not_salesperson(self):
+        arch = self._arch(
+            "res.partner", "list", "vip_customer.res_partner_vip_view_list", self.vip_user
+        )
+        manager = arch.xpath("//field[@name='vip_account_manager_id']")[0]
+        salesperson = arch.xpath("//field[@name='user_id']")[0]
+        self.assertEqual(manager.get("optional"), "show")
+        self.assertEqual(salesperson.get("optional"), "hide")
+        action = self.env.ref("vip_customer.res_partner_vip_action")
+        list_view = action.view_ids.filtered(lambda v: v.view_mode == "list").view_id
+        self.assertEqual(list_view, self.env.ref("vip_customer.res_partner_vip_view_list"))
+
+    # ------------------------------------------------------------------
+    # Account managers
+    # ------------------------------------------------------------------
+    def test_account_manager_needs_the_vip_user_group(self):
+        with self.assertRaisesRegex(ValidationError, re.escape(self.salesman.name)):
+            self.customer.vip_account_manager_id = self.salesman
+        # a salesperson without VIP access is not made account manager by default
+        partner = self.env["res.partner"].create(
+            {"name": "Sales Only Ltd", "is_company": True, "user_id": self.salesman.id}
+        )
+        self.assertFalse(partner.vip_account_manager_id)
+        partner.user_id = self.vip_user_2
+        self.assertEqual(partner.vip_account_manager_id, self.vip_user_2)
+
+    def test_contacts_show_their_company_account_manager(self):
+        self.customer.vip_account_manager_id = self.vip_user_2
+        contact = self.env["res.partner"].create(
+            {"name": "Chen Wei", "parent_id": self.customer.id}
+        )
+        self.assertEqual(contact.vip_account_manager_id, self.vip_user_2)
+        self.customer.vip_account_manager_id = self.vip_user
+        self.assertEqual(contact.vip_account_manager_id, self.vip_user)
+
+    def test_open_activities_follow_a_new_account_manager(self):
+        """Demo bug: a follow-up planned while the salesperson was responsible
+        stayed with them after another account manager was named."""
+        self.customer.user_id = self.vip_manager  # salesperson, no account manager yet
+        self.customer.vip_account_manager_id = False
+        self._invoice(self.customer, 60000, days_ago=200)
+        self.recompute(self.customer)
+        self.assertEqual(self.customer.vip_tier_id, self.tier_b)
+        self.customer.vip_last_followup_date = self.today - relativedelta(days=180)
+        activity = self.customer._vip_schedule_followups()
+        self.assertEqual(activity.user_id, self.vip_manager)
+        other = self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.customer.id,
+                "summary": "Unrelated to-do",
+                "user_id": self.vip_manager.id,
+            }
+        )
+        self.customer.vip_account_manager_id = self.vip_user_2
+        self.assertEqual(activity.user_id, self.vip_user_2)
+        self.assertEqual(other.user_id, self.vip_manager, "only VIP activities move")
+
+    def test_demo_followups_go_to_the_account_manager(self):
+        followup = self.env.ref(
+            "vip_customer.mail_activity_type_vip_followup", raise_if_not_found=False
+        )
+        if not self.env.ref("vip_customer.res_partner_vip_golden_dragon", False):
+            self.skipTest("no demo data")
+        activities = self.env["mail.activity"].search(
+            [("activity_type_id", "=", followup.id), ("res_model", "=", "res.partner")]
+        )
+        self.assertTrue(activities)
+        for activity in activities:
+            partner = self.env["res.partner"].browse(activity.res_id)
+            self.assertEqual(
+                activity.user_id, partner._vip_get_responsible_user(), partner.display_name
+            )
+
+    # ------------------------------------------------------------------
+    # Birthdays
+    # ------------------------------------------------------------------
+    def test_birthday_of_a_vip_company_contact(self):
+        self.customer.vip_account_manager_id = self.vip_user_2
+        self._invoice(self.customer, 60000, days_ago=10)
+        self.recompute(self.customer)
+        target = self.today + relativedelta(days=2)
+        contact = self.env["res.partner"].create(
+            {
+                "name": "Chen Wei",
+                "parent_id": self.customer.id,
+                "email": "chen.wei@example.com",
+                "vip_birthday": target.replace(year=1976),
+            }
+        )
+        occasion = self.env["vip.care.occasion"].create(
+            {
+                "name": "Birthday",
+                "occasion_type": "birthday",
+                "company_id": self.company.id,
+                "days_before": 2,
+                "create_activity": True,
+            }
+        )
+        self.assertIn(contact, occasion._get_care_partners(target))
+        occasion._run_care(today=self.today)
+        gift = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", contact.id)]
+        )
+        self.assertEqual(gift.user_id, self.vip_user_2, "the company's account manager")
+        # the "Birthday This Month" filter of the customer list finds the company
+        filter_node = self._arch(
+            "res.partner", "search", "base.view_res_partner_filter", self.vip_user
+        ).xpath("//filter[@name='vip_birthday_month']")[0]
+        domain = filter_node.get("domain").replace(
+            "context_today().month", str(self.today.month)
+        )
+        if target.month == self.today.month:
+            found = self.env["res.partner"].search(eval(domain))  # noqa: S307
+            self.assertIn(self.customer, found)
+
+    # ------------------------------------------------------------------
+    # Tier history
+    # ------------------------------------------------------------------
+    def test_manual_tier_change_records_the_customer_metrics(self):
+        self._invoice(self.customer, 30000, days_ago=40)
+        self._invoice(self.customer, 25000, days_ago=10)
+        self.recompute(self.customer)
+        self.assertEqual(self.customer.vip_tier_id, self.tier_b)
+        wizard = (
+            self.env["vip.tier.change"]
+            .with_user(self.vip_manager)
+            .create(
+                {
+                    "partner_ids": [Command.set(self.customer.ids)],
+                    "tier_id": self.tier_a.id,
+                    "reason": "Strategic account",
+                }
+            )
+        )
+        wizard.action_apply()
+        history = self.customer.vip_tier_history_ids.filtered(lambda h: h.reason == "manual")
+        self.assertEqual(len(history), 1)
+        self.assertEqual(history.spend, 55000)
+        self.assertEqual(history.purchase_count, 2)
+        self.assertEqual(history.window_months, 12)
+
+    def test_history_is_dated_by_the_run_that_decided(self):
+        self._invoice(self.customer, 60000, days_ago=100)
+        run_date = self.today - relativedelta(days=30)
+        self.Engine._recompute(self.company, partner_ids=self.customer.ids, today=run_date)
+        history = self.customer.vip_tier_history_ids
+        self.assertEqual(history.date, run_date)
+        self.assertEqual(self.customer.vip_tier_since, run_date)
+
+    def test_demo_tier_since_matches_the_history(self):
+        if not self.env.ref("vip_customer.res_partner_vip_golden_dragon", False):
+            self.skipTest("no demo data")
+        # the demo customers are the main company's; the test user works in another
+        main = self.env.ref("base.main_company")
+        customers = (
+            self.env["res.partner"]
+            .sudo()
+            .search([("vip_company_id", "=", main.id), ("parent_id", "=", False)])
+        )
+        self.assertTrue(customers)
+        for customer in customers.filtered("vip_tier_history_ids"):
+            last = customer.vip_tier_history_ids.sorted(lambda h: (h.date, h.id))[-1]
+            self.assertEqual(last.new_tier_id, customer.vip_tier_id, customer.display_name)
+            self.assertEqual(last.date, customer.vip_tier_since, customer.display_name)
+        months = {
+            h.date.replace(day=1)
+            for h in self.env["vip.tier.history"]
+            .sudo()
+            .search([("company_id", "=", main.id), ("direction", "!=", "new")])
+        }
+        self.assertGreater(len(months), 1, "demo movements spread over several months")
+
+    # ------------------------------------------------------------------
+    # Reports
+    # ------------------------------------------------------------------
+    def test_pareto_lists_top_20_first(self):
+        spenders = self.env["res.partner"].create([{"name": f"P{i}"} for i in range(5)])
+        for partner, amount in zip(spenders, (80000, 5000, 5000, 5000, 5000), strict=True):
+            self._invoice(partner, amount, days_ago=3)
+        self.recompute()
+        groups = self.env["vip.pareto.report"].read_group(
+            [("partner_id", "in", spenders.ids)], ["spend:sum"], ["segment"], lazy=False
+        )
+        labels = dict(self.env["vip.pareto.report"]._fields["segment"].selection)
+        self.assertEqual(
+            [labels[g["segment"]] for g in groups], ["Top 20%", "Other 80%"]
+        )
+
+    def test_tier_movements_by_month_and_direction(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "vip_customer.vip_tier_history_action_movements"
+        )
+        self.assertEqual(action["view_mode"].split(",")[0], "graph")
+        context = eval(action["context"])  # noqa: S307
+        self.assertTrue(context.get("search_default_group_month"))
+        self.assertTrue(context.get("search_default_group_direction"))
+
+    # ------------------------------------------------------------------
+    # Language of the notes
+    # ------------------------------------------------------------------
+    def _load_zh_cn(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["vip_customer"], ["zh_CN"])
+        self.tier_b.update_field_translations("name", {"zh_CN": "金卡"})
+        self.tier_c.update_field_translations("name", {"zh_CN": "银卡"})
+
+    def test_tier_note_in_the_readers_language(self):
+        self._load_zh_cn()
+        self.vip_user_2.lang = "zh_CN"
+        self.customer.vip_account_manager_id = self.vip_user_2
+        self._invoice(self.customer, 60000, days_ago=10)
+        self.Engine.with_context(lang="en_US")._recompute_partners(self.customer)
+        self.assertEqual(self.customer.vip_tier_id, self.tier_b)
+        note = self.customer.message_ids.filtered(lambda m: "→" in (m.body or ""))
+        self.assertEqual(len(note), 1)
+        self.assertIn("VIP 等级", note.body)
+        self.assertIn("金卡", note.body)
+        self.assertIn("新晋 VIP", note.body)
+        self.assertNotIn("VIP tier", note.body)
+
+    def test_retention_call_in_the_assignees_language(self):
+        self._load_zh_cn()
+        self.vip_user_2.lang = "zh_CN"
+        self.customer.vip_account_manager_id = self.vip_user_2
+        # bought every month a year ago, nothing since
+        for month in range(13, 25):
+            self._invoice(self.customer, 9000, days_ago=month * 30)
+        self.Engine.with_context(lang="en_US")._recompute_partners(self.customer)
+        self.assertEqual(self.customer.vip_churn_level, "high")
+        activity = self.env["mail.activity"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        )
+        self.assertEqual(activity.summary, "流失风险高：请致电客户")
+
+    # ------------------------------------------------------------------
+    # Layout
+    # ------------------------------------------------------------------
+    def test_downgrade_banner_is_one_sentence(self):
+        self._invoice(self.customer, 60000, days_ago=300)
+        self._invoice(self.customer, 1000, days_ago=0)
+        self.recompute(self.customer)
+        self.assertEqual(self.customer.vip_tier_id, self.tier_b)
+        self.Engine._recompute(
+            self.company,
+            partner_ids=self.customer.ids,
+            full=True,
+            today=self.today + relativedelta(days=70),
+        )
+        self.customer.invalidate_recordset()
+        self.assertEqual(self.customer.vip_pending_tier_id, self.tier_c)
+        message = self.customer.with_user(self.vip_user).vip_downgrade_message
+        self.assertTrue(message.startswith(f"Downgrade to {self.tier_c.display_name} on "))
+        self.assertTrue(message.endswith(" unless spending recovers."))
+
+    def test_partner_form_layout(self):
+        arch = self._arch("res.partner", "form", None, self.vip_user)
+        badges = arch.xpath("//div[@name='vip_badges']")[0]
+        self.assertIn("d-flex", badges.get("class"))
+        self.assertTrue(badges.xpath("./field[@name='vip_tier_id']"))
+        self.assertTrue(badges.xpath("./span[hasclass('fa-lock')]"))
+        self.assertTrue(badges.xpath("./span[contains(., 'At risk')]"))
+        signals = arch.xpath("//field[@name='vip_churn_signal_score']")[0]
+        self.assertEqual(signals.get("widget"), "progressbar")
+        self.assertFalse(arch.xpath("//div[@name='vip_downgrade_banner']//br"))
+
+    def test_tier_form_has_no_empty_prices_section(self):
+        self.vip_manager.groups_id = [
+            Command.unlink(self.env.ref("product.group_product_pricelist").id)
+        ]
+        arch = self._arch("vip.tier", "form", None, self.vip_manager)
+        self.assertFalse(arch.xpath("//group[@string='Prices']"))
