@@ -238,3 +238,49 @@ def test_duplicate_tracker_reports_the_first_row():
     assert tracker.check(8, [("phone", "02155550101"), ("phone", "02155550101")]) is None
     # the same value in another kind of key is no duplicate
     assert tracker.check(9, [("ref", "8613800138000")]) is None
+
+
+# ----------------------------------------------------------------------
+# e-mails as stored, phones in E.164 (fallback without phonenumbers)
+# ----------------------------------------------------------------------
+def test_clean_email_keeps_case_but_not_full_width():
+    assert rows.clean_email(" ｗｉｄｅ＠Ｅｘａｍｐｌｅ．ｃｏｍ ") == "wide@Example.com"
+    assert rows.normalize_email("ｗｉｄｅ＠Ｅｘａｍｐｌｅ．ｃｏｍ") == "wide@example.com"
+    assert rows.clean_email(None) is None
+    with pytest.raises(ValueError):
+        rows.clean_email("Wide <wide@example.com>")
+
+
+@pytest.mark.parametrize(
+    ("value", "phone_code", "expected"),
+    [
+        ("+86 138 0013 8000", 86, "+8613800138000"),
+        ("13800138000", 86, "+8613800138000"),
+        ("0138-0013-8000", 86, "+8613800138000"),
+        ("0086 138 0013 8000", 86, "+8613800138000"),
+        ("＋８６ １３８ ００１３ ８０００", None, "+8613800138000"),
+        ("+33 1 42 68 53 00", 86, "+33142685300"),
+        ("13800138000", None, "13800138000"),
+        (13800138000.0, 86, "+8613800138000"),
+        ("12345", 86, None),
+        (None, 86, None),
+    ],
+)
+def test_e164_fallback(value, phone_code, expected):
+    assert rows.e164_fallback(value, phone_code) == expected
+
+
+def test_e164_detection_and_keys():
+    assert rows.is_e164("+8613800138000")
+    assert not rows.is_e164("+86 138 0013 8000")
+    assert not rows.is_e164("13800138000")
+    assert not rows.is_e164(False)
+    assert rows.phone_key("+8613800138000") == "8613800138000"
+    assert rows.phone_key(None) is None
+
+
+def test_phone_match_variants_cover_national_and_international_forms():
+    variants = rows.phone_match_variants("8613800138000")
+    for stored in ("+86 138 0013 8000", "0086 13800138000", "138 0013 8000", "0138 0013 8000"):
+        assert rows.phone_digits(stored) in variants, stored
+    assert rows.phone_digits("139 0013 8000") not in variants

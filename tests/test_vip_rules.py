@@ -146,3 +146,13 @@ def test_recency_moves_in_steps_of_five():
     }
     assert scores and all(score % 5 == 0 for score in scores)
     assert len(scores) <= 21
+
+
+def test_birthday_problem():
+    today = datetime.date(2026, 6, 15)
+    assert rules.birthday_problem(datetime.date(1975, 8, 18), today) is None
+    assert rules.birthday_problem(today, today) is None
+    assert rules.birthday_problem(datetime.date(1900, 1, 1), today) is None
+    assert rules.birthday_problem(None, today) is None
+    assert rules.birthday_problem(datetime.date(2026, 6, 16), today) == "future"
+    assert rules.birthday_problem(datetime.date(1899, 12, 31), today) == "too_old"

@@ -6,7 +6,7 @@
     "website": "https://github.com/vip-suite/vip-suite",
     "author": "VIP Suite Authors",
     "license": "LGPL-3",
-    "depends": ["account", "contacts"],
+    "depends": ["account", "contacts", "phone_validation"],
     "external_dependencies": {"python": ["openpyxl", "xlrd"]},
     "data": [
         "security/vip_customer_security.xml",

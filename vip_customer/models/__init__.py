@@ -1,3 +1,4 @@
+from . import vip_bounds_mixin
 from . import res_company
 from . import vip_tier
 from . import vip_tier_history

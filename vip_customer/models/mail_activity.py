@@ -25,11 +25,9 @@ class MailActivity(models.Model):
             .commercial_partner_id.sudo(False)
         )
         if partners:
-            vals = {"vip_last_followup_date": fields.Date.context_today(self)}
-            writable = partners._filtered_access("write")
-            writable.write(vals)
-            # Odoo lets assignees mark done activities on records they cannot
-            # edit (see mail.activity._action_done); the follow-up date must be
+            # sudo: Odoo lets assignees mark done activities on records they
+            # cannot edit (see mail.activity._action_done), and the follow-up
+            # plan is a VIP users' field; the date of this follow-up must be
             # recorded all the same, and is the only field written here.
-            (partners - writable).sudo().write(vals)
+            partners.sudo().write({"vip_last_followup_date": fields.Date.context_today(self)})
         return result

@@ -3,32 +3,51 @@ from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
-    _inherit = "res.company"
+    _name = "res.company"
+    _inherit = ["res.company", "vip.bounds.mixin"]
 
     vip_window_months = fields.Integer(
         string="VIP Metrics Window (months)",
         default=12,
         help="Rolling window of the spend and purchase metrics shown on customers "
         "and compared with the previous window for churn risk.",
+        groups="base.group_user",
     )
     vip_spend_basis = fields.Selection(
         [("untaxed", "Untaxed amount"), ("total", "Total amount")],
         string="VIP Spend Basis",
         default="untaxed",
         required=True,
+        groups="base.group_user",
     )
-    vip_churn_medium_threshold = fields.Integer(string="Churn Risk: Medium From", default=40)
-    vip_churn_high_threshold = fields.Integer(string="Churn Risk: High From", default=70)
+    vip_churn_medium_threshold = fields.Integer(
+        string="Churn Risk: Medium From", default=40, groups="base.group_user"
+    )
+    vip_churn_high_threshold = fields.Integer(
+        string="Churn Risk: High From", default=70, groups="base.group_user"
+    )
     vip_followup_lead_days = fields.Integer(
         string="Follow-up Lead Time (days)",
         default=7,
         help="Follow-up activities are scheduled this many days before they are due.",
+        groups="base.group_user",
     )
     # Resume point of the nightly tier run: commercial partner id done last
     # and the day of that run, so a run killed by the cron time limit goes on
     # where it stopped instead of starting over.
-    vip_recompute_cursor = fields.Integer(copy=False)
-    vip_recompute_date = fields.Date(string="Last VIP Tier Run", copy=False)
+    vip_recompute_cursor = fields.Integer(copy=False, groups="base.group_user")
+    vip_recompute_date = fields.Date(
+        string="Last VIP Tier Run", copy=False, groups="base.group_user"
+    )
+
+    @api.model
+    def _get_vip_bounds(self):
+        return {
+            "vip_window_months": (1, 120),
+            "vip_churn_medium_threshold": (1, 100),
+            "vip_churn_high_threshold": (1, 100),
+            "vip_followup_lead_days": (0, 365),
+        }
 
     @api.constrains(
         "vip_window_months",

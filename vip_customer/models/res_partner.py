@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import format_date
 
+from ..tools.vip_rules import BIRTHDAY_MIN, birthday_problem
+
 CHANNELS = [
     ("phone", "Phone"),
     ("email", "Email"),
@@ -18,13 +20,69 @@ CONTACT_TIMES = [
 ]
 CHURN_LEVELS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
 
-# Fields only a VIP manager may write (the tier engine and the import write
-# them under the ``vip_engine`` context after their own checks).
-MANAGER_FIELDS = {"vip_tier_id", "vip_locked", "vip_lock_reason", "vip_lock_until"}
+# The tier outcome and the engine's metrics: the tier engine writes them as
+# superuser after its own checks; by hand only VIP managers may set them, in
+# create() and write() alike, whatever a view shows (see _vip_check_owned_fields).
+MANAGER_FIELDS = frozenset(
+    {
+        "vip_tier_id",
+        "vip_tier_since",
+        "vip_company_id",
+        "vip_pending_tier_id",
+        "vip_downgrade_date",
+        "vip_locked",
+        "vip_lock_reason",
+        "vip_lock_until",
+    }
+)
+ENGINE_FIELDS = frozenset(
+    {
+        "vip_spend",
+        "vip_purchase_count",
+        "vip_avg_purchase",
+        "vip_first_purchase_date",
+        "vip_last_purchase_date",
+        "vip_prev_spend",
+        "vip_prev_purchase_count",
+        "vip_churn_score",
+        "vip_churn_recency_score",
+        "vip_churn_frequency_score",
+        "vip_churn_spend_score",
+        "vip_churn_signal_score",
+        "vip_churn_signal_note",
+        "vip_churn_level",
+        "vip_churn_high_since",
+        "vip_followup_activity_date",
+    }
+)
+PROTECTED_FIELDS = MANAGER_FIELDS | ENGINE_FIELDS
+
+# Field groups: the customer's own portal user and staff outside the VIP
+# program read the tier only; profile preferences are for employees; the
+# analytics, the follow-up plan and confidential notes for VIP users.
+VIP_USER = "vip_customer.group_vip_user"
+EMPLOYEE = "base.group_user"
+
+
+class TierChangeOrigin:
+    """Why a tier is set by hand (``reason`` of vip.tier.history, and a note).
+
+    Passed in the context key ``vip_tier_origin`` by the server-side writers
+    (the import, the tier-change wizard). An RPC caller's context holds JSON
+    values only and cannot forge one: a tier written over RPC is logged as
+    *manual*, by the calling user.
+    """
+
+    __slots__ = ("note", "reason")
+
+    def __init__(self, reason, note=False):
+        self.reason = reason
+        self.note = note
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "vip.bounds.mixin"]
 
     # ------------------------------------------------------------------
     # Tier
@@ -47,14 +105,17 @@ class ResPartner(models.Model):
         help="Company whose VIP program evaluates this customer.",
     )
     vip_currency_id = fields.Many2one("res.currency", compute="_compute_vip_currency_id")
-    vip_tier_since = fields.Date(string="Tier Since", copy=False)
+    vip_tier_since = fields.Date(string="Tier Since", copy=False, groups=VIP_USER)
     vip_last_review_date = fields.Date(
         string="Last Review",
         related="vip_company_id.vip_recompute_date",
         help="Last nightly run of the tier rules.",
+        groups=VIP_USER,
     )
     vip_next_review_date = fields.Date(
-        string="Next Review", compute="_compute_vip_next_review_date"
+        string="Next Review",
+        compute="_compute_vip_next_review_date",
+        groups=VIP_USER,
     )
     vip_pending_tier_id = fields.Many2one(
         "vip.tier",
@@ -62,23 +123,28 @@ class ResPartner(models.Model):
         copy=False,
         ondelete="set null",
         help="Tier the customer moves down to when the grace period ends.",
+        groups=VIP_USER,
     )
     vip_downgrade_date = fields.Date(
         string="Downgrade On",
         copy=False,
         help="The customer is below the retention threshold: the downgrade takes effect on "
         "this date unless spending recovers.",
+        groups=VIP_USER,
     )
     vip_downgrade_message = fields.Char(
-        string="Pending Downgrade", compute="_compute_vip_downgrade_message"
+        string="Pending Downgrade",
+        compute="_compute_vip_downgrade_message",
+        groups=VIP_USER,
     )
     vip_locked = fields.Boolean(
         string="Tier Locked",
         copy=False,
         help="The tier rules leave a locked customer's tier alone until the lock ends.",
+        groups=VIP_USER,
     )
-    vip_lock_reason = fields.Char(string="Lock Reason", copy=False)
-    vip_lock_until = fields.Date(string="Locked Until", copy=False)
+    vip_lock_reason = fields.Char(string="Lock Reason", copy=False, groups=VIP_USER)
+    vip_lock_until = fields.Date(string="Locked Until", copy=False, groups=VIP_USER)
     vip_account_manager_id = fields.Many2one(
         "res.users",
         string="Account Manager",
@@ -89,47 +155,68 @@ class ResPartner(models.Model):
         domain=[("share", "=", False)],
         help="Dedicated account manager; defaults to the salesperson.",
     )
-    vip_tier_history_ids = fields.One2many("vip.tier.history", "partner_id", string="Tier History")
-    vip_tier_history_count = fields.Integer(compute="_compute_vip_tier_history_count")
+    vip_tier_history_ids = fields.One2many(
+        "vip.tier.history", "partner_id", string="Tier History", groups=VIP_USER
+    )
+    vip_tier_history_count = fields.Integer(
+        compute="_compute_vip_tier_history_count", groups=VIP_USER
+    )
 
     # ------------------------------------------------------------------
     # Metrics (written set-based by the tier engine, see vip.tier.engine)
     # ------------------------------------------------------------------
     vip_spend = fields.Monetary(
-        string="Spend (window)", currency_field="vip_currency_id", copy=False
+        string="Spend (window)",
+        currency_field="vip_currency_id",
+        copy=False,
+        groups=VIP_USER,
     )
-    vip_purchase_count = fields.Integer(string="Purchases (window)", copy=False)
+    vip_purchase_count = fields.Integer(string="Purchases (window)", copy=False, groups=VIP_USER)
     vip_avg_purchase = fields.Monetary(
-        string="Average Purchase", currency_field="vip_currency_id", copy=False
+        string="Average Purchase",
+        currency_field="vip_currency_id",
+        copy=False,
+        groups=VIP_USER,
     )
-    vip_first_purchase_date = fields.Date(string="First Purchase (window)", copy=False)
-    vip_last_purchase_date = fields.Date(string="Last Purchase", copy=False)
+    vip_first_purchase_date = fields.Date(
+        string="First Purchase (window)", copy=False, groups=VIP_USER
+    )
+    vip_last_purchase_date = fields.Date(string="Last Purchase", copy=False, groups=VIP_USER)
     vip_prev_spend = fields.Monetary(
-        string="Spend (previous window)", currency_field="vip_currency_id", copy=False
+        string="Spend (previous window)",
+        currency_field="vip_currency_id",
+        copy=False,
+        groups=VIP_USER,
     )
-    vip_prev_purchase_count = fields.Integer(string="Purchases (previous window)", copy=False)
+    vip_prev_purchase_count = fields.Integer(
+        string="Purchases (previous window)", copy=False, groups=VIP_USER
+    )
 
     # ------------------------------------------------------------------
     # Profile and preferences
     # ------------------------------------------------------------------
-    vip_preferred_channel = fields.Selection(CHANNELS, string="Preferred Channel")
-    vip_preferred_contact_time = fields.Selection(CONTACT_TIMES, string="Preferred Contact Time")
-    vip_interest_tag_ids = fields.Many2many("vip.interest.tag", string="Interests")
-    vip_gift_preference = fields.Char(string="Gift Preferences")
-    vip_diet_preference = fields.Char(
-        string="Diet Preferences", groups="vip_customer.group_vip_user"
+    vip_preferred_channel = fields.Selection(CHANNELS, string="Preferred Channel", groups=EMPLOYEE)
+    vip_preferred_contact_time = fields.Selection(
+        CONTACT_TIMES, string="Preferred Contact Time", groups=EMPLOYEE
     )
-    vip_other_preference = fields.Text(string="Other Preferences")
-    vip_special_needs = fields.Text(string="Special Needs", groups="vip_customer.group_vip_user")
+    vip_interest_tag_ids = fields.Many2many("vip.interest.tag", string="Interests", groups=EMPLOYEE)
+    vip_gift_preference = fields.Char(string="Gift Preferences", groups=EMPLOYEE)
+    vip_diet_preference = fields.Char(string="Diet Preferences", groups=VIP_USER)
+    vip_other_preference = fields.Text(string="Other Preferences", groups=EMPLOYEE)
+    vip_special_needs = fields.Text(string="Special Needs", groups=VIP_USER)
     vip_sensitive_note = fields.Text(
         string="Confidential Notes",
-        groups="vip_customer.group_vip_user",
+        groups=VIP_USER,
         help="Visible to VIP users only.",
     )
-    vip_birthday = fields.Date(string="Birthday")
-    vip_birthday_month = fields.Integer(compute="_compute_vip_birthday_month", store=True)
+    vip_birthday = fields.Date(string="Birthday", groups=EMPLOYEE)
+    vip_birthday_month = fields.Integer(
+        compute="_compute_vip_birthday_month", store=True, groups=EMPLOYEE
+    )
     vip_anniversary_date = fields.Date(
-        string="Customer Anniversary", help="Date the relationship started, celebrated every year."
+        string="Customer Anniversary",
+        help="Date the relationship started, celebrated every year.",
+        groups=EMPLOYEE,
     )
     vip_care_opt_out = fields.Boolean(
         string="No Care Messages", help="Do not send birthday and holiday greetings."
@@ -138,30 +225,46 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     # Follow-up plan
     # ------------------------------------------------------------------
-    vip_last_followup_date = fields.Date(string="Last Follow-up", copy=False)
+    vip_last_followup_date = fields.Date(string="Last Follow-up", copy=False, groups=VIP_USER)
     vip_next_followup_date = fields.Date(
         string="Next Follow-up",
         compute="_compute_vip_next_followup_date",
         store=True,
         index="btree_not_null",
+        groups=VIP_USER,
     )
     vip_followup_activity_date = fields.Date(
-        copy=False, help="Due date the last follow-up activity was scheduled for."
+        copy=False,
+        help="Due date the last follow-up activity was scheduled for.",
+        groups=VIP_USER,
     )
 
     # ------------------------------------------------------------------
     # Churn risk (components stored so users can see why)
     # ------------------------------------------------------------------
-    vip_churn_score = fields.Integer(string="Churn Risk", copy=False, aggregator="avg")
-    vip_churn_recency_score = fields.Integer(string="Recency Risk", copy=False, aggregator="avg")
-    vip_churn_frequency_score = fields.Integer(
-        string="Frequency Drop", copy=False, aggregator="avg"
+    vip_churn_score = fields.Integer(
+        string="Churn Risk", copy=False, aggregator="avg", groups=VIP_USER
     )
-    vip_churn_spend_score = fields.Integer(string="Spend Drop", copy=False, aggregator="avg")
-    vip_churn_signal_score = fields.Integer(string="Other Signals", copy=False, aggregator="avg")
-    vip_churn_signal_note = fields.Char(string="Signals", copy=False)
-    vip_churn_level = fields.Selection(CHURN_LEVELS, string="Churn Level", copy=False)
-    vip_churn_high_since = fields.Date(string="At Risk Since", copy=False)
+    vip_churn_recency_score = fields.Integer(
+        string="Recency Risk", copy=False, aggregator="avg", groups=VIP_USER
+    )
+    vip_churn_frequency_score = fields.Integer(
+        string="Frequency Drop",
+        copy=False,
+        aggregator="avg",
+        groups=VIP_USER,
+    )
+    vip_churn_spend_score = fields.Integer(
+        string="Spend Drop", copy=False, aggregator="avg", groups=VIP_USER
+    )
+    vip_churn_signal_score = fields.Integer(
+        string="Other Signals", copy=False, aggregator="avg", groups=VIP_USER
+    )
+    vip_churn_signal_note = fields.Char(string="Signals", copy=False, groups=VIP_USER)
+    vip_churn_level = fields.Selection(
+        CHURN_LEVELS, string="Churn Level", copy=False, groups=VIP_USER
+    )
+    vip_churn_high_since = fields.Date(string="At Risk Since", copy=False, groups=VIP_USER)
 
     # ------------------------------------------------------------------
     # Computes
@@ -205,8 +308,10 @@ class ResPartner(models.Model):
         # (see _check_vip_account_manager_id)
         for partner in self:
             user = partner.user_id
-            if not partner.vip_account_manager_id and user and user._has_group(
-                "vip_customer.group_vip_user"
+            if (
+                not partner.vip_account_manager_id
+                and user
+                and user._has_group("vip_customer.group_vip_user")
             ):
                 partner.vip_account_manager_id = user
 
@@ -233,6 +338,29 @@ class ResPartner(models.Model):
                 partner.vip_next_followup_date = fields.Date.add(start, days=interval)
             else:
                 partner.vip_next_followup_date = False
+
+    @api.constrains("vip_birthday")
+    def _check_vip_birthday(self):
+        today = fields.Date.context_today(self)
+        for partner in self:
+            problem = birthday_problem(partner.vip_birthday, today)
+            if problem == "future":
+                raise ValidationError(
+                    self.env._(
+                        "%(customer)s: the birthday %(date)s is in the future.",
+                        customer=partner.display_name,
+                        date=format_date(self.env, partner.vip_birthday),
+                    )
+                )
+            if problem == "too_old":
+                raise ValidationError(
+                    self.env._(
+                        "%(customer)s: the birthday %(date)s is before %(min)s.",
+                        customer=partner.display_name,
+                        date=format_date(self.env, partner.vip_birthday),
+                        min=format_date(self.env, BIRTHDAY_MIN),
+                    )
+                )
 
     @api.constrains("vip_account_manager_id")
     def _check_vip_account_manager_id(self):
@@ -263,12 +391,37 @@ class ResPartner(models.Model):
         # flag alone (which RPC callers control) grants nothing.
         return self.env.su and self.env.context.get("vip_engine")
 
+    def _vip_check_owned_fields(self, fnames):
+        """Refuse the tier outcome and the engine's metrics (``PROTECTED_FIELDS``)
+        to everyone but VIP managers. The superuser passes: the tier engine and
+        the crons run as such, after their own checks, and an RPC caller can
+        never become it."""
+        owned = PROTECTED_FIELDS & set(fnames)
+        if not owned or self.env.su:
+            return
+        if self.env.user.has_group("vip_customer.group_vip_manager"):
+            return
+        labels = sorted(self._fields[fname]._description_string(self.env) for fname in owned)
+        raise AccessError(
+            self.env._(
+                "Only VIP managers can set %(fields)s: the tier rules compute them.",
+                fields=", ".join(labels),
+            )
+        )
+
+    def _vip_get_tier_origin(self):
+        """``(reason, note)`` of a tier set by hand: from a server-side writer's
+        ``TierChangeOrigin``, else *manual* without a note (see TierChangeOrigin)."""
+        origin = self.env.context.get("vip_tier_origin")
+        if isinstance(origin, TierChangeOrigin):
+            return origin.reason, origin.note
+        return "manual", False
+
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su and any(
-            vals.get(fname) for vals in vals_list for fname in MANAGER_FIELDS
-        ):
-            self._check_vip_manager()
+        self._vip_check_owned_fields(
+            {fname for vals in vals_list for fname, value in vals.items() if value}
+        )
         today = fields.Date.context_today(self)
         for vals in vals_list:
             if vals.get("vip_tier_id") and not vals.get("parent_id"):
@@ -278,14 +431,15 @@ class ResPartner(models.Model):
         partners = super().create(vals_list)
         if not self._vip_is_engine_write():
             tiered = partners.filtered(lambda p: p.vip_tier_id and p.commercial_partner_id == p)
+            reason, note = self._vip_get_tier_origin()
             self.env["vip.tier.engine"]._log_tier_changes(
                 [
                     {
                         "partner": partner,
                         "old_tier": self.env["vip.tier"],
                         "new_tier": partner.vip_tier_id,
-                        "reason": self.env.context.get("vip_tier_reason", "manual"),
-                        "note": self.env.context.get("vip_tier_note"),
+                        "reason": reason,
+                        "note": note,
                     }
                     for partner in tiered
                 ]
@@ -293,16 +447,16 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
-        if self._vip_is_engine_write() or not (MANAGER_FIELDS & vals.keys()):
+        if self._vip_is_engine_write() or not (PROTECTED_FIELDS & vals.keys()):
             return super().write(vals)
-        if "vip_tier_id" not in vals or self._vip_tier_write_is_sync(vals["vip_tier_id"]):
-            if (MANAGER_FIELDS - {"vip_tier_id"}) & vals.keys() and not self.env.su:
-                self._check_vip_manager()
+        # Odoo's commercial-field sync copies the company's tier onto its
+        # contacts, for whoever edits them: that copy alone is allowed.
+        tier_sync = "vip_tier_id" in vals and self._vip_tier_write_is_sync(vals["vip_tier_id"])
+        self._vip_check_owned_fields(vals.keys() - {"vip_tier_id"} if tier_sync else vals.keys())
+        if "vip_tier_id" not in vals or tier_sync:
             return super().write(vals)
         # A tier set by hand (form, wizard, import, RPC): written like any field
         # and logged in the tier history and the chatter.
-        if not self.env.su:
-            self._check_vip_manager()
         new_tier = self.env["vip.tier"].browse(vals["vip_tier_id"])
         changed = self.filtered(
             lambda p: p.commercial_partner_id == p and p.vip_tier_id != new_tier
@@ -321,14 +475,15 @@ class ResPartner(models.Model):
             }
             result = super(ResPartner, changed).write(changed_vals) and result
             engine = self.env["vip.tier.engine"]
+            reason, note = self._vip_get_tier_origin()
             engine._log_tier_changes(
                 [
                     {
                         "partner": partner,
                         "old_tier": old_tiers[partner.id],
                         "new_tier": new_tier,
-                        "reason": self.env.context.get("vip_tier_reason", "manual"),
-                        "note": self.env.context.get("vip_tier_note"),
+                        "reason": reason,
+                        "note": note,
                     }
                     for partner in changed
                 ]

@@ -7,6 +7,8 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
 
+from .res_partner import TierChangeOrigin
+
 
 class VipTierEngine(models.AbstractModel):
     _inherit = "vip.tier.engine"
@@ -195,7 +197,8 @@ class VipTierEngine(models.AbstractModel):
         for activity in env["mail.activity"].search([("activity_type_id", "=", retention.id)]):
             if env["res.partner"].browse(activity.res_id).vip_churn_level != "high":
                 activity.unlink()
-        locked.with_context(vip_tier_reason="manual", vip_tier_note="Strategic partner").write(
+        origin = TierChangeOrigin("manual", "Strategic partner")
+        locked.with_context(vip_tier_origin=origin).write(
             {
                 "vip_tier_id": ref("vip_customer.vip_tier_demo_b").id,
                 "vip_locked": True,

@@ -5,6 +5,7 @@ from odoo import fields, models
 
 class VipInterestTag(models.Model):
     _name = "vip.interest.tag"
+    _inherit = ["vip.bounds.mixin"]
     _description = "VIP Interest"
     _order = "name"
 

@@ -6,6 +6,7 @@ from ..tools.vip_rules import TierRule
 
 class VipTier(models.Model):
     _name = "vip.tier"
+    _inherit = ["vip.bounds.mixin"]
     _description = "VIP Tier"
     _order = "level desc, sequence, id"
     _check_company_auto = True
@@ -102,6 +103,21 @@ class VipTier(models.Model):
             "Thresholds, grace period and follow-up cadence cannot be negative.",
         ),
     ]
+
+    @api.model
+    def _get_vip_bounds(self):
+        counts = (0, 1_000_000)
+        spend = (0, 1e12)
+        days = (0, 3650)
+        return {
+            "window_months": (1, 120),
+            "min_spend": spend,
+            "retention_spend": spend,
+            "min_purchase_count": counts,
+            "retention_purchase_count": counts,
+            "grace_days": days,
+            "followup_interval_days": days,
+        }
 
     @api.depends("min_spend", "min_purchase_count")
     def _compute_retention(self):

@@ -174,15 +174,31 @@ class VipTierEngine(models.AbstractModel):
         """Nightly run over every company with a VIP program.
 
         Commits after each batch and records the last partner done on the
-        company, so a run stopped by the cron time limit resumes there.
+        company: a scheduled run called again the same day (after a worker was
+        killed by the time limit) resumes there, and once the day's run is
+        complete does nothing more that day. Run by hand ("Run Manually"), it
+        evaluates every customer again. The log says which, per company; the
+        cron's progress counts the customers evaluated.
         """
+        manual = self._is_manual_cron_run()
         # every company: a handful of records
         companies = self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         done = 0
         for company in companies:
-            done += self._recompute(company, auto_commit=auto_commit)["evaluated"]
+            done += self._recompute(company, full=manual, auto_commit=auto_commit)["evaluated"]
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    @api.model
+    def _is_manual_cron_run(self):
+        """True when the cron runs from "Run Manually" (``ir.cron.method_direct_trigger``).
+
+        Odoo's scheduler runs a job with ``cron_id`` in the context; the manual
+        trigger runs it with a progress record (``ir_cron_progress_id``) but no
+        ``cron_id``. Neither reaches here from RPC: the cron method is private.
+        """
+        context = self.env.context
+        return bool(context.get("ir_cron_progress_id")) and not context.get("cron_id")
 
     @api.model
     def _recompute_partners(self, partners):
@@ -211,18 +227,37 @@ class VipTierEngine(models.AbstractModel):
     ):
         """Evaluate the customers of ``company`` (or only ``partner_ids``).
 
-        :param full: ignore the resume point of an interrupted nightly run
+        :param full: ignore the resume point of an interrupted nightly run,
+            and evaluate even if the nightly run of ``today`` is complete
         :param auto_commit: commit after each batch (crons only)
-        :return: ``{"evaluated": n, "changed": number of tier changes}``
+        :return: ``{"evaluated": n, "changed": number of tier changes, "mode":
+            "full" | "resumed" | "done today" | "customers"}``
         """
         today = today or fields.Date.context_today(self)
         self = self.sudo().with_company(company)  # rules decide, not the caller: see docstring
         cursor_id = 0
-        if partner_ids is None and not full:
-            if company.vip_recompute_date == today and not company.vip_recompute_cursor:
-                return {"evaluated": 0, "changed": 0}
-            if company.vip_recompute_date == today:
-                cursor_id = company.vip_recompute_cursor
+        mode = "customers" if partner_ids is not None else "full"
+        if partner_ids is None and not full and company.vip_recompute_date == today:
+            if not company.vip_recompute_cursor:
+                _logger.info(
+                    "VIP tiers of %s: already evaluated today, nothing to do "
+                    "(run the cron by hand to evaluate again)",
+                    company.name,
+                )
+                return {"evaluated": 0, "changed": 0, "mode": "done today"}
+            cursor_id = company.vip_recompute_cursor
+            mode = "resumed"
+            _logger.info(
+                "VIP tiers of %s: resuming today's interrupted run after customer #%s",
+                company.name,
+                cursor_id,
+            )
+        elif partner_ids is None:
+            _logger.info(
+                "VIP tiers of %s: %s run, evaluating every customer",
+                company.name,
+                "manual" if full else "nightly",
+            )
         tiers = self.env["vip.tier"].search([("company_id", "=", company.id)])
         rules = [tier._to_rule() for tier in tiers]
         window = max(company.vip_window_months or 12, 1)
@@ -238,7 +273,7 @@ class VipTierEngine(models.AbstractModel):
         }
         horizon = min(context["prev_start"], *(months_ago(today, w) for w in windows))
         rows = self._fetch_rows(company, windows, context, horizon, partner_ids, cursor_id)
-        stats = {"evaluated": 0, "changed": 0}
+        stats = {"evaluated": 0, "changed": 0, "mode": mode}
         total = len(rows)
         for start in range(0, total, batch_size):
             batch = rows[start : start + batch_size]
@@ -254,8 +289,9 @@ class VipTierEngine(models.AbstractModel):
         if partner_ids is None:
             self._save_resume_point(company, 0, today)
         _logger.info(
-            "VIP tiers of %s: %s customers evaluated, %s tier changes",
+            "VIP tiers of %s (%s): %s customers evaluated, %s tier changes",
             company.name,
+            mode,
             stats["evaluated"],
             stats["changed"],
         )

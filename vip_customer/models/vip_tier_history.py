@@ -50,6 +50,7 @@ class VipTierHistory(models.Model):
         return "upgrade" if new_tier.level > old_tier.level else "downgrade"
 
     def write(self, vals):
+        self.check_access("write")  # users have no write access: say so first
         if vals:
             raise UserError(self.env._("Tier history is an audit trail: it cannot be modified."))
         return super().write(vals)

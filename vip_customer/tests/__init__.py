@@ -9,3 +9,4 @@ from . import test_import
 from . import test_ui
 from . import test_ui_clickbot
 from . import test_customer_ux
+from . import test_validation

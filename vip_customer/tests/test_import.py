@@ -390,7 +390,7 @@ class TestVipCustomerImport(VipCustomerCommon):
                 {
                     "ref": "CN-001",
                     "email": "jade@example.cn",
-                    "mobile": "13800138000",
+                    "mobile": "+8613800138000",  # E.164 against the row's country
                     "city": "上海",
                     "country_id": self.env.ref("base.cn").id,
                     "is_company": True,
@@ -412,6 +412,90 @@ class TestVipCustomerImport(VipCustomerCommon):
             ],
         )
         self.assertEqual(sorted(partner.vip_interest_tag_ids.mapped("name")), ["茶", "高尔夫"])
+
+    # ------------------------------------------------------------------
+    # normalised phones and e-mails, plausible dates
+    # ------------------------------------------------------------------
+    def test_phones_matched_and_stored_in_e164(self):
+        """+86 138 0013 8000 and 13800138000 are one customer in China (the
+        company's country), in the database and inside one file."""
+        self.company.country_id = self.env.ref("base.cn")
+        existing = self.Partner.create(
+            {"name": "Mobile Co", "mobile": "+86 138 0013 8000", "is_company": True}
+        )
+        wizard = self._check([{"Name": "Mobile Co 2", "Phone": "13800138000"}])
+        line = self._lines(wizard)[2]
+        self.assertEqual((line.outcome, line.partner_id), ("update", existing))
+        self.assertIn("phone", line.message)
+        wizard = self._check(
+            [
+                {"Name": "One", "Phone": "+86 138 0013 8001"},
+                {"Name": "Two", "Mobile": "138-0013-8001"},
+                {"Name": "Three", "Mobile": "０１３８００１３８００１"},  # full width, trunk 0
+            ]
+        )
+        lines = self._lines(wizard)
+        self.assertEqual(lines[2].outcome, "create")
+        self.assertIn("Duplicate of row 2", lines[3].message)
+        self.assertIn("Duplicate of row 2", lines[4].message)
+        self._import([{"Name": "New Mobile", "Mobile": "139 1111 2222", "Phone": "021 5555 0101"}])
+        new = self._find("New Mobile")
+        self.assertEqual((new.mobile, new.phone), ("+8613911112222", "+862155550101"))
+        # a number of another country keeps its own code
+        self._import([{"Name": "Paris Office", "Phone": "+33 1 42 68 53 00"}])
+        self.assertEqual(self._find("Paris Office").phone, "+33142685300")
+        # the customer's own country wins over the company's
+        wizard = self._check([{"Name": "French Again", "Phone": "01 42 68 53 00"}],
+                             headers=HEADERS + ("Country",))
+        self.assertEqual(self._lines(wizard)[2].outcome, "create")
+        rows = [{"Name": "French Again", "Phone": "01 42 68 53 00", "Country": "FR"}]
+        wizard = self._check(rows, headers=HEADERS + ("Country",))
+        self.assertEqual(self._lines(wizard)[2].partner_id, self._find("Paris Office"))
+
+    def test_phones_without_the_phonenumbers_library(self):
+        """Without phonenumbers the import still matches national and
+        international forms of a number against the company's country."""
+        self.company.country_id = self.env.ref("base.cn")
+        existing = self.Partner.create({"name": "Old Co", "phone": "+86 138 0013 8000"})
+        with patch(
+            "odoo.addons.phone_validation.tools.phone_validation.phone_format",
+            lambda number, *args, **kwargs: number,
+        ):
+            wizard = self._check(
+                [
+                    {"Name": "Old Co 2", "Mobile": "0138 0013 8000"},
+                    {"Name": "New", "Mobile": "+1 212 555 0100"},
+                ]
+            )
+            lines = self._lines(wizard)
+            self.assertEqual(lines[2].partner_id, existing)
+            self.assertEqual(lines[3].outcome, "create")
+
+    def test_full_width_email_stored_normalised(self):
+        self._import([{"Name": "Wide Mail", "Email": "ｗｉｄｅ＠ｅｘａｍｐｌｅ．ｃｏｍ"}])
+        partner = self._find("Wide Mail")
+        self.assertEqual(partner.email, "wide@example.com")
+        self.assertEqual(partner.email_normalized, "wide@example.com")
+        # and found again on the next import, whatever the width or case
+        wizard = self._check([{"Name": "Wide Mail 2", "Email": "ＷＩＤＥ＠example.com"}])
+        self.assertEqual(self._lines(wizard)[2].partner_id, partner)
+
+    def test_impossible_birthdays_are_row_errors(self):
+        next_year = self.today.year + 1
+        wizard = self._check(
+            [
+                {"Name": "Fine", "Birthday": "1975-08-18"},
+                {"Name": "Unborn", "Birthday": f"{next_year}-01-01"},
+                {"Name": "Ancient", "Birthday": "1850-01-01"},
+            ]
+        )
+        lines = self._lines(wizard)
+        self.assertEqual(lines[2].outcome, "create")
+        for row in (3, 4):
+            self.assertEqual(lines[row].outcome, "error")
+            self.assertIn("Birthday", lines[row].message)
+            self.assertIn("cannot be a birthday", lines[row].message)
+        self.assertEqual(wizard.error_count, 2)
 
     def test_xls_file(self):
         headers = [
@@ -452,7 +536,7 @@ class TestVipCustomerImport(VipCustomerCommon):
             [
                 {
                     "ref": "L-1",
-                    "phone": "13912345678",
+                    "phone": "+8613912345678",  # E.164 against the row's country
                     "vip_birthday": datetime.date(1979, 12, 24),
                     "vip_anniversary_date": datetime.date(2024, 5, 1),
                     "is_company": True,
@@ -512,6 +596,53 @@ class TestVipCustomerImport(VipCustomerCommon):
     def test_only_vip_managers_import(self):
         with self.assertRaises(AccessError):
             self.env["vip.customer.import"].with_user(self.vip_user).create({})
+
+    def test_reimport_costs_about_what_a_create_costs(self):
+        """Re-importing existing customers writes each set of identical changes
+        once: the writes and queries do not grow with the number of rows (they
+        used to: one write() per row)."""
+        headers = ("Name", "Reference", "Email", "City", "Tier")
+        Partner = self.Partner.with_context(tracking_disable=True)
+        existing = Partner.create(
+            [
+                {"name": f"Existing {i}", "ref": f"EX-{i:03d}", "email": f"ex{i}@example.com"}
+                for i in range(200)
+            ]
+        )
+        partner_class = type(self.env["res.partner"])
+        original_write = partner_class.write
+
+        def reimport(first, count):
+            rows = [
+                [f"Existing {i}", f"EX-{i:03d}", f"ex{i}@example.com", "Hangzhou", "B"]
+                for i in range(first, first + count)
+            ]
+            wizard = self._check(rows, headers)
+            self.assertEqual(wizard.update_count, count)
+            writes = []
+
+            def spy(records, vals):
+                writes.append(sorted(vals))
+                return original_write(records, vals)
+
+            self.env.flush_all()
+            queries = self.env.cr.sql_log_count
+            with patch.object(partner_class, "write", spy):
+                wizard.action_import()
+                self.env.flush_all()
+            return writes, self.env.cr.sql_log_count - queries
+
+        writes_50, queries_50 = reimport(0, 50)
+        writes_100, queries_100 = reimport(50, 100)
+        self.assertEqual(writes_50, [["city"], ["vip_tier_id"]])
+        self.assertEqual(writes_100, writes_50)
+        self.assertLess(queries_100 - queries_50, 25, "not one query per row")
+        self.assertEqual(set(existing[:150].mapped("city")), {"Hangzhou"})
+        self.assertEqual(set(existing[:150].mapped("vip_tier_id")), {self.tier_b})
+        self.assertEqual(existing[0].name, "Existing 0", "unchanged values are not rewritten")
+        # a file repeating what the customers hold writes nothing
+        writes, _queries = reimport(0, 100)
+        self.assertEqual(writes, [])
 
     def test_large_file_in_batches(self):
         rows = [

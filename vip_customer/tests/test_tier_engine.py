@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 from freezegun import freeze_time
@@ -295,6 +296,46 @@ class TestTierEngine(VipCustomerCommon):
         self.Engine.sudo()._save_resume_point(self.company, first.id, self.today)
         self.Engine._cron_recompute_tiers()
         self.assertFalse(first.vip_tier_id, "done by the interrupted run, not again")
+        self.assertEqual(second.vip_tier_id, self.tier_b)
+
+    def test_run_manually_evaluates_again_the_same_day(self):
+        """"Run Manually" on the tier cron after the nightly run of the day
+        evaluates every customer again, and says so; the nightly run called
+        again that day does nothing, and says so too."""
+        cron = self.env.ref("vip_customer.ir_cron_vip_recompute_tiers")
+        engine_log = "odoo.addons.vip_customer.models.vip_tier_engine"
+        self._invoice(self.customer, 60000, days_ago=3)
+        self.Engine._cron_recompute_tiers()
+        self.assertEqual(self.customer.vip_tier_id, self.tier_b)
+        self._invoice(self.customer, 60000, days_ago=2)
+        # the scheduler's call (it runs jobs with ``cron_id`` in the context)
+        with self.assertLogs(engine_log, logging.INFO) as logs:
+            self.Engine.with_context(cron_id=cron.id)._cron_recompute_tiers()
+        self.assertEqual(self.customer.vip_tier_id, self.tier_b)
+        self.assertIn("already evaluated today", "\n".join(logs.output))
+        # Run Manually
+        with self.assertLogs(engine_log, logging.INFO) as logs:
+            cron.with_user(self.env.ref("base.user_admin")).method_direct_trigger()
+        self.assertEqual(self.customer.vip_tier_id, self.tier_a, "evaluated again")
+        self.assertIn("manual run", "\n".join(logs.output))
+        progress = self.env["ir.cron.progress"].sudo().search(
+            [("cron_id", "=", cron.id)], order="id desc", limit=1
+        )
+        self.assertGreaterEqual(progress.done, 1)
+        self.assertEqual(progress.remaining, 0)
+
+    def test_interrupted_run_resumes_and_says_so(self):
+        first, second = self.env["res.partner"].create([{"name": "First"}, {"name": "Second"}])
+        self._invoice(first, 60000, days_ago=3)
+        self._invoice(second, 60000, days_ago=3)
+        self.Engine.sudo()._save_resume_point(self.company, first.id, self.today)
+        engine_log = "odoo.addons.vip_customer.models.vip_tier_engine"
+        with self.assertLogs(engine_log, logging.INFO) as logs:
+            result = self.Engine._recompute(self.company)
+        self.assertEqual(result["mode"], "resumed")
+        self.assertIn(f"resuming today's interrupted run after customer #{first.id}",
+                      "\n".join(logs.output))
+        self.assertFalse(first.vip_tier_id)
         self.assertEqual(second.vip_tier_id, self.tier_b)
 
     def test_batches(self):

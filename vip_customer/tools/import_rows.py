@@ -261,8 +261,9 @@ def parse_date(value, datemode=0):
 _EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+\.[^@\s<>(),;:\"\[\]\\.]{2,}")
 
 
-def normalize_email(value):
-    """The e-mail address of a cell, lower-cased (the matching key); ``None`` if empty.
+def clean_email(value):
+    """The e-mail address of a cell as it is stored: NFKC-normalised (full-width
+    letters, digits and ``＠`` become ASCII) and stripped; ``None`` if empty.
 
     :raise ValueError: if the cell is not one plain address (``Name <a@b.c>``
         and lists of addresses are refused)
@@ -273,18 +274,80 @@ def normalize_email(value):
     text = unicodedata.normalize("NFKC", text).strip()
     if not _EMAIL.fullmatch(text) or ".." in text:
         raise ValueError(f"not an e-mail address: {text!r}")
-    return text.lower()
+    return text
+
+
+def normalize_email(value):
+    """The e-mail address of a cell, NFKC-normalised and lower-cased (the
+    matching key); ``None`` if empty.
+
+    :raise ValueError: see :func:`clean_email`
+    """
+    email = clean_email(value)
+    return email.lower() if email else None
 
 
 MIN_PHONE_DIGITS = 6
+_E164 = re.compile(r"\+[1-9]\d{5,14}")
+
+
+def phone_text(value):
+    """A phone cell as text, NFKC-normalised (full-width digits and ``＋``) and stripped."""
+    return unicodedata.normalize("NFKC", cell_text(value)).strip()
 
 
 def phone_digits(value):
-    """Digits of a phone number, the key phones are matched on:
-    ``"+86 138-0013 8000"`` -> ``"8613800138000"``. ``None`` when the cell
-    holds fewer than ``MIN_PHONE_DIGITS`` digits (too short to identify anyone)."""
-    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", cell_text(value)))
+    """Digits of a phone number: ``"+86 138-0013 8000"`` -> ``"8613800138000"``.
+    ``None`` when the cell holds fewer than ``MIN_PHONE_DIGITS`` digits (too
+    short to identify anyone)."""
+    digits = re.sub(r"\D", "", phone_text(value))
     return digits if len(digits) >= MIN_PHONE_DIGITS else None
+
+
+def is_e164(text):
+    """True for a number in E.164 form: ``+`` and 6 to 15 digits."""
+    return bool(text) and bool(_E164.fullmatch(text))
+
+
+def e164_fallback(value, country_phone_code=None):
+    """The E.164 form of a phone number, guessed without the ``phonenumbers``
+    library (the import uses Odoo's ``phone_validation`` when it is there):
+    ``"+86 138 0013 8000"`` and ``"0086 138..."`` keep their country code; a
+    national number gets ``country_phone_code`` (its trunk ``0`` dropped):
+    ``"138 0013 8000"`` with 86 -> ``"+8613800138000"``. Without a country
+    code, the bare digits. ``None`` below ``MIN_PHONE_DIGITS`` digits.
+    """
+    text = phone_text(value)
+    digits = phone_digits(text)
+    if not digits:
+        return None
+    if text.startswith("+"):
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if country_phone_code:
+        return f"+{country_phone_code}{digits[1:] if digits.startswith('0') else digits}"
+    return digits
+
+
+def phone_key(number):
+    """The matching key of a normalised number (see :func:`e164_fallback`): its
+    digits, the country code first when it is known. ``None`` for no number."""
+    return number.lstrip("+") if number else None
+
+
+def phone_match_variants(key):
+    """Digit strings that a phone stored in another format reduces to when it
+    is the number of ``key`` (see :func:`phone_key`): the key, with ``00``, and
+    what follows a 1 to 3 digit country code, with and without a trunk ``0``.
+    Candidates only: whoever uses them confirms each one by normalising its
+    number again."""
+    variants = {key, "00" + key}
+    for size in (1, 2, 3):
+        national = key[size:]
+        if len(national) >= MIN_PHONE_DIGITS:
+            variants.update((national, "0" + national))
+    return variants
 
 
 _TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")

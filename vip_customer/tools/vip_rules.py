@@ -205,3 +205,19 @@ def months_ago(today, months):
     year, month = divmod(month_index, 12)
     month += 1
     return datetime.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+
+# Oldest birthday accepted: before it, a date is a typing or an Excel mistake.
+BIRTHDAY_MIN = datetime.date(1900, 1, 1)
+
+
+def birthday_problem(birthday, today):
+    """Why ``birthday`` cannot be a person's: ``"future"`` (after ``today``),
+    ``"too_old"`` (before ``BIRTHDAY_MIN``), or ``None`` when it can be."""
+    if not birthday:
+        return None
+    if birthday > today:
+        return "future"
+    if birthday < BIRTHDAY_MIN:
+        return "too_old"
+    return None

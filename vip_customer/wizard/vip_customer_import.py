@@ -9,7 +9,11 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from odoo.addons.phone_validation.tools import phone_validation
+
+from ..models.res_partner import TierChangeOrigin
 from ..tools import import_rows
+from ..tools.vip_rules import BIRTHDAY_MIN, birthday_problem
 
 try:
     from openpyxl import Workbook
@@ -55,6 +59,9 @@ class VipCustomerImport(models.TransientModel):
     _inherit = ["vip.excel.import.mixin"]
     _description = "Import VIP Customers"
     _batch_size = 1000
+    # An uploaded file holds confidential notes and birthdays: it is deleted
+    # once imported (action_import), and with its wizard when abandoned.
+    _transient_max_hours = 1.0
 
     file = fields.Binary(
         string="Excel File", help="An .xlsx or .xls file; its first row holds the column headers."
@@ -137,7 +144,7 @@ class VipCustomerImport(models.TransientModel):
         self._check_partner_access()
         self.line_ids.unlink()
         stats = self._run(do_import=True)
-        self.write(dict(stats, state="done"))
+        self.write(dict(stats, state="done", file=False))
         return self._reopen()
 
     def action_open_partners(self):
@@ -193,8 +200,9 @@ class VipCustomerImport(models.TransientModel):
         columns = self._map_columns(header)
         labels = {key: str(header[index]).strip() for index, key in columns.items()}
         tracker = import_rows.DuplicateTracker()
+        countries = self._get_countries()
         loaded = {"labels": labels, "rows": 0, "refs": set(), "emails": set(), "phones": set(),
-                  "logins": set()}
+                  "logins": set(), "countries": countries}
         spool = tempfile.TemporaryFile()
         try:
             batch = []
@@ -202,7 +210,7 @@ class VipCustomerImport(models.TransientModel):
                 values = import_rows.row_values(row, columns)
                 if not values:
                     continue
-                ref, email, phones = self._row_keys(values)
+                ref, email, phones = self._row_keys(values, countries)
                 keys = [("ref", ref), ("email", email)] + [("phone", phone) for phone in phones]
                 duplicate_of = tracker.check(row_number, keys)
                 loaded["rows"] += 1
@@ -269,21 +277,54 @@ class VipCustomerImport(models.TransientModel):
             )
         return columns
 
-    @api.model
-    def _row_keys(self, values):
-        """Matching keys of a row: reference, normalised e-mail, phone digits
-        (invalid values give no key: they are reported as errors later)."""
+    def _row_keys(self, values, countries):
+        """Matching keys of a row: reference, normalised e-mail, phones in E.164
+        against the row's country, else the company's (invalid values give no
+        key: they are reported as errors later)."""
         ref = import_rows.cell_text(values.get("ref")) or None
         try:
             email = import_rows.normalize_email(values.get("email"))
         except ValueError:
             email = None
+        country = self._row_country(values, countries)
         phones = []
         for key in ("phone", "mobile"):
-            digits = import_rows.phone_digits(values.get(key))
-            if digits and digits not in phones:
-                phones.append(digits)
+            _number, phone_key = self._normalize_phone(values.get(key), country)
+            if phone_key and phone_key not in phones:
+                phones.append(phone_key)
         return ref, email, phones
+
+    def _row_country(self, values, countries):
+        """The row's country (its Country column), else the wizard's company's."""
+        country_id = countries.get(import_rows.choice_key(values["country"])) if (
+            "country" in values
+        ) else None
+        return self.env["res.country"].browse(country_id) or self.company_id.country_id
+
+    @api.model
+    def _normalize_phone(self, value, country):
+        """A phone number as stored and as matched: ``(number, key)``.
+
+        Odoo's ``phone_validation`` formats it in E.164 against ``country``
+        (``+86 138 0013 8000`` and ``13800138000`` in China are both
+        ``+8613800138000``): that is the number stored, and its digits the key.
+        A number it cannot read, or a database without the ``phonenumbers``
+        library, keeps the text of the cell and gets the key of
+        ``import_rows.e164_fallback``. ``("", None)`` for an empty cell.
+        """
+        text = import_rows.phone_text(value)
+        if not text:
+            return "", None
+        formatted = phone_validation.phone_format(
+            text,
+            country.code or None,
+            country.phone_code or None,
+            force_format="E164",
+            raise_exception=False,
+        )
+        if import_rows.is_e164(formatted):
+            return formatted, import_rows.phone_key(formatted)
+        return text, import_rows.phone_key(import_rows.e164_fallback(text, country.phone_code))
 
     # ------------------------------------------------------------------
     # Lookups (a few queries for the whole file)
@@ -293,7 +334,7 @@ class VipCustomerImport(models.TransientModel):
         return {
             "labels": loaded["labels"],
             "tiers": self._get_tiers(),
-            "countries": self._get_countries(),
+            "countries": loaded["countries"],
             "users": self._get_users(loaded["logins"]),
             "tags": self._get_interest_tags(),
             "choices": {
@@ -380,7 +421,7 @@ class VipCustomerImport(models.TransientModel):
         """
         self.env["res.partner"].flush_model([
             "active", "commercial_partner_id", "company_id", "ref", "email_normalized",
-            "phone", "mobile",
+            "phone", "mobile", "country_id",
         ])
         where = self._get_match_condition()
         matches = {"ref": {}, "email": {}, "phone": {}}
@@ -397,19 +438,33 @@ class VipCustomerImport(models.TransientModel):
                 where, list(emails),
             ))
         if phones:
-            matches["phone"] = self._match_query(SQL(
-                """SELECT digits, MIN(id), COUNT(DISTINCT id) FROM (
-                       SELECT p.id, regexp_replace(p.phone, '\\D', '', 'g') AS digits
-                         FROM res_partner p WHERE %(where)s AND p.phone IS NOT NULL
-                       UNION ALL
-                       SELECT p.id, regexp_replace(p.mobile, '\\D', '', 'g')
-                         FROM res_partner p WHERE %(where)s AND p.mobile IS NOT NULL
-                   ) phones
-                  WHERE digits = ANY(%(phones)s)
-                  GROUP BY digits""",
-                where=where, phones=list(phones),
-            ))
+            matches["phone"] = self._match_phones(where, phones)
         return matches
+
+    def _match_phones(self, where, phones):
+        """``{phone key: (oldest partner id, number of partners)}`` for the
+        file's phone keys: candidates whose phone or mobile digits may be one
+        of them (one query), each confirmed by normalising its numbers like
+        the file's, against the customer's country, else the company's."""
+        variants = set()
+        for key in phones:
+            variants |= import_rows.phone_match_variants(key)
+        candidates = self.env.execute_query(SQL(
+            """SELECT p.id, p.phone, p.mobile, p.country_id FROM res_partner p
+                WHERE %(where)s
+                  AND (regexp_replace(p.phone, '\\D', '', 'g') = ANY(%(variants)s)
+                       OR regexp_replace(p.mobile, '\\D', '', 'g') = ANY(%(variants)s))""",
+            where=where, variants=list(variants),
+        ))
+        found = defaultdict(set)
+        Country = self.env["res.country"]
+        for partner_id, phone, mobile, country_id in candidates:
+            country = Country.browse(country_id) or self.company_id.country_id
+            for number in (phone, mobile):
+                _number, key = self._normalize_phone(number, country)
+                if key in phones:
+                    found[key].add(partner_id)
+        return {key: (min(ids), len(ids)) for key, ids in found.items()}
 
     def _match_query(self, query):
         return {
@@ -456,6 +511,8 @@ class VipCustomerImport(models.TransientModel):
         row = {"row": row_number, "errors": [], "vals": {}, "tags": [], "tier_id": False,
                "lock": None, "partner_id": False, "message": ""}
         self._parse_values(row, values, lookups)
+        self._parse_phones(row, values, lookups)
+        self._check_dates(row, lookups)
         row["name"] = row["vals"].get("name", "")
         if not row["name"]:
             row["errors"].insert(0, self.env._("The name is empty."))
@@ -486,6 +543,27 @@ class VipCustomerImport(models.TransientModel):
             except ValueError:
                 row["errors"].append(error(labels[key], import_rows.cell_text(values[key])))
 
+    def _check_dates(self, row, lookups):
+        """Dates that cannot be right: a birthday in the future or before 1900
+        (the row's error; ``res.partner`` refuses them too)."""
+        birthday = row["vals"].get("vip_birthday")
+        if birthday_problem(birthday, fields.Date.context_today(self)):
+            row["errors"].append(self.env._(
+                "%(column)s: %(date)s cannot be a birthday (it is in the future or before "
+                "%(min)s).",
+                column=lookups["labels"]["birthday"],
+                date=birthday.isoformat(),
+                min=BIRTHDAY_MIN.isoformat(),
+            ))
+
+    def _parse_phones(self, row, values, lookups):
+        """Phone and mobile as stored: in E.164 against the row's or the
+        company's country (see ``_normalize_phone``)."""
+        country = self._row_country(values, lookups["countries"])
+        for key in ("phone", "mobile"):
+            if key in values:
+                row["vals"][key] = self._normalize_phone(values[key], country)[0]
+
     def _get_cell_parsers(self, lookups):
         """Typed columns: ``{column key: (field, parser, error message builder)}``.
 
@@ -502,8 +580,8 @@ class VipCustomerImport(models.TransientModel):
             return parse
 
         def valid_email(value):
-            import_rows.normalize_email(value)
-            return import_rows.cell_text(value)
+            # stored NFKC-normalised, so that Odoo's email_normalized is filled
+            return import_rows.clean_email(value)
 
         def not_an_email(column, value):
             return self.env._(
@@ -603,7 +681,7 @@ class VipCustomerImport(models.TransientModel):
     def _match_row(self, row, values, lookups, partner_rows):
         """Existing customer of the row: by reference, else e-mail, else phone."""
         matches = lookups["matches"]
-        ref, email, phones = self._row_keys(values)
+        ref, email, phones = self._row_keys(values, lookups["countries"])
         found = None
         for kind, key in [("ref", ref), ("email", email)] + [("phone", phone) for phone in phones]:
             if key and key in matches[kind]:
@@ -663,8 +741,7 @@ class VipCustomerImport(models.TransientModel):
         Partner = self.env["res.partner"].with_context(
             tracking_disable=True,
             mail_create_nolog=True,
-            vip_tier_reason="import",
-            vip_tier_note=self.file_name,
+            vip_tier_origin=TierChangeOrigin("import", self.file_name),
         )
         tag_ids = self._ensure_interest_tags(rows, lookups)
         to_create = [row for row in rows if row["outcome"] == "create"]
@@ -681,29 +758,77 @@ class VipCustomerImport(models.TransientModel):
             for row, partner in zip(to_create, partners, strict=True):
                 row["partner_id"] = partner.id
                 row["message"] = self.env._("Created.")
-        updates = defaultdict(list)
-        for row in rows:
-            if row["outcome"] != "update":
-                continue
-            vals = dict(row["vals"])
-            if row["tags"]:
-                vals["vip_interest_tag_ids"] = [
-                    Command.link(tag_ids[name.casefold()]) for name in row["tags"]
-                ]
-            updates[repr(sorted(vals.items()))].append((row["partner_id"], vals))
+        to_update = [row for row in rows if row["outcome"] == "update"]
+        for vals, partners in self._group_updates(Partner, to_update, tag_ids):
+            partners.write(vals)
+        for row in to_update:
             row["message"] = self.env._("Updated.")
-        for group in updates.values():
-            Partner.browse([partner_id for partner_id, _vals in group]).write(group[0][1])
         by_tier = defaultdict(list)
-        for row in rows:
-            if row["tier_id"] or row["lock"] is not None:
-                key = (row["tier_id"], repr(sorted((row["lock"] or {}).items())))
-                by_tier[key].append(row)
+        for row in self._rows_changing_tier(Partner, rows):
+            key = (row["tier_id"], repr(sorted((row["lock"] or {}).items())))
+            by_tier[key].append(row)
         for group in by_tier.values():
             vals = dict(group[0]["lock"] or {})
             if group[0]["tier_id"]:
                 vals["vip_tier_id"] = group[0]["tier_id"]
             Partner.browse([row["partner_id"] for row in group]).write(vals)
+
+    def _group_updates(self, Partner, rows, tag_ids):
+        """The writes that bring the matched customers of ``rows`` up to date:
+        ``[(vals, partners)]``, one per set of identical changes.
+
+        A re-imported file mostly repeats what the customers already hold:
+        values equal to the current ones are dropped (interests already there
+        too), and customers left with the same changes share one ``write()``.
+        So an update costs about what a create does, not one ``write()`` per
+        row (each runs Odoo's partner write logic: rules, sync, constraints).
+        """
+        partners = Partner.browse([row["partner_id"] for row in rows])
+        by_changes = defaultdict(list)
+        for row, partner in zip(rows, partners, strict=True):
+            vals = {
+                fname: value
+                for fname, value in row["vals"].items()
+                if not self._same_value(partner, fname, value)
+            }
+            new_tags = {tag_ids[name.casefold()] for name in row["tags"]}
+            if new_tags - set(partner.vip_interest_tag_ids.ids):
+                vals["vip_interest_tag_ids"] = [Command.link(tag_id) for tag_id in sorted(new_tags)]
+            if vals:
+                by_changes[repr(sorted(vals.items()))].append((vals, partner.id))
+        return [
+            (group[0][0], Partner.browse([partner_id for _vals, partner_id in group]))
+            for group in by_changes.values()
+        ]
+
+    @api.model
+    def _same_value(self, partner, fname, value):
+        """Whether ``partner`` already holds ``value`` (as written) in ``fname``."""
+        field = partner._fields[fname]
+        current = partner[fname]
+        if field.type == "many2one":
+            return current.id == (value or False)
+        if field.type in ("char", "text", "selection"):
+            return (current or "") == (value or "")
+        return current == value
+
+    def _rows_changing_tier(self, Partner, rows):
+        """Rows whose tier or lock differs from their customer's: the others
+        would be written for nothing."""
+        changing = []
+        for row in rows:
+            if not (row["tier_id"] or row["lock"] is not None):
+                continue
+            if row["outcome"] != "update":
+                changing.append(row)
+                continue
+            partner = Partner.browse(row["partner_id"])
+            wanted = dict(row["lock"] or {})
+            if row["tier_id"]:
+                wanted["vip_tier_id"] = row["tier_id"]
+            if not all(self._same_value(partner, fname, value) for fname, value in wanted.items()):
+                changing.append(row)
+        return changing
 
     def _ensure_interest_tags(self, rows, lookups):
         """Lower-cased interest name -> tag id, creating the rows' unknown interests."""

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.res_partner import TierChangeOrigin
+
 
 class VipTierChange(models.TransientModel):
     """Set a tier by hand, optionally locked against the rules."""
@@ -31,7 +33,8 @@ class VipTierChange(models.TransientModel):
         self.ensure_one()
         partners = self.partner_ids.commercial_partner_id
         partners._check_vip_manager()
-        partners.with_context(vip_tier_reason="manual", vip_tier_note=self.reason).write(
+        origin = TierChangeOrigin("manual", self.reason)
+        partners.with_context(vip_tier_origin=origin).write(
             {
                 "vip_tier_id": self.tier_id.id,
                 "vip_locked": self.lock,
