@@ -42,6 +42,7 @@ class ResPartner(models.Model):
         groups="vip_survey.group_vip_survey_user",
     )
 
+    @api.depends_context("uid")  # the count follows the user's access to the analysis
     def _compute_vip_satisfaction_count(self):
         Report = self.env["vip.satisfaction.report"]
         if not Report.has_access("read"):

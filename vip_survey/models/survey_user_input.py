@@ -67,7 +67,10 @@ class SurveyUserInput(models.Model):
     )
     vip_followup_scheduled = fields.Boolean(readonly=True, copy=False)
     vip_recovery_ticket_ids = fields.One2many(
-        "vip.service.ticket", "vip_survey_answer_id", string="Recovery Tickets"
+        "vip.service.ticket",
+        "vip_survey_answer_id",
+        string="Recovery Tickets",
+        groups="vip_service_ticket.group_vip_service_user",
     )
     vip_followup_ticket_id = fields.Many2one(
         "vip.service.ticket",

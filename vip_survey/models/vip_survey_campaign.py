@@ -221,6 +221,7 @@ class VipSurveyCampaign(models.Model):
         "user_input_ids.vip_satisfaction_score",
         "satisfaction_target",
     )
+    @api.depends_context("uid")  # the counts follow the user's access (tickets, companies)
     def _compute_statistics(self):
         UserInput = self.env["survey.user_input"]
         domain = [("vip_campaign_id", "in", self.ids)]
@@ -237,12 +238,18 @@ class VipSurveyCampaign(models.Model):
                 ["vip_satisfaction_score:sum"],
             )
         )
-        tickets = dict(
-            self.env["vip.service.ticket"]._read_group(
-                [("vip_survey_campaign_id", "in", self.ids)],
-                ["vip_survey_campaign_id"],
-                ["__count"],
+        Ticket = self.env["vip.service.ticket"]
+        # satisfaction users without the service group see no recovery ticket
+        tickets = (
+            dict(
+                Ticket._read_group(
+                    [("vip_survey_campaign_id", "in", self.ids)],
+                    ["vip_survey_campaign_id"],
+                    ["__count"],
+                )
             )
+            if Ticket.has_access("read")
+            else {}
         )
         states, classes = {}, {}
         for campaign, state, count in by_state:

@@ -102,6 +102,14 @@ class TestSecurity(VipSurveyCommon):
     def test_campaign_read_by_satisfaction_user(self):
         self.assertEqual(self.campaign.with_user(self.survey_user).name, self.campaign.name)
 
+    def test_campaign_counters_for_satisfaction_user_without_ticket_access(self):
+        """The campaign list computes the recovery count: a satisfaction user who
+        cannot read tickets sees the answers' counters, and no ticket."""
+        campaign = self.campaign.with_user(self.survey_user)
+        self.assertEqual((campaign.invited_count, campaign.detractor_count), (2, 2))
+        self.assertEqual(campaign.ticket_count, 0)
+        self.assertEqual(self.campaign.ticket_count, 2)
+
     def test_campaign_create_denied_to_satisfaction_user(self):
         with self.assertRaises(AccessError):
             self.campaign.with_user(self.survey_user).copy()
