@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from markupsafe import Markup
 
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -5,6 +7,9 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.mail.tools.discuss import Store
+from odoo.addons.vip_service_ticket.models.vip_service_ticket_steps import (
+    VipServiceTicket as TicketSteps,
+)
 
 from .common import VipServiceTicketCommon
 
@@ -282,6 +287,15 @@ class TestComplaint(ComplaintCommon):
         visit.unlink()
         complaint.with_user(self.agent1).action_complaint_plan_visit()
         self.assertEqual(len(self.visit(complaint)), 1)
+
+    def test_visitor_hook(self):
+        """Another module picks who visits by overriding _get_complaint_visitor."""
+        complaint = self.loop_to(self.new_complaint(), "progress")
+        with patch.object(
+            TicketSteps, "_get_complaint_visitor", lambda ticket: self.agent2, create=False
+        ):
+            complaint.with_user(self.agent1)._complaint_record_result("Vase received.")
+        self.assertEqual(self.visit(complaint).user_id, self.agent2)
 
     def test_visit_outcome_recorded_when_done(self):
         complaint = self.loop_to(self.new_complaint(), "result")
