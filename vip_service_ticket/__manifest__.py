@@ -40,5 +40,10 @@
         "demo/vip_service_responsibility_demo.xml",
         "demo/vip_service_ticket_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "vip_service_ticket/static/tests/tours/*.js",
+        ],
+    },
     "application": True,
 }

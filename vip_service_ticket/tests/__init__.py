@@ -3,6 +3,7 @@ from . import test_escalation
 from . import test_assignment
 from . import test_complaint
 from . import test_responsibility
+from . import test_complaint_ui
 from . import test_mail_gateway
 from . import test_rating
 from . import test_churn_signal
