@@ -122,7 +122,8 @@ class TestSecurity(VipLoyaltyCommon):
 
     def test_nobody_writes_moves(self):
         for user in (self.loyalty_user, self.loyalty_manager):
-            with self.assertRaises(AccessError, msg=user.login):
+            # refused by the append-only guard (a UserError) before the ACL (an AccessError)
+            with self.assertRaises(UserError, msg=user.login):
                 self.move.with_user(user).with_context(vip_loyalty_engine=True).write(
                     {"points": 1}
                 )
