@@ -67,9 +67,11 @@ class VipServiceTicket(models.Model):
         "customer's confirmation of satisfaction. Each step is reached by its button, "
         "which records what the step needs.",
     )
+    # internal: the customer reads their complaint on the portal, not the staff's findings
     complaint_verification = fields.Text(
         string="Verification Findings",
         copy=False,
+        groups="base.group_user",
         help="What the verification found: the facts checked, the evidence, whether the "
         "customer's account is confirmed.",
     )
@@ -77,6 +79,7 @@ class VipServiceTicket(models.Model):
         "vip.service.responsibility",
         tracking=True,
         copy=False,
+        groups="base.group_user",
         index="btree_not_null",
         check_company=True,
         help="The department or person who answers for the cause of the complaint.",
@@ -90,6 +93,7 @@ class VipServiceTicket(models.Model):
     complaint_visit_outcome = fields.Text(
         string="Follow-up Visit Outcome",
         copy=False,
+        groups="base.group_user",
         help="Recorded from the feedback given when the follow-up visit activity is done.",
     )
     complaint_visit_planned = fields.Boolean(
@@ -102,6 +106,7 @@ class VipServiceTicket(models.Model):
         string="Confirmation Reason",
         readonly=True,
         copy=False,
+        groups="base.group_user",
         help="Why staff confirmed the satisfaction without the customer's own answer.",
     )
     complaint_confirmed_date = fields.Datetime(

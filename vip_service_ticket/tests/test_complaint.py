@@ -459,6 +459,14 @@ class TestComplaintSecurity(ComplaintCommon):
         complaint = self.loop_to(self.new_complaint(), "follow_up")
         mine = complaint.with_user(self.portal_user)
         mine.read(["name", "complaint_step"])
+        for fname in (
+            "complaint_verification",
+            "responsibility_id",
+            "complaint_visit_outcome",
+            "complaint_confirm_reason",
+        ):
+            with self.subTest(field=fname), self.assertRaises(AccessError):
+                mine.read([fname])
         for method in (
             "action_complaint_verify",
             "action_send_progress_update",
