@@ -186,6 +186,19 @@ class VipServiceTeam(models.Model):
     # ------------------------------------------------------------------
     # Assignment
     # ------------------------------------------------------------------
+    def write(self, vals):
+        if "resource_calendar_id" not in vals:
+            return super().write(vals)
+        # the open tickets keep the working time they used on the old hours, and plan
+        # what is left on the new ones (see vip.service.ticket._sla_replan)
+        tickets = self.env["vip.service.ticket"].search(
+            [("team_id", "in", self.ids), ("is_closed", "=", False), ("sla_id", "!=", False)]
+        )
+        tickets._sla_replan()
+        result = super().write(vals)
+        tickets._sla_compute_deadlines(match=False)
+        return result
+
     def _get_sla_calendar(self):
         """Calendar the SLA of this team's tickets is counted on (hook)."""
         self.ensure_one()

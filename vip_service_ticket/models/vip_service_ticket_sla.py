@@ -398,22 +398,25 @@ class VipServiceTicket(models.Model):
         """Before a transfer to another team (or company): keep the SLA fair.
 
         What a helpdesk user expects of a transfer: the customer's promise neither
-        resets nor shrinks because the ticket changed hands. The working time already
-        used is measured on the old calendar up to now (or up to the start of the
-        current wait for the customer) and stored; the deadlines still open are then
-        planned from that moment on the new team's calendar with the working time
-        left, while deadlines already met or already passed stay as they were.
+        resets nor shrinks because the ticket changed hands. See ``_sla_replan``.
         """
         moving = self.filtered(
-            lambda t: (
-                not t.is_closed
-                and t.sla_id
-                and any(
-                    (t[fname].id if fname in t._fields else False) != vals[fname]
-                    for fname in SLA_CALENDAR_FIELDS & vals.keys()
-                )
+            lambda t: any(
+                t[fname].id != vals[fname] for fname in SLA_CALENDAR_FIELDS & vals.keys()
             )
         )
+        moving._sla_replan()
+
+    def _sla_replan(self):
+        """Close the SLA's account on the current calendar, before it changes.
+
+        The working time already used is measured on the current calendar up to now
+        (or up to the start of the current wait for the customer) and stored; the
+        deadlines still open are then planned from that moment on the new calendar
+        with the working time left (``_sla_compute_deadlines``), while deadlines
+        already met or already passed stay as they were.
+        """
+        moving = self.filtered(lambda t: not t.is_closed and t.sla_id)
         if not moving:
             return
         now = fields.Datetime.now()
@@ -521,9 +524,9 @@ class VipServiceTicket(models.Model):
     def _sla_write(self, values):
         """Write engine values ``{ticket id: {field: value}}`` with one UPDATE per batch.
 
-        The values are plain column values of fields without stored dependents; the
-        ORM's bookkeeping reduces to flushing before, and marking the fields modified
-        and invalidating them after. Tickets giving other sets of fields get an UPDATE
+        The values are plain column values; the ORM's bookkeeping reduces to flushing
+        before, and marking the fields modified (their stored dependents, the SLA
+        status, are recomputed at the next flush) and invalidating them after. Tickets giving other sets of fields get an UPDATE
         per set.
         """
         by_fields = defaultdict(dict)

@@ -48,6 +48,16 @@ class TestTransfer(VipServiceTicketCommon):
         self.assertEqual(ticket.sla_status, "on_track")
         self.assertFalse(ticket.escalation_ids, "no escalation fired by the transfer")
 
+    def test_team_changing_its_working_hours(self):
+        with freeze_time(FRIDAY.replace(hour=16)):
+            ticket = self.create_ticket(user_id=self.agent1.id)
+        with freeze_time(datetime(2024, 6, 10, 9)):
+            self.team.with_user(self.service_manager).resource_calendar_id = self.hotline_calendar
+            self.env.flush_all()
+        # 2 of the 4 first-response hours used on the office hours, 2 left on the new ones
+        self.assertEqual(ticket.first_response_deadline, datetime(2024, 6, 10, 11))
+        self.assertEqual(ticket.resolution_deadline, datetime(2024, 6, 11, 19))
+
     def test_met_and_passed_deadlines_are_kept(self):
         with freeze_time(MONDAY.replace(hour=8)):
             answered = self.create_ticket(user_id=self.agent1.id)
