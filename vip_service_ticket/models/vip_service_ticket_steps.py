@@ -179,21 +179,28 @@ class VipServiceTicket(models.Model):
     # Actions (buttons): each opens the dialog of its step after the checks
     # ------------------------------------------------------------------
     def action_complaint_verify(self):
+        """Open the verification dialog: what was found (required), the root cause."""
         return self._complaint_step_action("verification")
 
     def action_complaint_assign_responsibility(self):
+        """Open the dialog naming the department or person responsible."""
         return self._complaint_step_action("responsibility")
 
     def action_complaint_record_solution(self):
+        """Open the dialog recording the solution."""
         return self._complaint_step_action("solution")
 
     def action_send_progress_update(self):
+        """Open the progress update dialog: the text is mailed to the customer."""
         return self._complaint_step_action("progress")
 
     def action_complaint_record_result(self):
+        """Open the result dialog, which also plans the follow-up visit."""
         return self._complaint_step_action("result")
 
     def action_complaint_confirm_satisfaction(self):
+        """Open the dialog for staff to confirm, with a reason, when the customer
+        does not answer."""
         return self._complaint_step_action("confirmed")
 
     def action_complaint_plan_visit(self):
@@ -306,6 +313,8 @@ class VipServiceTicket(models.Model):
 
     def _complaint_record_result(self, result, visit_user=None, visit_date=None):
         result = (result or "").strip()
+        for ticket in self:
+            ticket._complaint_check_visitor(visit_user or ticket._get_complaint_visitor())
         self._complaint_advance(
             "result",
             {"complaint_result": result},
@@ -325,6 +334,7 @@ class VipServiceTicket(models.Model):
         vals_list = []
         for ticket in self:
             visitor = user or ticket._get_complaint_visitor()
+            ticket._complaint_check_visitor(visitor)
             vals_list.append(
                 {
                     "res_model_id": model_id,
@@ -351,6 +361,17 @@ class VipServiceTicket(models.Model):
         if manager and not manager.share and manager.active:
             return manager
         return self.user_id or self.env.user
+
+    def _complaint_check_visitor(self, visitor):
+        if not visitor or visitor.share:
+            raise UserError(
+                self.env._(
+                    "Complaint %(ticket)s: the follow-up visit is made by an internal user, "
+                    "not %(user)s.",
+                    ticket=self.display_name,
+                    user=visitor.name or "-",
+                )
+            )
 
     @api.model
     def _get_complaint_visit_type(self):

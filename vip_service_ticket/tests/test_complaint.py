@@ -485,6 +485,15 @@ class TestComplaintSecurity(ComplaintCommon):
             )
         self.assertEqual(complaint.complaint_step, "follow_up")
 
+    def test_portal_user_cannot_be_the_visitor(self):
+        complaint = self.loop_to(self.new_complaint(), "progress")
+        with self.assertRaisesRegex(UserError, "internal user"):
+            complaint.with_user(self.agent1)._complaint_record_result(
+                "Vase received.", visit_user=self.portal_user
+            )
+        self.assertEqual(complaint.complaint_step, "progress", "nothing half-written")
+        self.assertFalse(complaint.complaint_result)
+
     @mute_logger("odoo.addons.base.models.ir_rule", "odoo.addons.base.models.ir_model")
     def test_outsider_cannot_open_the_step_dialog_of_another_team(self):
         complaint = self.new_complaint()
