@@ -38,4 +38,5 @@
         ],
     },
     "application": True,
+    "uninstall_hook": "uninstall_hook",
 }

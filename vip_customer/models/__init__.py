@@ -11,4 +11,3 @@ from . import res_partner_followup
 from . import account_move
 from . import mail_activity
 from . import res_config_settings
-from . import vip_demo

@@ -10,3 +10,4 @@ from . import test_ui
 from . import test_ui_clickbot
 from . import test_customer_ux
 from . import test_validation
+from . import test_install

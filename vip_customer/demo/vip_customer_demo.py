@@ -1,5 +1,9 @@
 """Demo data that needs dates relative to today and posted invoices, which
-XML alone cannot express. Called once from demo/res_partner_demo.xml."""
+XML alone cannot express. Called from demo/res_partner_demo.xml; lives here, in
+demo/, with the XML that calls it, not among the production models.
+
+A reinstall finds the demo customers the uninstall kept (with their invoices,
+see ``hooks.uninstall_hook``) instead of creating twins."""
 
 from datetime import timedelta
 
@@ -7,7 +11,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
 
-from .res_partner import TierChangeOrigin
+from ..models.res_partner import TierChangeOrigin
 
 
 class VipTierEngine(models.AbstractModel):
@@ -35,7 +39,23 @@ class VipTierEngine(models.AbstractModel):
         }
 
         def partner(xml_name, vals):
-            record = env["res.partner"].create(vals)
+            # kept by an uninstall: found again, its VIP profile set again
+            record = (
+                env["res.partner"]
+                .with_context(active_test=False)
+                .search(
+                    [
+                        ("name", "=", vals["name"]),
+                        ("email", "=", vals.get("email", False)),
+                        ("parent_id", "=", vals.get("parent_id", False)),
+                    ],
+                    limit=1,
+                )
+            )
+            if record:
+                record.write({key: value for key, value in vals.items() if key.startswith("vip_")})
+            else:
+                record = env["res.partner"].create(vals)
             env["ir.model.data"].create(
                 {
                     "module": "vip_customer",
@@ -48,6 +68,8 @@ class VipTierEngine(models.AbstractModel):
             return record
 
         def invoices(customer, plan):
+            if env["account.move"].search_count([("partner_id", "=", customer.id)], limit=1):
+                return  # kept with the customer by an uninstall
             moves = env["account.move"].create(
                 [
                     {
