@@ -24,6 +24,21 @@ BATCH_SIZE = 1000
 # The campaign's life cycle and run bookkeeping: changed by its actions and its
 # dispatch only (see _write_run_state), refused in create/write to everyone else.
 RUN_FIELDS = {"state", "run_count", "run_cursor", "run_in_progress", "last_run_date"}
+# Counters computed from the answers and tickets: refused in create/write (otherwise
+# the ORM would accept the value for the rest of the request and drop it).
+STATISTIC_FIELDS = {
+    "invited_count",
+    "started_count",
+    "completed_count",
+    "response_rate",
+    "promoter_count",
+    "passive_count",
+    "detractor_count",
+    "nps",
+    "satisfaction_avg",
+    "below_target",
+    "ticket_count",
+}
 NPS_CLASSES = [
     ("promoter", "Promoter"),
     ("passive", "Passive"),
@@ -365,17 +380,32 @@ class VipSurveyCampaign(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su:
-            for vals in vals_list:
+        for vals in vals_list:
+            self._check_statistic_fields(vals.keys())
+            if not self.env.su:
                 self._check_run_fields(
                     [f for f in RUN_FIELDS & vals.keys() if vals[f] not in (False, 0, "draft")]
                 )
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_statistic_fields(vals.keys())
         if not self.env.su:
             self._check_run_fields(RUN_FIELDS & vals.keys())
         return super().write(vals)
+
+    def _check_statistic_fields(self, fnames):
+        fnames = STATISTIC_FIELDS & set(fnames)
+        if fnames:
+            raise AccessError(
+                self.env._(
+                    "The fields %(fields)s of a satisfaction campaign are computed from its "
+                    "answers and cannot be written.",
+                    fields=", ".join(
+                        sorted(self._fields[f]._description_string(self.env) for f in fnames)
+                    ),
+                )
+            )
 
     def _check_run_fields(self, fnames):
         if fnames:

@@ -160,6 +160,14 @@ class TestSecurity(VipSurveyCommon):
             )
         self.assertEqual(self.campaign.state, "draft")
 
+    def test_campaign_counters_refused_to_everyone(self):
+        """Counters are computed from the answers: a write is refused, not kept in the
+        request's cache and silently dropped."""
+        for vals in ({"ticket_count": 99}, {"nps": 100.0}, {"invited_count": 0}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                self.campaign.with_user(self.survey_manager).write(vals)
+        self.assertEqual(self.campaign.nps, -100.0)
+
     def test_campaign_other_company_denied(self):
         self.assertNotIn(self.campaign, self.Campaign.with_user(self.outsider).search([]))
         with self.assertRaises(AccessError):
