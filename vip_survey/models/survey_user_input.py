@@ -18,13 +18,16 @@ from odoo.exceptions import AccessError
 
 from .vip_survey_campaign import NPS_CLASSES, reader_lang
 
-# Fields the completion hook derives from the answer lines: nobody writes them.
+# Fields the completion hook derives from the answer lines, or related: nobody writes them.
 DERIVED_FIELDS = {
     "vip_nps_score",
     "vip_nps_class",
     "vip_satisfaction_score",
     "vip_followup_scheduled",
     "vip_followup_ticket_id",
+    # related: written, they would rewrite the campaign or the customer through the answer
+    "vip_company_id",
+    "vip_commercial_partner_id",
 }
 # Fields that tie an answer to a campaign run: the campaign writes them; satisfaction
 # managers may too (e.g. importing the answers of a past campaign).
@@ -123,8 +126,8 @@ class SurveyUserInput(models.Model):
         if derived:
             raise AccessError(
                 self.env._(
-                    "The fields %(fields)s of a survey answer are computed from the answer "
-                    "itself and cannot be written.",
+                    "The fields %(fields)s of a survey answer are derived by the server from "
+                    "the answer and its campaign and cannot be written.",
                     fields=", ".join(
                         sorted(self._fields[f]._description_string(self.env) for f in derived)
                     ),

@@ -3,6 +3,14 @@ from odoo.exceptions import AccessError
 
 from .vip_survey_campaign import reader_lang
 
+# Set by the survey completion hook (as superuser) or related to what it sets.
+SURVEY_FIELDS = {
+    "vip_survey_answer_id",
+    "vip_survey_campaign_id",
+    "vip_survey_nps_score",
+    "vip_followup_answer_ids",
+}
+
 
 class VipServiceTicket(models.Model):
     _inherit = "vip.service.ticket"
@@ -47,18 +55,19 @@ class VipServiceTicket(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if any(vals.get("vip_survey_answer_id") for vals in vals_list):
+        if any(SURVEY_FIELDS & vals.keys() for vals in vals_list):
             self._vip_check_recovery_link()
         return super().create(vals_list)
 
     def write(self, vals):
-        if "vip_survey_answer_id" in vals:
+        if SURVEY_FIELDS & vals.keys():
             self._vip_check_recovery_link()
         return super().write(vals)
 
     def _vip_check_recovery_link(self):
         """The link to the detractor answer is set by the survey completion hook only
-        (as superuser): a ticket linked by hand would pass for a recovery."""
+        (as superuser): a ticket linked by hand would pass for a recovery, and the
+        related campaign or score written through the ticket would rewrite the answer."""
         if not self.env.su:
             raise AccessError(
                 self.env._(

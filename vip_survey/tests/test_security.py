@@ -195,6 +195,8 @@ class TestSecurity(VipSurveyCommon):
                 {"vip_nps_class": "promoter"},
                 {"vip_satisfaction_score": 100},
                 {"vip_followup_scheduled": True},
+                {"vip_company_id": self.other_company.id},
+                {"vip_commercial_partner_id": self.other_customer.id},
             ):
                 with (
                     self.subTest(user=user.sudo().login, vals=vals),
@@ -206,6 +208,7 @@ class TestSecurity(VipSurveyCommon):
                 {"survey_id": self.survey.id, "vip_nps_class": "promoter"}
             )
         self.assertEqual(self.answer.vip_nps_class, "detractor")
+        self.assertEqual(self.campaign.company_id, self.company)
 
     def test_answer_campaign_link_refused_to_satisfaction_user(self):
         other = self.campaign.copy({"name": "Other run"})
@@ -337,10 +340,17 @@ class TestSecurity(VipSurveyCommon):
         # a service manager may write and create any ticket, but not this link
         manager = self.service_manager
         self.ticket.with_user(manager).write({"priority": "3"})
-        with self.assertRaises(AccessError):
-            self.ticket.with_user(manager).write({"vip_survey_answer_id": self.answer.id})
+        for vals in (
+            {"vip_survey_answer_id": self.answer.id},
+            {"vip_survey_campaign_id": False},
+            {"vip_survey_nps_score": 10},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                self.ticket.with_user(manager).write(vals)
         with self.assertRaises(AccessError):
             Ticket.with_user(manager).create(
                 Ticket._prepare_ticket_vals(self.customer, vip_survey_answer_id=self.answer.id)
             )
         self.assertEqual(self.ticket.vip_survey_answer_id, self.portal_answer)
+        self.assertEqual(self.ticket.vip_survey_campaign_id, self.campaign)
+        self.assertEqual(self.portal_answer.vip_campaign_id, self.campaign)
