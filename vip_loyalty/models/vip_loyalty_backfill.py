@@ -28,7 +28,8 @@ class VipLoyaltyBackfill(models.Model):
     name = fields.Char(compute="_compute_name")
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company,
-        readonly=True,
+        domain=lambda self: [("id", "in", self.env.user.company_ids.ids)],
+        help="Company whose invoices earn (a company of the program).",
     )
     date_from = fields.Date(
         string="Invoices From", required=True,
@@ -108,7 +109,7 @@ class VipLoyaltyBackfill(models.Model):
                                            date=run.date_from))
 
     def write(self, vals):
-        if vals.keys() & {"date_from", "date_to", "expiry_from"} and self.filtered(
+        if vals.keys() & {"date_from", "date_to", "expiry_from", "company_id"} and self.filtered(
             lambda r: r.state != "draft"
         ):
             raise UserError(self.env._("A started award cannot change its period."))

@@ -254,6 +254,10 @@ class TestSecurity(VipLoyaltyCommon):
         with self.assertRaises(AccessError):
             self.backfill.with_user(self.manager_2).read(["state"])
         self.assertFalse(self.env["vip.loyalty.backfill"].with_user(self.manager_2).search([]))
+        with self.assertRaises(AccessError):
+            self.env["vip.loyalty.backfill"].with_user(self.loyalty_manager).create({
+                "date_from": self.today - relativedelta(years=1), "company_id": self.company_2.id,
+            })
 
     def test_balance_per_company(self):
         self.assertEqual(self.customer.with_user(self.loyalty_manager).vip_loyalty_balance, 100)
