@@ -107,16 +107,20 @@ class ResPartner(models.Model):
     def _vip_get_activity_types(self):
         """Hook: the activity types the VIP programme plans for the account
         manager (they follow the customer when the account manager changes)."""
-        return self.env["mail.activity.type"].browse(
-            [
-                self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=False)
-                for xmlid in (
-                    "vip_customer.mail_activity_type_vip_followup",
-                    "vip_customer.mail_activity_type_vip_retention",
-                    "vip_customer.mail_activity_type_vip_gift",
-                )
-            ]
-        ).exists()
+        return (
+            self.env["mail.activity.type"]
+            .browse(
+                [
+                    self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=False)
+                    for xmlid in (
+                        "vip_customer.mail_activity_type_vip_followup",
+                        "vip_customer.mail_activity_type_vip_retention",
+                        "vip_customer.mail_activity_type_vip_gift",
+                    )
+                ]
+            )
+            .exists()
+        )
 
     # ------------------------------------------------------------------
     # CRUD
@@ -156,9 +160,7 @@ class ResPartner(models.Model):
                     ]
                 )
             )
-            activities.with_context(mail_activity_quick_update=True).write(
-                {"user_id": new_user.id}
-            )
+            activities.with_context(mail_activity_quick_update=True).write({"user_id": new_user.id})
 
     # ------------------------------------------------------------------
     # Business methods

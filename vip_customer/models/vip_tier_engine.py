@@ -40,6 +40,8 @@ from ..tools.vip_rules import (
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
+# time of day of the notes of a run for a past date (midday: the same day in every time zone)
+NOTE_TIME = datetime.time(12, 0)
 
 # Columns the engine writes with raw SQL, with their SQL types. Every one of
 # them is a plain stored field of res.partner declared in this module.
@@ -614,13 +616,18 @@ class VipTierEngine(models.AbstractModel):
                 }
             )
             by_lang[partner._vip_get_note_lang()].append((partner, old, new, direction, change))
-        bodies = {}
+        bodies, dates = {}, {}
         for lang, lang_changes in by_lang.items():
             engine = self.with_context(lang=lang)
             for partner, old, new, direction, change in lang_changes:
-                bodies[partner.id] = engine._prepare_tier_note(old, new, direction, change["reason"])
+                bodies[partner.id] = engine._prepare_tier_note(
+                    old, new, direction, change["reason"]
+                )
+                # a run for a past date (a replay, the demo) notes the change on that day
+                if change.get("date") and change["date"] < today:
+                    dates[partner.id] = datetime.datetime.combine(change["date"], NOTE_TIME)
         self._insert_history(history_vals)
-        self._insert_notes(bodies)
+        self._insert_notes(bodies, dates)
 
     def _prepare_tier_note(self, old_tier, new_tier, direction, reason):
         """Hook: the chatter note of one tier change, in the language of the
@@ -675,10 +682,11 @@ class VipTierEngine(models.AbstractModel):
         )
         self.env["res.partner"].invalidate_model(["vip_tier_history_ids"])
 
-    def _insert_notes(self, bodies):
+    def _insert_notes(self, bodies, dates=None):
         """Chatter notes on the customers, with the values of
         ``mail.thread._message_log_batch`` (a note, no notification), in one
-        INSERT."""
+        INSERT. ``dates``: the message date per customer when not now."""
+        dates = dates or {}
         Partner = self.env["res.partner"].sudo()
         author_id, email_from = Partner._message_compute_author(raise_on_email=False)
         reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
@@ -691,9 +699,10 @@ class VipTierEngine(models.AbstractModel):
                                           create_uid, write_uid, create_date, write_date)
                 SELECT 'res.partner', v.res_id, v.body, 'notification', %(subtype)s,
                        %(author)s, %(email_from)s, %(reply_to)s, %(message_id)s,
-                       TRUE, FALSE, NOW() AT TIME ZONE 'UTC',
+                       TRUE, FALSE, COALESCE(v.date, NOW() AT TIME ZONE 'UTC'),
                        %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
-                  FROM unnest(%(res_ids)s::int4[], %(bodies)s::text[]) AS v(res_id, body)
+                  FROM unnest(%(res_ids)s::int4[], %(bodies)s::text[], %(dates)s::timestamp[])
+                       AS v(res_id, body, date)
                 """,
                 subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
                 author=author_id or None,
@@ -703,6 +712,7 @@ class VipTierEngine(models.AbstractModel):
                 uid=self.env.uid,
                 res_ids=list(bodies),
                 bodies=[str(escape(body)) for body in bodies.values()],
+                dates=[dates.get(res_id) for res_id in bodies],
             )
         )
         Partner.invalidate_model(["message_ids"])

@@ -51,7 +51,8 @@ class VipParetoReport(models.Model):
                            / NULLIF(SUM(rp.vip_spend) OVER (PARTITION BY rp.vip_company_id), 0)
                            AS spend_share,
                        RANK() OVER w AS spend_rank,
-                       CASE WHEN PERCENT_RANK() OVER w < 0.2 THEN '1_top' ELSE '2_rest' END AS segment
+                       CASE WHEN PERCENT_RANK() OVER w < 0.2 THEN '1_top' ELSE '2_rest' END
+                           AS segment
                   FROM res_partner rp
                   JOIN res_company rc ON rc.id = rp.vip_company_id
                  WHERE rp.vip_spend > 0

@@ -188,15 +188,18 @@ class TestCare(VipCustomerCommon):
             self._logs(leap).mapped("occasion_date"), [date(2028, 2, 29), date(2025, 2, 28)]
         )
 
-    def test_contacts_are_not_greeted(self):
+    def test_contacts_of_vip_companies_are_greeted(self):
+        """Birthdays are people's: the contact of a VIP company is greeted and
+        the company's account manager prepares the gift (issue 10)."""
         contact = self.env["res.partner"].create({
             "name": "Mrs. Li", "parent_id": self.customer.id, "vip_birthday": date(1970, 5, 10),
             "email": "li@example.com",
         })
         self.assertEqual(contact.vip_tier_id, self.tier_a)
         self._run("2025-05-10")
-        self.assertFalse(self._logs(contact))
-        self.assertFalse(self._mails(contact))
+        self.assertTrue(self._logs(contact))
+        self.assertTrue(self._mails(contact))
+        self.assertEqual(self._gifts(contact).user_id, self.customer.vip_account_manager_id)
 
     def test_no_account_manager_logged(self):
         self.customer.write({"user_id": False, "vip_account_manager_id": False})

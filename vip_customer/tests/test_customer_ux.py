@@ -10,6 +10,7 @@ from lxml import etree
 from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import VipCustomerCommon
 
@@ -160,12 +161,18 @@ class TestCustomerUx(VipCustomerCommon):
         filter_node = self._arch(
             "res.partner", "search", "base.view_res_partner_filter", self.vip_user
         ).xpath("//filter[@name='vip_birthday_month']")[0]
-        domain = filter_node.get("domain").replace(
-            "context_today().month", str(self.today.month)
-        )
+        domain = filter_node.get("domain").replace("context_today().month", str(self.today.month))
         if target.month == self.today.month:
-            found = self.env["res.partner"].search(eval(domain))  # noqa: S307
+            found = self.env["res.partner"].search(safe_eval(domain))
             self.assertIn(self.customer, found)
+            # the Birthdays list shows the person, with the company's account manager
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "vip_customer.res_partner_vip_action_birthdays"
+            )
+            people = self.env["res.partner"].search(safe_eval(action["domain"]) + safe_eval(domain))
+            self.assertIn(contact, people)
+            self.assertNotIn(self.customer, people)
+            self.assertEqual(contact.vip_account_manager_id, self.vip_user_2)
 
     # ------------------------------------------------------------------
     # Tier history
@@ -200,6 +207,8 @@ class TestCustomerUx(VipCustomerCommon):
         history = self.customer.vip_tier_history_ids
         self.assertEqual(history.date, run_date)
         self.assertEqual(self.customer.vip_tier_since, run_date)
+        note = self.customer.message_ids.filtered(lambda m: "→" in (m.body or ""))
+        self.assertEqual(note.date.date(), run_date, "the chatter tells the same day")
 
     def test_demo_tier_since_matches_the_history(self):
         if not self.env.ref("vip_customer.res_partner_vip_golden_dragon", False):
@@ -236,16 +245,14 @@ class TestCustomerUx(VipCustomerCommon):
             [("partner_id", "in", spenders.ids)], ["spend:sum"], ["segment"], lazy=False
         )
         labels = dict(self.env["vip.pareto.report"]._fields["segment"].selection)
-        self.assertEqual(
-            [labels[g["segment"]] for g in groups], ["Top 20%", "Other 80%"]
-        )
+        self.assertEqual([labels[g["segment"]] for g in groups], ["Top 20%", "Other 80%"])
 
     def test_tier_movements_by_month_and_direction(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "vip_customer.vip_tier_history_action_movements"
         )
         self.assertEqual(action["view_mode"].split(",")[0], "graph")
-        context = eval(action["context"])  # noqa: S307
+        context = safe_eval(action["context"])
         self.assertTrue(context.get("search_default_group_month"))
         self.assertTrue(context.get("search_default_group_direction"))
 
@@ -323,3 +330,32 @@ class TestCustomerUx(VipCustomerCommon):
         ]
         arch = self._arch("vip.tier", "form", None, self.vip_manager)
         self.assertFalse(arch.xpath("//group[@string='Prices']"))
+
+    def test_list_headers_are_not_cut(self):
+        """Numbers, dates and checkboxes get a fixed column width in lists
+        (web's column_width_hook): a longer header is cut to "Follow-up E…".
+        Columns of this add-on whose label does not fit set their own width."""
+        fixed = {"integer": 71, "float": 93, "monetary": 105, "boolean": 70, "date": 92}
+        views = self.env["ir.ui.view"].browse(
+            self.env["ir.model.data"]
+            .search([("module", "=", "vip_customer"), ("model", "=", "ir.ui.view")])
+            .mapped("res_id")
+        )
+        cut = []
+        for view in views.filtered(lambda v: v.type == "list"):
+            Model = self.env[view.model]
+            for node in etree.fromstring(view.arch_db).iter("field"):
+                field = Model._fields.get(node.get("name"))
+                if (
+                    not field
+                    or field.type not in fixed
+                    or node.get("column_invisible") in ("1", "True")
+                    or node.get("widget") in ("handle", "many2one_avatar_user")
+                    or node.get("width")
+                ):
+                    continue
+                label = node.get("string") or field.string
+                # ~7px a character at the header's font, plus padding and sort icon
+                if len(label) * 7 + 16 > fixed[field.type]:
+                    cut.append(f"{view.xml_id}: {node.get('name')} ({label})")
+        self.assertFalse(cut, "list headers cut: set a width or a shorter label")

@@ -101,14 +101,14 @@ class TestFollowup(VipCustomerCommon):
     def test_done_by_assignee_without_access_to_the_customer(self):
         """Odoo lets the assignee mark an activity done on a record they cannot
         edit; the follow-up is recorded all the same."""
-        self.customer.write({"vip_account_manager_id": self.salesman.id})
+        self.customer.write({"vip_account_manager_id": self.vip_user.id})
         self._run_cron("2025-02-25")
         activity = self._followups()
-        self.assertEqual(activity.user_id, self.salesman)
+        self.assertEqual(activity.user_id, self.vip_user)
         self.customer.company_id = self.env["res.company"].create({"name": "Other Branch"})
-        self.assertFalse(self.customer.with_user(self.salesman).has_access("write"))
+        self.assertFalse(self.customer.with_user(self.vip_user).has_access("write"))
         with freeze_time("2025-03-01"):
-            activity.with_user(self.salesman).action_done()
+            activity.with_user(self.vip_user).action_done()
         self.assertEqual(self.customer.vip_last_followup_date, date(2025, 3, 1))
 
     def test_other_activity_done_does_not_count(self):

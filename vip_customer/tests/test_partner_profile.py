@@ -84,8 +84,11 @@ class TestPartnerProfile(VipCustomerCommon):
         self.assertEqual(contact.vip_tier_id, self.tier_b)
 
     def test_account_manager_defaults_to_salesperson(self):
-        partner = self.env["res.partner"].create({"name": "New", "user_id": self.salesman.id})
-        self.assertEqual(partner.vip_account_manager_id, self.salesman)
+        partner = self.env["res.partner"].create({"name": "New", "user_id": self.vip_manager.id})
+        self.assertEqual(partner.vip_account_manager_id, self.vip_manager)
+        # only a salesperson with VIP access becomes account manager by default
+        other = self.env["res.partner"].create({"name": "Other", "user_id": self.salesman.id})
+        self.assertFalse(other.vip_account_manager_id)
         partner.vip_account_manager_id = self.vip_user
         partner.user_id = self.vip_manager
         self.assertEqual(partner.vip_account_manager_id, self.vip_user, "a chosen manager stays")

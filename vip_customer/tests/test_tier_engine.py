@@ -364,13 +364,24 @@ class TestTierEngine(VipCustomerCommon):
         )
 
     def test_required_account_manager_defaults_to_salesperson(self):
+        self.customer.user_id = self.vip_manager
         self.customer.vip_account_manager_id = False
-        self.customer.user_id = self.salesman
         self._invoice(self.customer, 60000, days_ago=30)
         self._invoice(self.customer, 60000, days_ago=3)
         self.recompute()
         self.assertEqual(self.customer.vip_tier_id, self.tier_a)
-        self.assertEqual(self.customer.vip_account_manager_id, self.salesman)
+        self.assertEqual(self.customer.vip_account_manager_id, self.vip_manager)
+
+    def test_required_account_manager_needs_vip_access(self):
+        """A salesperson without VIP access cannot be account manager: the
+        nightly run leaves the customer under "Needs Account Manager"."""
+        self.customer.user_id = self.salesman
+        self.customer.vip_account_manager_id = False
+        self._invoice(self.customer, 60000, days_ago=30)
+        self._invoice(self.customer, 60000, days_ago=3)
+        self.recompute()
+        self.assertEqual(self.customer.vip_tier_id, self.tier_a)
+        self.assertFalse(self.customer.vip_account_manager_id)
 
     # ------------------------------------------------------------------
     # Churn risk

@@ -1,8 +1,7 @@
 from odoo.tests import HttpCase, new_test_user, tagged
 
 CLICKBOT = (
-    "odoo.loader.modules.get('@web/webclient/clickbot/clickbot_loader')"
-    ".startClickEverywhere('%s');"
+    "odoo.loader.modules.get('@web/webclient/clickbot/clickbot_loader').startClickEverywhere('%s');"
 )
 
 
