@@ -75,6 +75,8 @@ TICKET_SLA_COLUMNS = (
     "team_id",
     "company_id",
     "is_closed",
+    "close_date",
+    "sla_met",
     "sla_paused_since",
     "sla_start_date",
     "sla_paused_hours",
@@ -110,6 +112,53 @@ STEP_COLUMNS = (
 )
 ESCALATION_BATCH_SIZE = 2000
 PRIORITY_MAX = "3"
+# Fields the SLA status is derived from (``sla_status_at``).
+SLA_STATUS_DEPENDS = (
+    "sla_id",
+    "is_closed",
+    "close_date",
+    "sla_met",
+    "sla_paused_since",
+    "first_response_date",
+    "first_response_deadline",
+    "first_response_warning_date",
+    "resolution_deadline",
+    "resolution_warning_date",
+)
+
+
+def sla_status_at(values, now):
+    """The one definition of the SLA status at ``now``: ``(status, next change)``.
+
+    ``values`` is a ticket or a row of its columns (``values[field]``). A ticket
+    waiting for the customer is judged at the moment it started waiting (the clock is
+    stopped: waiting never breaches it). A closed ticket is met or breached as
+    recorded on closing; a ticket moved to a closing stage in a form not yet saved
+    (no closing date) is still judged as an open one. The next change is when the
+    clock alone changes the status (at risk from the warning dates, breached a second
+    past a deadline), False when only an event does.
+    """
+    if not values["sla_id"]:
+        return False, False
+    if values["is_closed"] and values["close_date"]:
+        return ("met" if values["sla_met"] else "breached"), False
+    answered = values["first_response_date"]
+    frd, frw = values["first_response_deadline"], values["first_response_warning_date"]
+    rd, rw = values["resolution_deadline"], values["resolution_warning_date"]
+    ref = values["sla_paused_since"] or now
+    if (frd and (answered or ref) > frd) or (rd and ref > rd):
+        status = "breached"
+    elif (not answered and frw and ref >= frw) or (rw and ref >= rw):
+        status = "at_risk"
+    else:
+        status = "on_track"
+    if values["is_closed"] or values["sla_paused_since"]:
+        return status, False
+    second = timedelta(seconds=1)
+    dates = [rw, rd and rd + second]
+    if not answered:
+        dates += [frw, frd and frd + second]
+    return status, min((date for date in dates if date and date > now), default=False)
 
 
 class VipServiceTicket(models.Model):
@@ -221,64 +270,16 @@ class VipServiceTicket(models.Model):
     # ------------------------------------------------------------------
     # Status
     # ------------------------------------------------------------------
-    @api.depends(
-        "sla_id",
-        "is_closed",
-        "close_date",
-        "sla_met",
-        "sla_paused_since",
-        "first_response_date",
-        "first_response_deadline",
-        "first_response_warning_date",
-        "resolution_deadline",
-        "resolution_warning_date",
-    )
+    @api.depends(*SLA_STATUS_DEPENDS)
     def _compute_sla_status(self):
         now = fields.Datetime.now()
         for ticket in self:
-            ticket.sla_status = ticket._get_sla_status(now)
-            ticket.sla_status_date = ticket._get_sla_status_date(now)
+            ticket.sla_status, ticket.sla_status_date = sla_status_at(ticket, now)
 
     def _get_sla_status(self, now):
-        """The one definition of the SLA status at ``now``.
-
-        A ticket waiting for the customer is judged at the moment it started waiting
-        (the clock is stopped: waiting never breaches it). A closed ticket is met or
-        breached as recorded on closing; a ticket moved to a closing stage in a form
-        not yet saved (no closing date) is still judged as an open one.
-        """
+        """The SLA status of the ticket at ``now`` (see ``sla_status_at``)."""
         self.ensure_one()
-        if not self.sla_id:
-            return False
-        if self.is_closed and self.close_date:
-            return "met" if self.sla_met else "breached"
-        ref = self.sla_paused_since or now
-        frd = self.first_response_deadline
-        if (frd and (self.first_response_date or ref) > frd) or (
-            self.resolution_deadline and ref > self.resolution_deadline
-        ):
-            return "breached"
-        if (
-            not self.first_response_date
-            and self.first_response_warning_date
-            and ref >= self.first_response_warning_date
-        ) or (self.resolution_warning_date and ref >= self.resolution_warning_date):
-            return "at_risk"
-        return "on_track"
-
-    def _get_sla_status_date(self, now):
-        """When the clock alone changes the status next (False: only an event does)."""
-        self.ensure_one()
-        if not self.sla_id or self.is_closed or self.sla_paused_since:
-            return False
-        # at risk from the warning date on, breached from a second past the deadline
-        second = timedelta(seconds=1)
-        dates = [self.resolution_warning_date]
-        dates.append(self.resolution_deadline and self.resolution_deadline + second)
-        if not self.first_response_date:
-            dates.append(self.first_response_warning_date)
-            dates.append(self.first_response_deadline and self.first_response_deadline + second)
-        return min((date for date in dates if date and date > now), default=False)
+        return sla_status_at(self, now)[0]
 
     def _sla_refresh_status(self):
         """Recompute the stored SLA status of the tickets (the clock moved on)."""
@@ -514,20 +515,23 @@ class VipServiceTicket(models.Model):
             row["resolution_deadline"] = planned.get((tid, "rd"))
             row["resolution_warning_date"] = planned.get((tid, "rw"))
         step_dates = tickets._sla_step_dates(rows=rows, calendars=calendars)
+        now = fields.Datetime.now()
         values = {}
         for tid, row in rows.items():
             dates = [due for _step, due in step_dates.get(tid, ())]
             values[tid] = {fname: row[fname] for fname in SLA_WRITE_FIELDS[:-1]}
             values[tid]["next_escalation_date"] = min(dates) if dates else None
+            values[tid]["sla_status"], values[tid]["sla_status_date"] = sla_status_at(row, now)
         tickets._sla_write(values)
 
     def _sla_write(self, values):
         """Write engine values ``{ticket id: {field: value}}`` with one UPDATE per batch.
 
         The values are plain column values; the ORM's bookkeeping reduces to flushing
-        before, and marking the fields modified (their stored dependents, the SLA
-        status, are recomputed at the next flush) and invalidating them after. Tickets giving other sets of fields get an UPDATE
-        per set.
+        before, and marking the fields modified and invalidating them after. The SLA
+        status derives from the deadlines: written with them (``sla_status_at``), it is
+        not recomputed; otherwise the ORM recomputes it at the next flush. Tickets
+        giving other sets of fields get an UPDATE per set.
         """
         by_fields = defaultdict(dict)
         for ticket_id, vals in values.items():
@@ -566,6 +570,10 @@ class VipServiceTicket(models.Model):
                 )
             )
             tickets.modified(list(fnames))
+            if "sla_status" in fnames:
+                # written with the deadlines it derives from: no recompute needed
+                for fname in ("sla_status", "sla_status_date"):
+                    self.env.remove_to_compute(self._fields[fname], tickets)
             tickets.invalidate_recordset([*fnames, "write_date", "write_uid"])
 
     # ------------------------------------------------------------------
