@@ -1,5 +1,6 @@
 from . import models
 from . import report
+from . import wizard
 
 
 def uninstall_hook(env):

@@ -61,6 +61,16 @@ class ResPartner(models.Model):
         for partner in self:
             partner.vip_satisfaction_count = counts.get(partner.commercial_partner_id, 0)
 
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        result = super().fields_get(allfields, attributes)
+        if self.env.context.get("vip_survey_merge"):
+            # the contact merge copies the fields it is given: these ones it must not
+            # (see base.partner.merge.automatic.wizard._update_values)
+            for fname in DERIVED_FIELDS:
+                result.pop(fname, None)
+        return result
+
     @api.model_create_multi
     def create(self, vals_list):
         self._vip_check_survey_fields({key for vals in vals_list for key in vals})

@@ -1,4 +1,7 @@
-from odoo.tests import tagged
+from datetime import timedelta
+
+from odoo import Command
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.vip_survey.models.survey_user_input import nps_class
 
@@ -71,3 +74,34 @@ class TestNps(VipSurveyCommon):
         answer._save_lines(self.q_nps, "2")
         answer._mark_done()
         self.assertFalse(answer.vip_nps_class)
+
+    def test_merged_customers_keep_the_latest_nps(self):
+        """Merging duplicates (Contacts > Merge) as a contact manager: the generic merge
+        copies fields as the user, which the NPS fields refuse; the customer kept gets
+        the latest NPS of the merged ones instead."""
+        merger = new_test_user(
+            self.env,
+            login="vip_survey-merger",
+            groups="base.group_user,base.group_partner_manager,vip_customer.group_vip_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        # not VIP customers: vip_customer's own engine fields are not the point here
+        no_vip = {"vip_tier_id": False, "vip_company_id": False, "email": "dup@example.com"}
+        kept = self._customer("Duplicate Co", **no_vip)
+        merged = self._customer("Duplicate Co.", **no_vip)
+        self._answer(kept, 9)
+        # sudo: the answer of the customer kept is older
+        kept.sudo().vip_nps_date = self.today - timedelta(days=30)
+        self._answer(merged, 2)
+        wizard = (
+            self.env["base.partner.merge.automatic.wizard"]
+            .with_user(merger)
+            .create({"partner_ids": [Command.set((kept | merged).ids)], "dst_partner_id": kept.id})
+        )
+        wizard.action_merge()
+        self.assertFalse(merged.exists())
+        self.assertEqual(
+            (kept.vip_nps_class, kept.vip_nps_score, kept.vip_nps_date),
+            ("detractor", 2, self.today),
+        )
