@@ -1,4 +1,3 @@
-from . import vip_loyalty_bounds_mixin
 from . import vip_loyalty_program
 from . import vip_tier
 from . import vip_loyalty_account

@@ -3,7 +3,7 @@ from odoo import api, fields, models
 
 class VipBenefitQuota(models.Model):
     _name = "vip.benefit.quota"
-    _inherit = ["vip.loyalty.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin"]
     _description = "VIP Benefit Quota"
     _order = "benefit_id, tier_id"
     _check_company_auto = True

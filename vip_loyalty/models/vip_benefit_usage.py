@@ -9,7 +9,7 @@ class VipBenefitUsage(models.Model):
     """One use of a benefit by a customer, counted against the tier's quota."""
 
     _name = "vip.benefit.usage"
-    _inherit = ["vip.loyalty.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin"]
     _description = "VIP Benefit Usage"
     _order = "date desc, id desc"
     _check_company_auto = True

@@ -27,8 +27,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from odoo.addons.vip_customer.models.vip_bounds_mixin import INT_MAX
+
 from .vip_loyalty_account import PARTNER_FIELDS
-from .vip_loyalty_bounds_mixin import INT_MAX
 
 _logger = logging.getLogger(__name__)
 

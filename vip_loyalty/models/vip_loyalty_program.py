@@ -2,7 +2,9 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_round
 
-from .vip_loyalty_bounds_mixin import MAX_POINTS
+# Points a person may type in one value (an adjustment, an import row, a reward's cost, a
+# referral reward): far above any real program, far below what overflows a balance.
+MAX_POINTS = 100_000_000
 
 ROUNDING_METHODS = {"down": "DOWN", "half": "HALF-UP", "up": "UP"}
 
@@ -12,7 +14,7 @@ class VipLoyaltyProgram(models.Model):
 
     _name = "vip.loyalty.program"
     _description = "VIP Loyalty Program"
-    _inherit = ["mail.thread", "vip.loyalty.bounds.mixin"]
+    _inherit = ["mail.thread", "vip.bounds.mixin"]
     _order = "company_id, id"
     _check_company_auto = True
 

@@ -2,7 +2,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from .vip_loyalty_bounds_mixin import MAX_POINTS
+from .vip_loyalty_program import MAX_POINTS
 
 # how far from today a redemption may be dated
 DATE_PAST_YEARS = 5
@@ -31,7 +31,7 @@ class VipLoyaltyRedemption(models.Model):
 
     _name = "vip.loyalty.redemption"
     _description = "VIP Points Redemption"
-    _inherit = ["mail.thread", "mail.activity.mixin", "vip.loyalty.bounds.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "vip.bounds.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
 

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .vip_loyalty_bounds_mixin import MAX_POINTS
+from .vip_loyalty_program import MAX_POINTS
 
 REWARD_TYPES = [
     ("gift", "Gift"),
@@ -16,7 +16,7 @@ class VipLoyaltyReward(models.Model):
 
     _name = "vip.loyalty.reward"
     _description = "VIP Loyalty Reward"
-    _inherit = ["mail.thread", "image.mixin", "vip.loyalty.bounds.mixin"]
+    _inherit = ["mail.thread", "image.mixin", "vip.bounds.mixin"]
     _order = "sequence, points_cost, id"
     _check_company_auto = True
 

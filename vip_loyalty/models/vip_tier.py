@@ -4,7 +4,7 @@ from odoo.exceptions import ValidationError
 
 class VipTier(models.Model):
     _name = "vip.tier"
-    _inherit = ["vip.tier", "vip.loyalty.bounds.mixin"]
+    _inherit = "vip.tier"
 
     loyalty_multiplier = fields.Float(
         string="Points Multiplier",

@@ -1,14 +1,14 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..models.vip_loyalty_bounds_mixin import MAX_POINTS
+from ..models.vip_loyalty_program import MAX_POINTS
 
 
 class VipLoyaltyAdjust(models.TransientModel):
     """Correct a customer's points with an adjustment move (the ledger is never edited)."""
 
     _name = "vip.loyalty.adjust"
-    _inherit = ["vip.loyalty.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin"]
     _description = "Adjust VIP Points"
 
     partner_id = fields.Many2one(

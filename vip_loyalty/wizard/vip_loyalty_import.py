@@ -4,9 +4,10 @@ import io
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from odoo.addons.vip_customer.models.vip_bounds_mixin import INT_MAX
 from odoo.addons.vip_customer.tools import import_rows
 
-from ..models.vip_loyalty_bounds_mixin import INT_MAX, MAX_POINTS
+from ..models.vip_loyalty_program import MAX_POINTS
 
 try:
     from openpyxl import Workbook
@@ -42,7 +43,7 @@ class VipLoyaltyImport(models.TransientModel):
     """
 
     _name = "vip.loyalty.import"
-    _inherit = ["vip.excel.import.mixin", "vip.loyalty.bounds.mixin"]
+    _inherit = ["vip.excel.import.mixin", "vip.bounds.mixin"]
     _description = "Import Opening Points Balances"
 
     file = fields.Binary(
@@ -350,7 +351,7 @@ class VipLoyaltyImport(models.TransientModel):
 
 class VipLoyaltyImportLine(models.TransientModel):
     _name = "vip.loyalty.import.line"
-    _inherit = ["vip.loyalty.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin"]
     _description = "Opening Points Balance Import Row"
     _order = "is_error desc, row_number"
 

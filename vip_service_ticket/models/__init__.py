@@ -1,4 +1,3 @@
-from . import vip_service_bounds_mixin
 from . import vip_service_stage
 from . import vip_service_category
 from . import vip_service_tag

@@ -3,7 +3,7 @@ from odoo import fields, models
 
 class VipServiceCategory(models.Model):
     _name = "vip.service.category"
-    _inherit = ["vip.service.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin"]
     _description = "VIP Service Ticket Category"
     _order = "sequence, id"
 

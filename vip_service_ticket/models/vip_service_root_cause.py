@@ -3,7 +3,7 @@ from odoo import fields, models
 
 class VipServiceRootCause(models.Model):
     _name = "vip.service.root.cause"
-    _inherit = ["vip.service.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin"]
     _description = "VIP Service Root Cause"
     _order = "sequence, name"
 

@@ -15,7 +15,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.work_time import ContinuousTimeline, WorkTimeline
-from .vip_service_bounds_mixin import MAX_WORK_HOURS
+
+# Working hours a person may type in one target or delay: ten years of round-the-clock work,
+# far above any real SLA, far below what overflows a date.
+MAX_WORK_HOURS = 87_600
 
 PRIORITIES = [("0", "Low"), ("1", "Normal"), ("2", "High"), ("3", "Urgent")]
 
@@ -26,7 +29,7 @@ TIMELINE_MAX_DAYS = 800
 
 class VipServiceSla(models.Model):
     _name = "vip.service.sla"
-    _inherit = ["vip.service.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin"]
     _description = "VIP Service SLA Policy"
     _order = "sequence, id"
     _check_company_auto = True

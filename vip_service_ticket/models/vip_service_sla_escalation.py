@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .vip_service_bounds_mixin import MAX_WORK_HOURS
+from .vip_service_sla import MAX_WORK_HOURS
 
 TRIGGERS = [
     ("warning", "Warning (share of the budget used)"),
@@ -18,7 +18,7 @@ DEADLINE_TYPES = [("first_response", "First response"), ("resolution", "Resoluti
 
 class VipServiceSlaEscalation(models.Model):
     _name = "vip.service.sla.escalation"
-    _inherit = ["vip.service.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin"]
     _description = "VIP Service SLA Escalation Step"
     _order = "sla_id, level, sequence, id"
 

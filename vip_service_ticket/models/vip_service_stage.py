@@ -3,7 +3,7 @@ from odoo import fields, models
 
 class VipServiceStage(models.Model):
     _name = "vip.service.stage"
-    _inherit = ["vip.service.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin"]
     _description = "VIP Service Ticket Stage"
     _order = "sequence, id"
 

@@ -5,7 +5,7 @@ from odoo import fields, models
 
 class VipServiceTag(models.Model):
     _name = "vip.service.tag"
-    _inherit = ["vip.service.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin"]
     _description = "VIP Service Ticket Tag"
     _order = "name"
 

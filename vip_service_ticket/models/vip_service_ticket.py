@@ -40,7 +40,7 @@ class VipServiceTicket(models.Model):
         "mail.thread.cc",
         "mail.activity.mixin",
         "rating.mixin",
-        "vip.service.bounds.mixin",
+        "vip.bounds.mixin",
     ]
     _order = "priority desc, id desc"
     _rec_names_search = ["number", "name"]
