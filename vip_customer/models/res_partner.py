@@ -386,6 +386,16 @@ class ResPartner(models.Model):
         # contacts show their company's tier and account manager
         return super()._commercial_fields() + ["vip_tier_id", "vip_account_manager_id"]
 
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        result = super().fields_get(allfields, attributes)
+        if self.env.context.get("vip_customer_merge"):
+            # the contact merge copies the fields it is given as the merging user:
+            # not these ones (see base.partner.merge.automatic.wizard._update_values)
+            for fname in PROTECTED_FIELDS:
+                result.pop(fname, None)
+        return result
+
     def _vip_is_engine_write(self):
         # The tier engine writes as superuser after its own checks; the context
         # flag alone (which RPC callers control) grants nothing.

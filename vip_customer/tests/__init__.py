@@ -11,3 +11,4 @@ from . import test_ui_clickbot
 from . import test_customer_ux
 from . import test_validation
 from . import test_install
+from . import test_partner_merge

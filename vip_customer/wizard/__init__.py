@@ -1,3 +1,4 @@
 from . import vip_excel_import_mixin
 from . import vip_tier_change
 from . import vip_customer_import
+from . import base_partner_merge_automatic_wizard
