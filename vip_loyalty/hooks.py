@@ -14,8 +14,15 @@ def uninstall_hook(env):
     referencing each other), so that the rewards, benefits and demo award they
     point to can be deleted without a foreign-key error. Demo customers keep
     their invoices: they stay as ordinary contacts (the demo loader finds them
-    again on a reinstall instead of creating twins).
+    again on a reinstall instead of creating twins). The draft credit notes of
+    cash redemptions go too: the points paying them are erased with the ledger,
+    nothing would be left to justify posting them (posted ones stay).
     """
+    env.cr.execute(SQL(
+        "SELECT credit_note_id FROM vip_loyalty_redemption WHERE credit_note_id IS NOT NULL"
+    ))
+    credit_notes = env["account.move"].browse(row[0] for row in env.cr.fetchall())
+    credit_notes.filtered(lambda move: move.state == "draft").unlink()
     # raw SQL on the add-on's own tables only, which the uninstall drops next
     for table in ("vip_loyalty_move_allocation", "vip_loyalty_move", "vip_loyalty_account",
                   "vip_benefit_usage", "vip_loyalty_redemption", "vip_loyalty_backfill"):

@@ -10,5 +10,7 @@ from . import test_security
 from . import test_performance
 from . import test_integrity
 from . import test_backfill
+from . import test_install
 from . import test_i18n
 from . import test_ui_clickbot
+from . import test_partner_merge
