@@ -153,7 +153,11 @@ class SurveyUserInput(models.Model):
             # the derived fields, the customer's account and the tickets are the
             # server's to write
             answers.sudo()._vip_process_completed()
-        return answers
+        followups = self.filtered(lambda a: a.vip_followup_ticket_id and not a.test_entry)
+        if followups:
+            # sudo: as above; the complaint's step is the loop's own record
+            followups.sudo()._vip_process_followups()
+        return answers | followups
 
     def _vip_process_completed(self):
         """Classify the answers and close the loop (hook: add steps)."""
@@ -170,6 +174,72 @@ class SurveyUserInput(models.Model):
             )
         )._vip_schedule_passive_activities()
 
+    def _vip_process_followups(self):
+        """Score the follow-up surveys of recovery tickets like campaign answers, and
+        let a satisfied one confirm the complaint (see :meth:`_vip_is_satisfied`).
+        Idempotent: the complaint is confirmed once, at its follow-up step only (an
+        answer completed before the visit confirms it when the visit is done)."""
+        self._vip_compute_scores()
+        return self._vip_confirm_complaints()
+
+    def _vip_confirm_complaints(self):
+        """The satisfied completed follow-up answers among ``self`` confirm their
+        complaints (vip_service_ticket's hook, a no-op before the follow-up visit or
+        once confirmed). Returns the complaints confirmed."""
+        satisfied = self.filtered(
+            lambda a: a.state == "done" and a.vip_followup_ticket_id and a._vip_is_satisfied()
+        )
+        return satisfied.vip_followup_ticket_id._complaint_confirm_by_customer("survey")
+
+    def _vip_get_score_questions(self):
+        """``{answer id: (campaign, NPS question, satisfaction question)}`` (hook).
+
+        A campaign answer is scored on its campaign's questions. The follow-up survey
+        of a recovery ticket is scored by the ticket's campaign: on the campaign's
+        questions when it is the campaign's survey, else on its own first 0-10 scale
+        question (NPS) and its first other scale question (satisfaction).
+        """
+        result = {}
+        for answer in self:
+            campaign = (
+                answer.vip_campaign_id or answer.vip_followup_ticket_id.vip_survey_campaign_id
+            )
+            if answer.survey_id == campaign.survey_id:
+                result[answer.id] = (
+                    campaign,
+                    campaign.nps_question_id,
+                    campaign.satisfaction_question_id,
+                )
+                continue
+            scales = answer.survey_id.question_ids.filtered(
+                lambda q: q.question_type == "scale"
+            ).sorted("sequence")
+            nps = scales.filtered(lambda q: q.scale_min == 0 and q.scale_max == 10)[:1]
+            result[answer.id] = (campaign, nps, (scales - nps)[:1])
+        return result
+
+    def _vip_is_satisfied(self):
+        """The answer says the customer is satisfied (hook), by its campaign's own
+        measures: an NPS answer is a promoter's, and a satisfaction score reaches the
+        campaign's target (what the campaign counts as not "below target"). A measure
+        the survey does not take is left out; an answer with neither is not satisfied.
+        """
+        self.ensure_one()
+        campaign, nps_question, satisfaction_question = self._vip_get_score_questions()[self.id]
+        source = campaign.satisfaction_source
+        satisfaction_measured = (
+            (source == "scoring" and self.survey_id.scoring_type != "no_scoring")
+            or (source == "question" and bool(satisfaction_question))
+            or (source == "nps" and bool(self.vip_nps_class))
+        )
+        if not (nps_question and self.vip_nps_class) and not satisfaction_measured:
+            return False
+        if self.vip_nps_class and self.vip_nps_class != "promoter":
+            return False
+        return not satisfaction_measured or (
+            self.vip_satisfaction_score >= campaign.satisfaction_target
+        )
+
     @api.model
     def _vip_scale_to_100(self, question, value):
         """A scale answer brought to 0-100."""
@@ -180,8 +250,10 @@ class SurveyUserInput(models.Model):
 
     def _vip_compute_scores(self):
         """NPS score, class and satisfaction of the answers, from their lines (one read)."""
-        campaigns = self.vip_campaign_id
-        questions = campaigns.nps_question_id | campaigns.satisfaction_question_id
+        score_questions = self._vip_get_score_questions()
+        questions = self.env["survey.question"].union(
+            *(nps | satisfaction for _c, nps, satisfaction in score_questions.values())
+        )
         # sudo: answers are completed by customers (public/portal), who cannot read lines
         lines = (
             self.env["survey.user_input.line"]
@@ -199,15 +271,15 @@ class SurveyUserInput(models.Model):
         values = {(line.user_input_id.id, line.question_id.id): line.value_scale for line in lines}
         by_vals = defaultdict(self.browse)
         for answer in self:
-            campaign = answer.vip_campaign_id
-            score = values.get((answer.id, campaign.nps_question_id.id))
+            campaign, nps_question, question = score_questions[answer.id]
+            score = values.get((answer.id, nps_question.id))
             satisfaction = False
             if campaign.satisfaction_source == "scoring":
-                satisfaction = answer.scoring_percentage
+                if answer.survey_id.scoring_type != "no_scoring":
+                    satisfaction = answer.scoring_percentage
             elif campaign.satisfaction_source == "nps" and score is not None:
                 satisfaction = score * 10.0
             elif campaign.satisfaction_source == "question":
-                question = campaign.satisfaction_question_id
                 value = values.get((answer.id, question.id))
                 if value is not None:
                     satisfaction = self._vip_scale_to_100(question, value)

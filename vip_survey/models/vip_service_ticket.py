@@ -81,6 +81,14 @@ class VipServiceTicket(models.Model):
         self._vip_send_followup_surveys()
         return result
 
+    def _complaint_visit_done(self, outcome):
+        """A follow-up survey answered satisfied before the visit confirms after it,
+        as a satisfied rating does."""
+        tickets = super()._complaint_visit_done(outcome)
+        # sudo: the visitor need not read survey answers
+        tickets.sudo().vip_followup_answer_ids._vip_confirm_complaints()
+        return tickets
+
     def _vip_send_followup_surveys(self):
         """After a recovery ticket closes, ask the customer again (campaign option)."""
         # sudo: the agent who closes the ticket need not be a survey officer

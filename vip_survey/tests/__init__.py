@@ -8,3 +8,4 @@ from . import test_ui
 from . import test_completion
 from . import test_install
 from . import test_i18n
+from . import test_followup_confirmation
