@@ -849,6 +849,14 @@ class VipServiceTicket(models.Model):
         }
         summary_tmpl = self.env._("SLA escalation level %(level)s on %(ticket)s: %(step)s")
         notified_tmpl = self.env._("Notified: %(users)s")
+        # an activity is read by the person it is for: its summary in their language
+        user_tmpl = {}
+        for user in users.values():
+            lang = user.lang or self.env.lang
+            if lang not in user_tmpl:
+                user_tmpl[lang] = self.with_context(lang=lang).env._(
+                    "SLA escalation level %(level)s on %(ticket)s: %(step)s"
+                )
         bodies = defaultdict(list)
         activities = []  # (ticket id, summary, user id)
         values = {}
@@ -878,7 +886,15 @@ class VipServiceTicket(models.Model):
                 names = ", ".join(users[user_id].name for user_id in notify)
                 item += Markup(" <small>%s</small>") % (notified_tmpl % {"users": names})
             bodies[tid].append(item)
-            activities.extend((tid, summary, user_id) for user_id in notify)
+            activities.extend(
+                (
+                    tid,
+                    user_tmpl[users[user_id].lang or self.env.lang]
+                    % {"level": step["level"], "ticket": row["number"], "step": step["name"]},
+                    user_id,
+                )
+                for user_id in notify
+            )
         self._sla_log_escalation_notes(
             {tid: Markup("<ul>%s</ul>") % Markup("").join(items) for tid, items in bodies.items()}
         )

@@ -107,6 +107,18 @@ class TestEscalation(VipServiceTicketCommon):
         self.run_cron(datetime(2024, 6, 10, 10))
         self.assertEqual(len(self.steps()), 4)
 
+    def test_activity_summary_in_the_assignee_language(self):
+        """The escalation activity is read by its assignee: a Chinese agent reads Chinese,
+        whatever the language of the cron's user."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["vip_service_ticket"], ["zh_CN"])
+        self.agent1.lang = "zh_CN"
+        self.run_cron(MONDAY.replace(hour=12, minute=5))
+        activity = self.escalation_activities()
+        self.assertEqual(activity.user_id, self.agent1)
+        self.assertIn("SLA 升级级别 1", activity.summary)
+        self.assertNotIn("escalation level", activity.summary)
+
     def test_answered_and_waiting_tickets(self):
         with freeze_time(MONDAY.replace(hour=9)):
             self.public_reply(self.ticket, self.agent2)
