@@ -69,7 +69,16 @@ class VipSurveyCampaign(models.Model):
         }
         if not all(customers.values()):
             return
-        env = self.env(context=dict(self.env.context, tracking_disable=True, mail_notrack=True))
+        # no assignment mail for the demo's follow-up activities: a reinstall would
+        # send the account manager a second one for the same customer
+        env = self.env(
+            context=dict(
+                self.env.context,
+                tracking_disable=True,
+                mail_notrack=True,
+                mail_activity_quick_update=True,
+            )
+        )
         today = fields.Date.context_today(self)
         # (days ago, customer, NPS 0-10, satisfaction 0-10, comment); NPS None: not answered
         half_yearly_runs = [

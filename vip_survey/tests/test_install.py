@@ -67,6 +67,34 @@ class TestInstall(VipSurveyCommon):
         self.assertEqual(len(ticket), 1)
         self.assertEqual(ticket.get_external_id()[ticket.id].split(".")[0], "vip_survey")
 
+    def test_demo_follow_ups_send_no_assignment_mail(self):
+        """The uninstall removes the demo's follow-up activities but not the mails
+        announcing them: a reinstall sent the account manager a second "assigned
+        you" mail for the same customer. The demo's activities announce nothing."""
+        if not self.env.ref(
+            "vip_survey.vip_survey_campaign_demo_half_yearly", raise_if_not_found=False
+        ):
+            self.skipTest("no demo data")
+        # sudo: the demo data is in the main company, the test user in another one
+        env = self.env(su=True)
+        followup = env.ref("vip_survey.mail_activity_type_vip_nps_followup")
+        activities = env["mail.activity"].search([("activity_type_id", "=", followup.id)])
+        self.assertTrue(activities)
+        notifications = env["mail.message"].search(
+            [
+                ("message_type", "=", "user_notification"),
+                ("model", "=", "res.partner"),
+                ("res_id", "in", activities.mapped("res_id")),
+            ]
+        )
+        summaries = set(activities.mapped("summary"))
+        announced = [
+            subject
+            for subject in notifications.mapped("subject")
+            if any(summary in subject for summary in summaries)
+        ]
+        self.assertFalse(announced)
+
     def test_demo_answers_give_a_trend_against_the_target(self):
         """The Satisfaction Analysis opens on the last 12 months by month, with the
         target and the gap beside the satisfaction; the demo data fills it."""
