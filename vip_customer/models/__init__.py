@@ -1,4 +1,5 @@
 from . import vip_bounds_mixin
+from . import vip_company_guard_mixin
 from . import res_company
 from . import vip_tier
 from . import vip_tier_history

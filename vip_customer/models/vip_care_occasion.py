@@ -28,7 +28,7 @@ class VipCareOccasion(models.Model):
     """
 
     _name = "vip.care.occasion"
-    _inherit = ["vip.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin", "vip.company.guard.mixin"]
     _description = "VIP Care Occasion"
     _order = "sequence, id"
     _check_company_auto = True

@@ -6,7 +6,7 @@ from ..tools.vip_rules import TierRule
 
 class VipTier(models.Model):
     _name = "vip.tier"
-    _inherit = ["vip.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin", "vip.company.guard.mixin"]
     _description = "VIP Tier"
     _order = "level desc, sequence, id"
     _check_company_auto = True

@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import VipCustomerCommon
@@ -57,3 +57,25 @@ class TestMultiCompany(VipCustomerCommon):
         )
         with self.assertRaises(UserError):
             self.tier_2.pricelist_id = pricelist
+
+    def test_manager_cannot_push_records_into_another_company(self):
+        """A company-1 manager moving or creating a tier / care occasion in company 2
+        (not one of theirs) is refused with the field named; nothing moves."""
+        tier = self.tier_c.with_user(self.vip_manager)
+        with self.assertRaisesRegex(AccessError, "Company"):
+            tier.write({"company_id": self.company_2.id})
+        self.assertEqual(self.tier_c.company_id, self.company)
+        with self.assertRaisesRegex(AccessError, "Company"):
+            self.env["vip.tier"].with_user(self.vip_manager).create(
+                {"name": "Pushed", "code": "P", "level": 9, "company_id": self.company_2.id}
+            )
+        occasion = self.env["vip.care.occasion"].search(
+            [("company_id", "=", self.company.id)], limit=1
+        )
+        if occasion:
+            with self.assertRaisesRegex(AccessError, "Company"):
+                occasion.with_user(self.vip_manager).write({"company_id": self.company_2.id})
+            self.assertEqual(occasion.company_id, self.company)
+        # in their own company it works
+        tier.write({"name": "C - Valued (renamed)"})
+        self.assertEqual(self.tier_c.name, "C - Valued (renamed)")

@@ -56,7 +56,7 @@ class VipCustomerImport(models.TransientModel):
     """
 
     _name = "vip.customer.import"
-    _inherit = ["vip.excel.import.mixin"]
+    _inherit = ["vip.excel.import.mixin", "vip.company.guard.mixin"]
     _description = "Import VIP Customers"
     _batch_size = 1000
     # An uploaded file holds confidential notes and birthdays: it is deleted
