@@ -56,6 +56,9 @@ ENGINE_FIELDS = frozenset(
     }
 )
 PROTECTED_FIELDS = MANAGER_FIELDS | ENGINE_FIELDS
+# Stored computes derived by the server from other fields: nobody writes them
+# by hand (the follow-up scheduler reads the date, the care messages the month).
+DERIVED_FIELDS = frozenset({"vip_next_followup_date", "vip_birthday_month"})
 
 # Field groups: the customer's own portal user and staff outside the VIP
 # program read the tier only; profile preferences are for employees; the
@@ -201,11 +204,14 @@ class ResPartner(models.Model):
     )
     vip_interest_tag_ids = fields.Many2many("vip.interest.tag", string="Interests", groups=EMPLOYEE)
     vip_gift_preference = fields.Char(string="Gift Preferences", groups=EMPLOYEE)
-    vip_diet_preference = fields.Char(string="Diet Preferences", groups=VIP_USER)
+    # copy=False: a duplicate is another person, and a user without the VIP
+    # group duplicating a contact cannot read these (copy reads what it copies)
+    vip_diet_preference = fields.Char(string="Diet Preferences", copy=False, groups=VIP_USER)
     vip_other_preference = fields.Text(string="Other Preferences", groups=EMPLOYEE)
-    vip_special_needs = fields.Text(string="Special Needs", groups=VIP_USER)
+    vip_special_needs = fields.Text(string="Special Needs", copy=False, groups=VIP_USER)
     vip_sensitive_note = fields.Text(
         string="Confidential Notes",
+        copy=False,
         groups=VIP_USER,
         help="Visible to VIP users only.",
     )
@@ -362,6 +368,23 @@ class ResPartner(models.Model):
                     )
                 )
 
+    @api.constrains("vip_anniversary_date")
+    def _check_vip_anniversary_date(self):
+        # the day the relationship started: a past date, bounded like birthdays
+        today = fields.Date.context_today(self)
+        for partner in self:
+            problem = birthday_problem(partner.vip_anniversary_date, today)
+            if problem:
+                raise ValidationError(
+                    self.env._(
+                        "%(field)s of %(customer)s: %(date)s must be between %(min)s and today.",
+                        field=self._fields["vip_anniversary_date"]._description_string(self.env),
+                        customer=partner.display_name,
+                        date=format_date(self.env, partner.vip_anniversary_date),
+                        min=format_date(self.env, BIRTHDAY_MIN),
+                    )
+                )
+
     @api.constrains("vip_account_manager_id")
     def _check_vip_account_manager_id(self):
         """An account manager works on the customer's VIP page, which only VIP
@@ -409,15 +432,57 @@ class ResPartner(models.Model):
         owned = PROTECTED_FIELDS & set(fnames)
         if not owned or self.env.su:
             return
-        if self.env.user.has_group("vip_customer.group_vip_manager"):
-            return
-        labels = sorted(self._fields[fname]._description_string(self.env) for fname in owned)
-        raise AccessError(
-            self.env._(
-                "Only VIP managers can set %(fields)s: the tier rules compute them.",
-                fields=", ".join(labels),
-            )
+        labels = ", ".join(
+            sorted(self._fields[fname]._description_string(self.env) for fname in owned)
         )
+        if not self.env.user.has_group("vip_customer.group_vip_manager"):
+            raise AccessError(
+                self.env._(
+                    "Only VIP managers can set %(fields)s: the tier rules compute them.",
+                    fields=labels,
+                )
+            )
+        # a manager manages their own companies' programs only: a customer shared
+        # between companies is evaluated by its program company (vip_company_id)
+        # sudo: the program company is a VIP field; only its id is compared
+        foreign = self.sudo().vip_company_id - self.env.user.company_ids
+        if foreign:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s: only VIP managers of %(company)s can set them; "
+                    "the customer is in that company's VIP program.",
+                    fields=labels,
+                    company=foreign[0].display_name,
+                )
+            )
+
+    def _vip_check_values(self, vals_list):
+        """What no user writes, whatever their group: the server-derived fields
+        (``DERIVED_FIELDS``), and a lock that has already ended. The superuser
+        passes (the engine clears ended locks, recomputes write derived fields)."""
+        if self.env.su:
+            return
+        derived = DERIVED_FIELDS & {fname for vals in vals_list for fname in vals}
+        if derived:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s: computed by the server, it cannot be set by hand.",
+                    fields=", ".join(
+                        sorted(self._fields[f]._description_string(self.env) for f in derived)
+                    ),
+                )
+            )
+        today = fields.Date.context_today(self)
+        for vals in vals_list:
+            lock_until = vals.get("vip_lock_until")
+            if lock_until and fields.Date.to_date(lock_until) < today:
+                raise ValidationError(
+                    self.env._(
+                        "%(field)s: the lock end date %(date)s is in the past.",
+                        field=self._fields["vip_lock_until"]._description_string(self.env),
+                        date=format_date(self.env, fields.Date.to_date(lock_until)),
+                    )
+                )
 
     def _vip_get_tier_origin(self):
         """``(reason, note)`` of a tier set by hand: from a server-side writer's
@@ -429,6 +494,7 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._vip_check_values(vals_list)
         self._vip_check_owned_fields(
             {fname for vals in vals_list for fname, value in vals.items() if value}
         )
@@ -457,11 +523,62 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        self._vip_check_values([vals])
+        # contacts that may become their own commercial partner (detached from
+        # their company, or made a company): they still hold the company's tier
+        contacts = (
+            self.filtered(lambda p: p.commercial_partner_id != p)
+            if {"parent_id", "is_company"} & vals.keys()
+            else self.browse()
+        )
+        result = self._vip_write(vals)
+        detached = contacts.filtered(lambda p: p.commercial_partner_id == p)
+        if detached:
+            detached._vip_reset_detached()
+        return result
+
+    def _vip_reset_detached(self):
+        """A contact became its own commercial partner: the tier it showed was its
+        company's (Odoo's commercial sync), not one it earned. Back to its own
+        tier: the last one its tier history gave it, else none; then the tier
+        engine evaluates it like any customer (grace and retention as usual)."""
+        # sudo: the server decides, whoever detached the contact
+        partners = self.sudo()
+        History = self.env["vip.tier.history"].sudo()
+        for partner in partners:
+            history = History.search(
+                [("partner_id", "=", partner.id)], order="date desc, id desc", limit=1
+            )
+            own_tier = history.new_tier_id if history else self.env["vip.tier"]
+            if partner.vip_tier_id == own_tier:
+                continue
+            vals = {"vip_tier_id": own_tier.id}
+            if own_tier:
+                vals.update(
+                    vip_company_id=history.company_id.id,
+                    vip_tier_since=partner.vip_tier_since or history.date,
+                )
+            else:
+                vals.update(
+                    vip_tier_since=False, vip_pending_tier_id=False, vip_downgrade_date=False
+                )
+            old_tier = partner.vip_tier_id
+            partner.with_context(vip_engine=True).write(vals)
+            # the company's tier pricelist goes with the company's tier
+            self.env["vip.tier.engine"]._apply_tier_pricelists(partner, {partner.id: old_tier})
+        self.env["vip.tier.engine"]._recompute_partners(partners)
+
+    def _vip_write(self, vals):
         if self._vip_is_engine_write() or not (PROTECTED_FIELDS & vals.keys()):
             return super().write(vals)
         # Odoo's commercial-field sync copies the company's tier onto its
-        # contacts, for whoever edits them: that copy alone is allowed.
-        tier_sync = "vip_tier_id" in vals and self._vip_tier_write_is_sync(vals["vip_tier_id"])
+        # contacts, for whoever edits them: that copy alone is allowed (not in a
+        # write that also moves the contact: judged on the state before it).
+        tier_sync = (
+            "vip_tier_id" in vals
+            and not ({"parent_id", "is_company"} & vals.keys())
+            and self._vip_tier_write_is_sync(vals["vip_tier_id"])
+        )
         self._vip_check_owned_fields(vals.keys() - {"vip_tier_id"} if tier_sync else vals.keys())
         if "vip_tier_id" not in vals or tier_sync:
             return super().write(vals)

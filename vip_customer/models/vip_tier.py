@@ -117,6 +117,8 @@ class VipTier(models.Model):
             "retention_purchase_count": counts,
             "grace_days": days,
             "followup_interval_days": days,
+            # tiers rank from 1 (the engine orders them by level; no tier is below all)
+            "level": (1, 1000),
         }
 
     @api.depends("min_spend", "min_purchase_count")

@@ -12,3 +12,4 @@ from . import test_customer_ux
 from . import test_validation
 from . import test_install
 from . import test_partner_merge
+from . import test_hostile_fixes

@@ -103,11 +103,23 @@ class TestPartnerMerge(VipCustomerCommon):
                 }
             )
         )
+        since = self.duplicate.vip_tier_since
+        history = self.duplicate.vip_tier_history_ids
         wizard.action_merge()
         self.assertFalse(self.duplicate.exists())
         self.assertEqual(newcomer.vip_company_id, self.company)
         self.assertEqual(newcomer.vip_spend, 30000)
-        self.assertEqual(newcomer.vip_tier_id, self.tier_c)
+        # the merged customer's tier A is kept (hostile report A2: it fell to C at
+        # once, logged as a new customer): below A's retention, the usual grace
+        self.assertEqual(newcomer.vip_tier_id, self.tier_a)
+        self.assertEqual(newcomer.vip_tier_since, since)
+        self.assertEqual(newcomer.vip_pending_tier_id, self.tier_c)
+        self.assertTrue(newcomer.vip_downgrade_date)
+        self.assertEqual(
+            newcomer.vip_tier_history_ids,
+            history,
+            "the merged customer's history moved over; no new row (not logged as a new VIP)",
+        )
 
     def test_vip_manager_merge_carries_the_lock(self):
         """A VIP manager's merge carries the tier they locked over, logged as theirs."""
