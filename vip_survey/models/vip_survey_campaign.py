@@ -21,6 +21,8 @@ _logger = logging.getLogger(__name__)
 
 # Invitations created (and mailed) per batch: one cron call handles one batch.
 BATCH_SIZE = 1000
+# how far ahead a campaign may be planned
+NEXT_RUN_YEARS = 5
 # The campaign's life cycle and run bookkeeping: changed by its actions and its
 # dispatch only (see _write_run_state), refused in create/write to everyone else.
 RUN_FIELDS = {"state", "run_count", "run_cursor", "run_in_progress", "last_run_date"}
@@ -56,7 +58,9 @@ def reader_lang(env, user=None, company=None):
 class VipSurveyCampaign(models.Model):
     _name = "vip.survey.campaign"
     _description = "VIP Satisfaction Campaign"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "mail.thread", "mail.activity.mixin", "vip.bounds.mixin", "vip.company.guard.mixin"
+    ]
     _order = "state, next_run_date, id desc"
     _check_company_auto = True
 
@@ -349,6 +353,31 @@ class VipSurveyCampaign(models.Model):
                         "another satisfaction source.",
                         campaign=campaign.display_name,
                         survey=campaign.survey_id.display_name,
+                    )
+                )
+
+    @api.model
+    def _get_vip_bounds(self):
+        return dict(
+            super()._get_vip_bounds(),
+            satisfaction_target=(0, 100),
+            skip_days=(0, 3650),
+            interval_months=(1, 36),
+            answer_days=(0, 365),
+        )
+
+    @api.constrains("next_run_date")
+    def _check_next_run_date(self):
+        horizon = fields.Date.add(fields.Date.context_today(self), years=NEXT_RUN_YEARS)
+        for campaign in self:
+            if campaign.next_run_date and campaign.next_run_date > horizon:
+                raise ValidationError(
+                    self.env._(
+                        "Campaign %(campaign)s: Next Run Date %(date)s is too far ahead (at most "
+                        "%(years)s years from today).",
+                        campaign=campaign.display_name,
+                        date=campaign.next_run_date,
+                        years=NEXT_RUN_YEARS,
                     )
                 )
 

@@ -9,3 +9,4 @@ from . import test_completion
 from . import test_install
 from . import test_i18n
 from . import test_followup_confirmation
+from . import test_bounds
