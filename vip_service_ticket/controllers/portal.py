@@ -1,3 +1,5 @@
+import re
+
 from markupsafe import Markup, escape
 from werkzeug.exceptions import Forbidden
 
@@ -9,6 +11,9 @@ from odoo.tools.misc import formatLang
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+# control characters a person cannot type in a form (NUL cannot even be stored);
+# newline, carriage return and tab are text
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 PAGE_SIZE = 20
 SUBJECT_MAX = 200
 DESCRIPTION_MAX = 20000
@@ -127,12 +132,21 @@ class VipServiceTicketPortal(CustomerPortal):
         error = {}
         if not subject:
             error["subject"] = env._("Give your request a subject.")
+        elif CONTROL_CHARS.search(subject):
+            error["subject"] = env._(
+                "Subject: remove the invisible control characters (pasted from another program)."
+            )
         elif len(subject) > SUBJECT_MAX:
             error["subject"] = env._(
                 "Keep the subject under %(count)s characters.", count=SUBJECT_MAX
             )
         if not description:
             error["description"] = env._("Describe your request.")
+        elif CONTROL_CHARS.search(description):
+            error["description"] = env._(
+                "Description: remove the invisible control characters (pasted from another "
+                "program)."
+            )
         elif len(description) > DESCRIPTION_MAX:
             error["description"] = env._(
                 "Keep the description under %(count)s characters.", count=DESCRIPTION_MAX

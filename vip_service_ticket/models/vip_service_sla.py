@@ -29,7 +29,7 @@ TIMELINE_MAX_DAYS = 800
 
 class VipServiceSla(models.Model):
     _name = "vip.service.sla"
-    _inherit = ["vip.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin", "vip.company.guard.mixin"]
     _description = "VIP Service SLA Policy"
     _order = "sequence, id"
     _check_company_auto = True

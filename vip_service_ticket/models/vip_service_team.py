@@ -14,7 +14,9 @@ ASSIGNMENT_METHODS = [
 class VipServiceTeam(models.Model):
     _name = "vip.service.team"
     _description = "VIP Service Team"
-    _inherit = ["mail.thread", "mail.alias.mixin", "vip.bounds.mixin"]
+    _inherit = [
+        "mail.thread", "mail.alias.mixin", "vip.bounds.mixin", "vip.company.guard.mixin"
+    ]
     _order = "sequence, name, id"
     _check_company_auto = True
 

@@ -4,6 +4,7 @@ SLA deadlines, pauses and the escalation ladder live in
 ``vip_service_ticket_sla.py`` (same model, split by concern).
 """
 
+import re
 from collections import defaultdict
 from datetime import timedelta
 
@@ -12,6 +13,10 @@ from odoo.exceptions import ValidationError
 from odoo.tools import is_html_empty
 
 from .vip_service_sla import PRIORITIES
+
+# control characters nobody types (NUL cannot even be stored by PostgreSQL);
+# newline, carriage return and tab are text
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 CHANNELS = [
     ("phone", "Phone"),
@@ -264,8 +269,26 @@ class VipServiceTicket(models.Model):
         vals.update(values)
         return vals
 
+    @api.model
+    def _vip_clean_text(self, vals):
+        """``vals`` without control characters in its texts: a NUL pasted in a
+        subject over RPC, the mail gateway or the portal is dropped, not a 500."""
+        cleaned = {}
+        for fname, value in vals.items():
+            field = self._fields.get(fname)
+            if (
+                isinstance(value, str)
+                and field is not None
+                and field.type in ("char", "text", "html")
+                and CONTROL_CHARS.search(value)
+            ):
+                value = type(value)(CONTROL_CHARS.sub("", value))
+            cleaned[fname] = value
+        return cleaned
+
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = [self._vip_clean_text(vals) for vals in vals_list]
         categories = self.env["vip.service.category"].browse(
             [vals["category_id"] for vals in vals_list if vals.get("category_id")]
         )
@@ -288,6 +311,7 @@ class VipServiceTicket(models.Model):
         return tickets
 
     def write(self, vals):
+        vals = self._vip_clean_text(vals)
         old_users = {}
         if "user_id" in vals:
             old_users = {ticket: ticket.user_id for ticket in self}
@@ -314,6 +338,9 @@ class VipServiceTicket(models.Model):
         return True
 
     def action_open_reassign_wizard(self):
+        # the wizard's rights decide (customers on the portal have none)
+        self.env["vip.service.ticket.reassign"].check_access("create")
+        self.check_access("write")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "vip_service_ticket.vip_service_ticket_reassign_action"
         )
@@ -322,6 +349,7 @@ class VipServiceTicket(models.Model):
 
     def action_view_assignments(self):
         self.ensure_one()
+        self.env["vip.service.ticket.assignment"].check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "vip_service_ticket.vip_service_ticket_assignment_action"
         )

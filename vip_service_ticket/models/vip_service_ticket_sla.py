@@ -59,6 +59,8 @@ SERVER_DERIVED_FIELDS = frozenset(
     }
 )
 # Fields a service manager may correct (the deadlines follow at once); nobody else.
+# how long before a ticket was recorded its SLA clock may be made to start
+SLA_START_MARGIN_DAYS = 30
 SLA_MANAGER_FIELDS = frozenset({"sla_start_date", "sla_id"})
 # Fields the SLA engine writes in batch.
 SLA_WRITE_FIELDS = [
@@ -376,7 +378,30 @@ class VipServiceTicket(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._check_sla_fields_access(vals_list)
+        for vals in vals_list:
+            if vals.get("sla_start_date"):
+                self._sla_check_start_not_too_early(
+                    fields.Datetime.to_datetime(vals["sla_start_date"])
+                )
         return super().create(vals_list)
+
+    def _sla_check_start_not_too_early(self, start):
+        """A corrected SLA start lies at most ``SLA_START_MARGIN_DAYS`` before the
+        ticket was recorded (a request received earlier, logged late), not in 1990."""
+        now = fields.Datetime.now()
+        for ticket in self or [self.browse()]:
+            recorded = min(ticket.create_date or now, now)
+            earliest = recorded - timedelta(days=SLA_START_MARGIN_DAYS)
+            if start < earliest:
+                raise ValidationError(
+                    self.env._(
+                        "SLA Start: %(value)s is more than %(days)s days before the ticket "
+                        "was recorded (earliest %(earliest)s).",
+                        value=fields.Datetime.to_string(start),
+                        days=SLA_START_MARGIN_DAYS,
+                        earliest=fields.Datetime.to_string(earliest),
+                    )
+                )
 
     def write(self, vals):
         self._check_sla_fields_access([vals])
@@ -389,6 +414,7 @@ class VipServiceTicket(models.Model):
                         value=vals["sla_start_date"] or "",
                     )
                 )
+            self._sla_check_start_not_too_early(start)
             # a corrected start restarts the plan on the current calendar
             vals = dict(vals, sla_replan_date=False, sla_replan_offset=0.0)
         elif SLA_CALENDAR_FIELDS & vals.keys():

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -59,3 +62,26 @@ class TestBounds(VipServiceTicketCommon):
     def test_sane_values_pass(self):
         self.sla_a.with_user(self.service_manager).write({"resolution_hours": 8760})
         self.team.with_user(self.service_manager).write({"reopen_days": 30})
+
+    def test_control_characters_are_dropped(self):
+        """A NUL byte over RPC was a ValueError of psycopg2 (HTTP 500 on the portal)."""
+        ticket = self.Ticket.with_user(self.agent1).create(
+            {"name": "a\x00b", "team_id": self.team.id, "description": "<p>d\x00e\tf</p>"}
+        )
+        self.assertEqual(ticket.name, "ab")
+        self.assertIn("de", ticket.description)
+        self.assertNotIn("\x00", ticket.description)
+        ticket.write({"name": "c\x01d\x7f"})
+        self.assertEqual(ticket.name, "cd")
+
+    def test_sla_start_long_before_the_ticket_is_refused(self):
+        ticket = self.create_ticket(user_id=self.agent1.id).with_user(self.service_manager)
+        with self.assertRaisesRegex(ValidationError, "SLA Start: 1990-01-01 09:00:00"):
+            ticket.write({"sla_start_date": "1990-01-01 09:00:00"})
+        with self.assertRaisesRegex(ValidationError, "SLA Start"):
+            self.Ticket.with_user(self.service_manager).create(
+                {"name": "x", "team_id": self.team.id, "sla_start_date": "1990-01-01 09:00:00"}
+            )
+        yesterday = fields.Datetime.now() - timedelta(days=1)
+        ticket.write({"sla_start_date": yesterday})
+        self.assertEqual(ticket.sla_start_date, yesterday.replace(microsecond=0))

@@ -105,6 +105,20 @@ class TestPortal(VipServiceTicketCommon, HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn("Keep the subject under", response.text)
 
+    def test_control_characters_are_a_form_error(self):
+        """A NUL byte (which PostgreSQL cannot store) was an HTTP 500."""
+        self.authenticate("vst-portal-http", "vst-portal-http-pw")
+        count = self.Ticket.search_count([])
+        response = self.submit(subject="a\x00b", description="d\x00")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Subject: remove the invisible control characters", response.text)
+        self.assertIn("Description: remove the invisible control characters", response.text)
+        self.assertEqual(self.Ticket.search_count([]), count, "nothing created")
+        response = self.submit(description="Line one\r\n\tline two")
+        self.assertEqual(response.status_code, 200)
+        ticket = self.Ticket.search([("name", "=", "Gift wrapping missing")])
+        self.assertIn("line two", ticket.description, "newlines and tabs are text")
+
     def test_valid_request_without_category(self):
         self.authenticate("vst-portal-http", "vst-portal-http-pw")
         response = self.submit(category_id="")

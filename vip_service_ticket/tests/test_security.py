@@ -419,3 +419,20 @@ class TestSecurityTable(VipServiceTicketCommon):
         self.env["vip.service.ticket.reassign"].with_user(self.agent1).create(vals)
         self.denied(self.plain, "vip.service.ticket.reassign", "create", vals=vals)
         self.denied(self.portal_user, "vip.service.ticket.reassign", "create", vals=vals)
+
+
+@tagged("post_install", "-at_install")
+class TestCompanyGuard(VipServiceTicketCommon):
+    """A service manager of company 1 only cannot push a team or an SLA policy into
+    another company."""
+
+    @mute_logger("odoo.addons.base.models.ir_rule", "odoo.addons.base.models.ir_model")
+    def test_records_stay_in_the_managers_companies(self):
+        other = self.env["res.company"].create({"name": "VIP Service Elsewhere"})
+        # a policy without company-bound tiers: Odoo's own company check has nothing to refuse
+        for record in (self.team_hotline, self.sla_default):
+            with self.subTest(model=record._name), self.assertRaisesRegex(AccessError, "Company"):
+                record.with_user(self.service_manager).write({"company_id": other.id})
+            self.assertEqual(record.company_id, self.company)
+        self.sla_a.with_user(self.service_manager).write({"name": "Platinum care"})
+        self.assertEqual(self.sla_a.name, "Platinum care")

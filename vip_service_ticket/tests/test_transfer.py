@@ -3,7 +3,7 @@ from datetime import datetime
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import MONDAY, VipServiceTicketCommon
@@ -151,3 +151,42 @@ class TestSlaCorrections(VipServiceTicketCommon):
         for vals in ({"sla_start_date": MONDAY.replace(hour=8)}, {"sla_id": self.sla_c.id}):
             with self.subTest(vals=vals), self.assertRaises(AccessError):
                 self.tickets[0].with_user(self.agent1).write(vals)
+
+
+@tagged("post_install", "-at_install")
+class TestTransferRights(VipServiceTicketCommon):
+    """A transfer the user may not make is refused, not a silent success."""
+
+    @mute_logger("odoo.addons.base.models.ir_rule", "odoo.addons.base.models.ir_model")
+    def test_transfer_of_another_teams_ticket_is_refused(self):
+        hotline_ticket = self.create_ticket(team_id=self.team_hotline.id, user_id=self.outsider.id)
+        wizard = (
+            self.env["vip.service.ticket.reassign"]
+            .with_user(self.agent1)
+            .create(
+                {
+                    "ticket_ids": [(6, 0, hotline_ticket.ids)],
+                    "team_id": self.team.id,
+                    "user_id": self.agent1.id,
+                    "reason": "Mine now",
+                }
+            )
+        )
+        with self.assertRaisesRegex(AccessError, "team you are not a member of"):
+            wizard.action_confirm()
+        self.assertEqual(hotline_ticket.user_id, self.outsider)
+        self.assertEqual(hotline_ticket.team_id, self.team_hotline)
+
+    @mute_logger("odoo.addons.base.models.ir_rule", "odoo.addons.base.models.ir_model")
+    def test_portal_cannot_open_the_internal_actions(self):
+        portal = new_test_user(self.env, login="vst-portal-actions", groups="base.group_portal",
+                               partner_id=self.contact.id)
+        ticket = self.create_ticket()
+        own = ticket.with_user(portal)
+        self.assertEqual(own.name, ticket.name, "the customer reads their own ticket")
+        with self.assertRaises(AccessError):
+            own.action_open_reassign_wizard()
+        with self.assertRaises(AccessError):
+            own.action_view_assignments()
+        action = ticket.with_user(self.agent1).action_open_reassign_wizard()
+        self.assertEqual(action["context"]["active_ids"], ticket.ids)

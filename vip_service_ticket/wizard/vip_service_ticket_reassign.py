@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 
 class VipServiceTicketReassign(models.TransientModel):
@@ -30,7 +30,22 @@ class VipServiceTicketReassign(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
-        tickets = self.ticket_ids.filtered(lambda t: t.user_id != self.user_id or self.team_id)
+        # read as superuser: the record rules drop the tickets of other teams from
+        # ``ticket_ids`` when it is read from the database, and the transfer did nothing;
+        # a ticket the user may not change is refused, not silently skipped
+        requested = self.sudo().ticket_ids.with_env(self.env)
+        if not requested:
+            raise UserError(self.env._("Choose the tickets to transfer."))
+        hidden = requested - requested._filtered_access("write")
+        if hidden:
+            raise AccessError(
+                self.env._(
+                    "You cannot transfer %(count)s of these tickets: they belong to a team "
+                    "you are not a member of.",
+                    count=len(hidden),
+                )
+            )
+        tickets = requested.filtered(lambda t: t.user_id != self.user_id or self.team_id)
         closed = tickets.filtered("is_closed")
         if closed:
             raise UserError(
