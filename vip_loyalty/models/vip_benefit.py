@@ -6,7 +6,7 @@ class VipBenefit(models.Model):
     on their tier (free parking 20 times a year, one trip a year...)."""
 
     _name = "vip.benefit"
-    _inherit = ["vip.bounds.mixin"]
+    _inherit = ["vip.bounds.mixin", "vip.company.guard.mixin"]
     _description = "VIP Benefit"
     _order = "sequence, name, id"
     _check_company_auto = True

@@ -4,6 +4,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+# how far back a use may be recorded: users (beyond the current quota period), managers
+USAGE_USER_BACK_DAYS = 7
+USAGE_MANAGER_BACK_DAYS = 366
+
 
 class VipBenefitUsage(models.Model):
     """One use of a benefit by a customer, counted against the tier's quota."""
@@ -49,14 +53,42 @@ class VipBenefitUsage(models.Model):
                 vals["partner_id"] = partner.id
                 vals["tier_id"] = partner.vip_tier_id.id
         usages = super().create(vals_list)
+        usages._check_date()
         usages._check_quota()
         return usages
 
     def write(self, vals):
         result = super().write(vals)
+        if "date" in vals:
+            self._check_date()
         if vals.keys() & {"partner_id", "benefit_id", "date", "quantity"}:
             self._check_quota()
         return result
+
+    def _check_date(self):
+        """A use is recorded on its day: not in the future, and back-dated only within
+        the current quota period or a few days (a correction); loyalty managers may
+        back-date up to a year. Otherwise a use dated 1990 or 2090 escaped the quota."""
+        today = fields.Date.context_today(self)
+        manager = self.env.su or self.env.user.has_group("vip_loyalty.group_vip_loyalty_manager")
+        for usage in self:
+            if manager:
+                earliest = fields.Date.subtract(today, days=USAGE_MANAGER_BACK_DAYS)
+            else:
+                earliest = min(
+                    usage.benefit_id._period_bounds(today)[0],
+                    fields.Date.subtract(today, days=USAGE_USER_BACK_DAYS),
+                )
+            if usage.date > today or usage.date < earliest:
+                raise UserError(
+                    self.env._(
+                        "Date of use %(date)s: a use of %(benefit)s is recorded between "
+                        "%(earliest)s and today.",
+                        date=usage.date,
+                        benefit=usage.benefit_id.display_name,
+                        earliest=earliest,
+                    )
+                )
 
     def _check_quota(self):
         """Refuse uses beyond the quota of the customer's tier for the period.

@@ -108,11 +108,15 @@ class VipLoyaltyMove(models.Model):
     user_id = fields.Many2one(
         "res.users", readonly=True, default=lambda self: self.env.user,
     )
+    # the allocations are internal bookkeeping (no portal access): a customer reading
+    # their moves without a field list must not trip over them
     allocation_ids = fields.One2many(
-        "vip.loyalty.move.allocation", "move_id", string="Taken From", readonly=True
+        "vip.loyalty.move.allocation", "move_id", string="Taken From", readonly=True,
+        groups="vip_loyalty.group_vip_loyalty_user",
     )
     lot_allocation_ids = fields.One2many(
-        "vip.loyalty.move.allocation", "lot_id", string="Consumed By", readonly=True
+        "vip.loyalty.move.allocation", "lot_id", string="Consumed By", readonly=True,
+        groups="vip_loyalty.group_vip_loyalty_user",
     )
 
     _sql_constraints = [

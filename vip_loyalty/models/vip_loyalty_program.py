@@ -5,6 +5,8 @@ from odoo.tools import float_round
 # Points a person may type in one value (an adjustment, an import row, a reward's cost, a
 # referral reward): far above any real program, far below what overflows a balance.
 MAX_POINTS = 100_000_000
+# how far ahead points typed by people (adjustments, opening balances) may expire
+MAX_EXPIRY_YEARS = 10
 
 ROUNDING_METHODS = {"down": "DOWN", "half": "HALF-UP", "up": "UP"}
 
@@ -14,7 +16,7 @@ class VipLoyaltyProgram(models.Model):
 
     _name = "vip.loyalty.program"
     _description = "VIP Loyalty Program"
-    _inherit = ["mail.thread", "vip.bounds.mixin"]
+    _inherit = ["mail.thread", "vip.bounds.mixin", "vip.company.guard.mixin"]
     _order = "company_id, id"
     _check_company_auto = True
 

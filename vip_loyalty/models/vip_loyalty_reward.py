@@ -16,7 +16,7 @@ class VipLoyaltyReward(models.Model):
 
     _name = "vip.loyalty.reward"
     _description = "VIP Loyalty Reward"
-    _inherit = ["mail.thread", "image.mixin", "vip.bounds.mixin"]
+    _inherit = ["mail.thread", "image.mixin", "vip.bounds.mixin", "vip.company.guard.mixin"]
     _order = "sequence, points_cost, id"
     _check_company_auto = True
 

@@ -1,4 +1,6 @@
-from odoo.exceptions import UserError
+from dateutil.relativedelta import relativedelta
+
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from .common import VipLoyaltyCommon
@@ -163,6 +165,22 @@ class TestEarning(VipLoyaltyCommon):
                 "partner_id": self.customer.id, "points": -71, "reason": "Too much",
             }).action_apply()
         self.assertLedger(self.customer)
+
+    def test_adjust_expiry_and_whole_points(self):
+        """An adjustment born expired (2000), expiring in 2200 or of 1.5 points was applied."""
+        Adjust = self.env["vip.loyalty.adjust"].with_user(self.loyalty_manager)
+        vals = {"partner_id": self.customer.id, "points": 100, "reason": "Goodwill"}
+        for expiry in ("2000-01-01", "2200-01-01", self.today):
+            with self.subTest(expiry=expiry), self.assertRaisesRegex(ValidationError, "Expires On"):
+                Adjust.create(dict(vals, expiry_date=expiry))
+        with self.assertRaisesRegex(ValidationError, "Points: 1.5 is not a whole number"):
+            Adjust.create(dict(vals, points=1.5))
+        adjustments = [("partner_id", "=", self.customer.id), ("move_type", "=", "adjust")]
+        self.assertFalse(self.Move.search(adjustments))
+        expiry = self.today + relativedelta(years=2)
+        Adjust.create(dict(vals, points=2.0, expiry_date=expiry)).action_apply()
+        move = self.Move.search(adjustments)
+        self.assertEqual((move.points, move.expiry_date), (2, expiry))
 
     def test_contact_invoice_earns_for_company(self):
         contact = self.env["res.partner"].create(

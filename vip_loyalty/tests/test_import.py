@@ -163,3 +163,12 @@ class TestImport(VipLoyaltyCommon):
         with self.assertRaisesRegex(UserError, "row 2"):
             wizard.action_import()
         self.assertFalse(self.Move.search([("move_type", "=", "import")]))
+
+    def test_far_expiry_names_the_row(self):
+        wizard = self._wizard([["编号", "积分", "到期日"], ["C0001", 10, "2200-01-01"]])
+        wizard.action_check()
+        self.assertEqual(wizard.error_count, 1)
+        self.assertIn("more than 10 years ahead", wizard.line_ids.message)
+        with self.assertRaisesRegex(UserError, "row 2"):
+            wizard.action_import()
+        self.assertFalse(self.Move.search([("move_type", "=", "import")]))

@@ -47,6 +47,13 @@ class TestPortal(VipLoyaltyCommon, HttpCase):
                 [("partner_id", "=", self.other.id)]
             ).with_user(self.portal_user).read(["balance"])
 
+    def test_portal_reads_own_moves_without_field_list(self):
+        """search_read([], []) over RPC failed on the internal allocation fields."""
+        rows = self.env["vip.loyalty.move"].with_user(self.portal_user).search_read([], [])
+        self.assertEqual({row["partner_id"][0] for row in rows}, {self.customer.id})
+        self.assertIn(1234, [row["points"] for row in rows])
+        self.assertNotIn("allocation_ids", rows[0])
+
     def test_anonymous_redirected(self):
         response = self.url_open("/my/points", allow_redirects=False)
         self.assertIn(response.status_code, (302, 303))

@@ -280,3 +280,25 @@ class TestSecurity(VipLoyaltyCommon):
         self.assertTrue(
             self.env.ref("base.user_admin").has_group("vip_loyalty.group_vip_loyalty_manager")
         )
+
+
+@tagged("post_install", "-at_install")
+class TestCompanyGuard(VipLoyaltyCommon):
+    """A loyalty manager of company 1 only cannot push a reward, a program or a benefit
+    into another company (out of their own reach)."""
+
+    def test_records_stay_in_the_managers_companies(self):
+        other = self.env["res.company"].create({"name": "VIP Loyalty Elsewhere"})
+        reward = self.env["vip.loyalty.reward"].create(
+            {"name": "Gift", "points_cost": 800, "company_id": self.company.id}
+        )
+        for record in (reward, self.program):
+            with self.subTest(model=record._name), self.assertRaisesRegex(AccessError, "Company"):
+                record.with_user(self.loyalty_manager).write({"company_id": other.id})
+            self.assertEqual(record.company_id, self.company)
+        with self.assertRaisesRegex(AccessError, "Company"):
+            self.env["vip.loyalty.reward"].with_user(self.loyalty_manager).create(
+                {"name": "Pushed", "points_cost": 10, "company_id": other.id}
+            )
+        reward.with_user(self.loyalty_manager).write({"name": "Gift (renamed)"})
+        self.assertEqual(reward.name, "Gift (renamed)")

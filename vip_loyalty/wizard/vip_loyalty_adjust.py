@@ -1,7 +1,7 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..models.vip_loyalty_program import MAX_POINTS
+from ..models.vip_loyalty_program import MAX_EXPIRY_YEARS, MAX_POINTS
 
 
 class VipLoyaltyAdjust(models.TransientModel):
@@ -30,6 +30,31 @@ class VipLoyaltyAdjust(models.TransientModel):
     @api.model
     def _get_vip_bounds(self):
         return {"points": (-MAX_POINTS, MAX_POINTS)}
+
+    @api.model
+    def _check_vip_bounds(self, vals):
+        # XML-RPC carries 1.5 as a float: the Integer field would silently keep 1
+        points = vals.get("points")
+        if isinstance(points, float) and not points.is_integer():
+            raise ValidationError(
+                self.env._("Points: %(value)s is not a whole number of points.", value=points)
+            )
+        return super()._check_vip_bounds(vals)
+
+    @api.constrains("expiry_date")
+    def _check_expiry_date(self):
+        today = fields.Date.context_today(self)
+        latest = fields.Date.add(today, years=MAX_EXPIRY_YEARS)
+        for wizard in self:
+            if wizard.expiry_date and not today < wizard.expiry_date <= latest:
+                raise ValidationError(
+                    self.env._(
+                        "Expires On: %(date)s must be after today and at most %(years)s years "
+                        "ahead.",
+                        date=wizard.expiry_date,
+                        years=MAX_EXPIRY_YEARS,
+                    )
+                )
 
     @api.depends("partner_id", "company_id")
     def _compute_balance(self):

@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.addons.vip_customer.models.vip_bounds_mixin import INT_MAX
 from odoo.addons.vip_customer.tools import import_rows
 
-from ..models.vip_loyalty_program import MAX_POINTS
+from ..models.vip_loyalty_program import MAX_EXPIRY_YEARS, MAX_POINTS
 
 try:
     from openpyxl import Workbook
@@ -257,6 +257,11 @@ class VipLoyaltyImport(models.TransientModel):
                     if expiry <= today:
                         raise ValueError(self.env._(
                             "the expiry date %(date)s is not in the future.", date=expiry
+                        ))
+                    if expiry > fields.Date.add(today, years=MAX_EXPIRY_YEARS):
+                        raise ValueError(self.env._(
+                            "the expiry date %(date)s is more than %(years)s years ahead.",
+                            date=expiry, years=MAX_EXPIRY_YEARS,
                         ))
                     line["expiry_date"] = expiry
             except ValueError as error:
