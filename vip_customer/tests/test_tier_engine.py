@@ -184,9 +184,11 @@ class TestTierEngine(VipCustomerCommon):
             {
                 "vip_tier_id": self.tier_c.id,
                 "vip_locked": True,
-                "vip_lock_until": self.today - timedelta(days=1),
+                "vip_lock_until": self.today + timedelta(days=1),
             }
         )
+        # two days later (a lock end in the past is refused to people)
+        self.customer.sudo().write({"vip_lock_until": self.today - timedelta(days=1)})
         self._invoice(self.customer, 60000, days_ago=5)
         self.recompute()
         self.assertFalse(self.customer.vip_locked)
