@@ -55,11 +55,15 @@ class TestQuota(VipLoyaltyCommon):
         Usage = self.Usage.with_user(self.loyalty_user)
         vals = {"partner_id": self.customer.id, "benefit_id": self.wash.id, "quantity": 1}
         Usage.create(dict(vals, date=self.today))
-        with self.assertRaisesRegex(UserError, "already used Car Wash"):
+        with self.assertRaisesRegex(UserError, "already used Car Wash"), self.env.cr.savepoint():
             Usage.create(dict(vals, date=self.today))
         for date in ("1990-01-01", "2090-01-01", self.today + relativedelta(days=1),
                      self.today - relativedelta(months=2)):
-            with self.subTest(date=date), self.assertRaisesRegex(UserError, "Date of use"):
+            with (
+                self.subTest(date=date),
+                self.assertRaisesRegex(UserError, "Date of use"),
+                self.env.cr.savepoint(),
+            ):
                 Usage.create(dict(vals, date=date))
         self.assertEqual(self.Usage.search_count([("benefit_id", "=", self.wash.id)]), 1)
         # a manager may correct up to a year back, not further
