@@ -77,15 +77,20 @@ class ResPartner(models.Model):
                 days=self.vip_tier_id.followup_interval_days,
             )
         ]
-        if self.vip_preferred_channel or self.vip_preferred_contact_time:
-            fields_ = self._fields
+        fields_ = self._fields
+        if self.vip_preferred_channel:
             channels = dict(fields_["vip_preferred_channel"]._description_selection(self.env))
+            lines.append(
+                self.env._(
+                    "Preferred channel: %(channel)s.",
+                    channel=channels[self.vip_preferred_channel],
+                )
+            )
+        if self.vip_preferred_contact_time:
             times = dict(fields_["vip_preferred_contact_time"]._description_selection(self.env))
             lines.append(
                 self.env._(
-                    "Preferred channel: %(channel)s, preferred time: %(time)s.",
-                    channel=channels.get(self.vip_preferred_channel, "-"),
-                    time=times.get(self.vip_preferred_contact_time, "-"),
+                    "Preferred time: %(time)s.", time=times[self.vip_preferred_contact_time]
                 )
             )
         return Markup("").join(Markup("<p>%s</p>") % line for line in lines)

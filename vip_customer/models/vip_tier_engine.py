@@ -28,7 +28,6 @@ from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools.vip_rules import (
     churn_level,
@@ -683,39 +682,25 @@ class VipTierEngine(models.AbstractModel):
         self.env["res.partner"].invalidate_model(["vip_tier_history_ids"])
 
     def _insert_notes(self, bodies, dates=None):
-        """Chatter notes on the customers, with the values of
-        ``mail.thread._message_log_batch`` (a note, no notification), in one
-        INSERT. ``dates``: the message date per customer when not now."""
+        """Chatter notes on the customers through ``mail.thread._message_log_batch``
+        (a note, no notification), so ``mail``'s own logic and other modules'
+        overrides of message creation apply. ``dates``: the message date per
+        customer when not now (a replay of past days notes the change on that day).
+        """
         dates = dates or {}
-        Partner = self.env["res.partner"].sudo()
-        author_id, email_from = Partner._message_compute_author(raise_on_email=False)
-        reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO mail_message (model, res_id, body, message_type, subtype_id,
-                                          author_id, email_from, reply_to, message_id,
-                                          is_internal, email_add_signature, date,
-                                          create_uid, write_uid, create_date, write_date)
-                SELECT 'res.partner', v.res_id, v.body, 'notification', %(subtype)s,
-                       %(author)s, %(email_from)s, %(reply_to)s, %(message_id)s,
-                       TRUE, FALSE, COALESCE(v.date, NOW() AT TIME ZONE 'UTC'),
-                       %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
-                  FROM unnest(%(res_ids)s::int4[], %(bodies)s::text[], %(dates)s::timestamp[])
-                       AS v(res_id, body, date)
-                """,
-                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-                author=author_id or None,
-                email_from=email_from or None,
-                reply_to=reply_to or None,
-                message_id=generate_tracking_message_id("message-notify"),
-                uid=self.env.uid,
-                res_ids=list(bodies),
-                bodies=[str(escape(body)) for body in bodies.values()],
-                dates=[dates.get(res_id) for res_id in bodies],
-            )
+        if not bodies:
+            return
+        # sudo: the engine writes the notes of customers the cron user may not read
+        partners = self.env["res.partner"].sudo().browse(list(bodies))
+        messages = partners._message_log_batch(
+            {res_id: escape(body) for res_id, body in bodies.items()}
         )
-        Partner.invalidate_model(["message_ids"])
+        by_date = defaultdict(lambda: self.env["mail.message"].sudo())
+        for message in messages:
+            if dates.get(message.res_id):
+                by_date[dates[message.res_id]] |= message
+        for date, dated in by_date.items():
+            dated.write({"date": date})
 
     @api.model
     def _apply_tier_pricelists(self, partners, old_tiers):

@@ -58,6 +58,15 @@ class TestFollowup(VipCustomerCommon):
         self._run_cron("2025-02-27")
         self.assertEqual(self._followups().summary, "Follow-up by phone")
 
+    def test_note_names_only_the_preferences_known(self):
+        """No "preferred time: -." when the customer has no preferred time."""
+        self.customer.vip_preferred_channel = "wechat"
+        self._run_cron("2025-02-22")
+        note = self._followups().note
+        self.assertIn("Preferred channel: WeChat.", note)
+        self.assertNotIn("Preferred time", note)
+        self.assertNotIn("-.", note)
+
     def test_not_planned_twice_for_same_due_date(self):
         self._run_cron("2025-02-25")
         self._run_cron("2025-02-25")
