@@ -92,6 +92,8 @@ class VipLoyaltyPortal(CustomerPortal):
             "date_to": fields.Date.to_string(today),
             "company_id": request.env.company.id,
             "report_type": "pdf",
+            # the statement in the language the customer reads the portal in
+            "lang": request.env.lang or request.env.user.lang,
         }
         # sudo: the report action is for loyalty users; the document is the customer's own
         # statement (the partner id comes from the session, never from the request)

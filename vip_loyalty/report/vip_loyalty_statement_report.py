@@ -52,4 +52,7 @@ class ReportPointsStatement(models.AbstractModel):
             "company": company,
             "date_from": date_from,
             "date_to": date_to,
+            # the reader's language when the customer downloads it on the portal; else
+            # each statement in its customer's language (it is sent to them)
+            "lang": data.get("lang"),
         }

@@ -90,6 +90,18 @@ class TestPortal(VipLoyaltyCommon, HttpCase):
         self.assertIn("vip_points_expiring_alert", page)
         self.assertEqual(page.count("vip_points_expiring\""), 1, "only the lot expiring soon")
 
+    def test_statement_download_in_the_readers_language(self):
+        """A Chinese contact of an English-speaking company reads the statement in
+        Chinese: it is rendered in the language of the portal, not the company's."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["vip_loyalty"], ["zh_CN"])
+        self.customer.lang = "en_US"
+        self.portal_user.lang = "zh_CN"
+        self.authenticate("vip_loyalty-portal", "vip_loyalty-portal")
+        page = self.url_open("/my/points/statement").text
+        self.assertIn("积分对账单", page)
+        self.assertNotIn("Points Statement", page)
+
     def test_statement_download_is_the_customers_own(self):
         self.authenticate("vip_loyalty-portal", "vip_loyalty-portal")
         response = self.url_open("/my/points/statement")
