@@ -504,6 +504,22 @@ class ResPartner(models.Model):
                 tier = self.env["vip.tier"].browse(vals["vip_tier_id"])
                 vals.setdefault("vip_tier_since", today)
                 vals.setdefault("vip_company_id", tier.company_id.id)
+        if not self.env.su:
+            # a manager sets the program of their own companies only (see
+            # _vip_check_owned_fields)
+            program = self.env["res.company"].browse(
+                {vals["vip_company_id"] for vals in vals_list if vals.get("vip_company_id")}
+            )
+            foreign = program - self.env.user.company_ids
+            if foreign:
+                raise AccessError(
+                    self.env._(
+                        "%(fields)s: only VIP managers of %(company)s can set them; "
+                        "the customer is in that company's VIP program.",
+                        fields=self._fields["vip_company_id"]._description_string(self.env),
+                        company=foreign[0].sudo().display_name,
+                    )
+                )
         partners = super().create(vals_list)
         if not self._vip_is_engine_write():
             tiered = partners.filtered(lambda p: p.vip_tier_id and p.commercial_partner_id == p)
@@ -531,11 +547,64 @@ class ResPartner(models.Model):
             if {"parent_id", "is_company"} & vals.keys()
             else self.browse()
         )
-        result = self._vip_write(vals)
+        manual_tier = False
+        if not self._vip_is_engine_write() and PROTECTED_FIELDS & vals.keys():
+            # Odoo's commercial-field sync copies the company's tier onto its
+            # contacts, for whoever edits them: that copy alone is allowed (not in
+            # a write that also moves the contact: judged on the state before it).
+            tier_sync = (
+                "vip_tier_id" in vals
+                and not ({"parent_id", "is_company"} & vals.keys())
+                and self._vip_tier_write_is_sync(vals["vip_tier_id"])
+            )
+            self._vip_check_owned_fields(
+                vals.keys() - {"vip_tier_id"} if tier_sync else vals.keys()
+            )
+            manual_tier = "vip_tier_id" in vals and not tier_sync
+        if not manual_tier:
+            result = super().write(vals)
+        else:
+            # A tier set by hand (form, wizard, import, RPC): written like any
+            # field and logged in the tier history and the chatter.
+            new_tier = self.env["vip.tier"].browse(vals["vip_tier_id"])
+            changed = self.filtered(
+                lambda p: p.commercial_partner_id == p and p.vip_tier_id != new_tier
+            )
+            old_tiers = {partner.id: partner.vip_tier_id for partner in changed}
+            result = True
+            if self - changed:
+                result = super(ResPartner, self - changed).write(vals)
+            if changed:
+                changed_vals = {
+                    "vip_tier_since": fields.Date.context_today(self) if new_tier else False,
+                    "vip_pending_tier_id": False,
+                    "vip_downgrade_date": False,
+                    **({"vip_company_id": new_tier.company_id.id} if new_tier else {}),
+                    **vals,
+                }
+                result = super(ResPartner, changed).write(changed_vals) and result
+                changed._vip_log_manual_tier(old_tiers, new_tier)
         detached = contacts.filtered(lambda p: p.commercial_partner_id == p)
         if detached:
             detached._vip_reset_detached()
         return result
+
+    def _vip_log_manual_tier(self, old_tiers, new_tier):
+        engine = self.env["vip.tier.engine"]
+        reason, note = self._vip_get_tier_origin()
+        engine._log_tier_changes(
+            [
+                {
+                    "partner": partner,
+                    "old_tier": old_tiers[partner.id],
+                    "new_tier": new_tier,
+                    "reason": reason,
+                    "note": note,
+                }
+                for partner in self
+            ]
+        )
+        engine._apply_tier_pricelists(self, old_tiers)
 
     def _vip_reset_detached(self):
         """A contact became its own commercial partner: the tier it showed was its
@@ -567,56 +636,6 @@ class ResPartner(models.Model):
             # the company's tier pricelist goes with the company's tier
             self.env["vip.tier.engine"]._apply_tier_pricelists(partner, {partner.id: old_tier})
         self.env["vip.tier.engine"]._recompute_partners(partners)
-
-    def _vip_write(self, vals):
-        if self._vip_is_engine_write() or not (PROTECTED_FIELDS & vals.keys()):
-            return super().write(vals)
-        # Odoo's commercial-field sync copies the company's tier onto its
-        # contacts, for whoever edits them: that copy alone is allowed (not in a
-        # write that also moves the contact: judged on the state before it).
-        tier_sync = (
-            "vip_tier_id" in vals
-            and not ({"parent_id", "is_company"} & vals.keys())
-            and self._vip_tier_write_is_sync(vals["vip_tier_id"])
-        )
-        self._vip_check_owned_fields(vals.keys() - {"vip_tier_id"} if tier_sync else vals.keys())
-        if "vip_tier_id" not in vals or tier_sync:
-            return super().write(vals)
-        # A tier set by hand (form, wizard, import, RPC): written like any field
-        # and logged in the tier history and the chatter.
-        new_tier = self.env["vip.tier"].browse(vals["vip_tier_id"])
-        changed = self.filtered(
-            lambda p: p.commercial_partner_id == p and p.vip_tier_id != new_tier
-        )
-        old_tiers = {partner.id: partner.vip_tier_id for partner in changed}
-        result = True
-        if self - changed:
-            result = super(ResPartner, self - changed).write(vals)
-        if changed:
-            changed_vals = {
-                "vip_tier_since": fields.Date.context_today(self) if new_tier else False,
-                "vip_pending_tier_id": False,
-                "vip_downgrade_date": False,
-                **({"vip_company_id": new_tier.company_id.id} if new_tier else {}),
-                **vals,
-            }
-            result = super(ResPartner, changed).write(changed_vals) and result
-            engine = self.env["vip.tier.engine"]
-            reason, note = self._vip_get_tier_origin()
-            engine._log_tier_changes(
-                [
-                    {
-                        "partner": partner,
-                        "old_tier": old_tiers[partner.id],
-                        "new_tier": new_tier,
-                        "reason": reason,
-                        "note": note,
-                    }
-                    for partner in changed
-                ]
-            )
-            engine._apply_tier_pricelists(changed, old_tiers)
-        return result
 
     def _vip_tier_write_is_sync(self, tier_id):
         """True when writing ``tier_id`` only copies each commercial partner's tier

@@ -127,6 +127,10 @@ class TestHostileFixes(VipCustomerCommon):
             with self.assertRaisesRegex(AccessError, re.escape(label)):
                 person.write({fname: value})
         self.assertFalse(self.person.vip_locked)
+        with self.assertRaisesRegex(AccessError, "VIP Program Company"):
+            self.env["res.partner"].with_user(manager_2).create(
+                {"name": "Pushed", "vip_company_id": self.company.id}
+            )
         # company 1's manager still can
         self.person.with_user(self.vip_manager).write({"vip_locked": True})
         self.assertTrue(self.person.vip_locked)
