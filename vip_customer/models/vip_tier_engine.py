@@ -695,7 +695,7 @@ class VipTierEngine(models.AbstractModel):
         messages = partners._message_log_batch(
             {res_id: escape(body) for res_id, body in bodies.items()}
         )
-        by_date = defaultdict(lambda: self.env["mail.message"].sudo())
+        by_date = defaultdict(self.env["mail.message"].sudo)
         for message in messages:
             if dates.get(message.res_id):
                 by_date[dates[message.res_id]] |= message
