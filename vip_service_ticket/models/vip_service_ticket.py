@@ -115,6 +115,8 @@ class VipServiceTicket(models.Model):
         help="Tier of the customer when the ticket was opened: later tier changes "
         "do not change the service promised on this ticket.",
     )
+    # the badge colour of the tier, as on the customer lists
+    vip_tier_level = fields.Integer(related="vip_tier_id.level", string="VIP Level")
     account_manager_id = fields.Many2one(
         related="commercial_partner_id.vip_account_manager_id", string="Account Manager"
     )

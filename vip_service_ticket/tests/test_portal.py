@@ -140,6 +140,21 @@ class TestPortal(VipServiceTicketCommon, HttpCase):
     def test_portal_dates_without_seconds(self):
         self.authenticate("vst-portal-http", "vst-portal-http-pw")
         detail = self.url_open(f"/my/tickets/{self.own.id}")
-        opened = re.search(r"Opened On:</strong>\s*<span[^>]*>([^<]+)</span>", detail.text)
-        self.assertRegex(opened.group(1), r"\d{1,2}:\d{2}")
-        self.assertNotRegex(opened.group(1), r"\d{1,2}:\d{2}:\d{2}")
+        opened = re.search(r"Opened On:</strong>(.*?)</div>", detail.text, re.S)
+        opened = re.sub(r"<[^>]+>", "", opened.group(1)).strip()
+        self.assertRegex(opened, r"\d{1,2}:\d{2}")
+        self.assertNotRegex(opened, r"\d{1,2}:\d{2}:\d{2}")
+
+    def test_portal_dates_without_seconds_in_chinese(self):
+        """Odoo's ``hide_seconds`` only strips ":ss"; the zh_CN time format is
+        "%H时%M分%S秒", so a Chinese customer saw the seconds."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["vip_service_ticket"], ["zh_CN"])
+        self.portal_user.lang = "zh_CN"
+        self.authenticate("vst-portal-http", "vst-portal-http-pw")
+        detail = self.url_open(f"/my/tickets/{self.own.id}")
+        opened = re.search(r"创建于：</strong>(.*?)</div>", detail.text, re.S)
+        self.assertTrue(opened, "the detail page is in Chinese")
+        opened = re.sub(r"<[^>]+>", "", opened.group(1)).strip()
+        self.assertRegex(opened, r"\d{1,2}:\d{2}$")
+        self.assertNotIn("秒", opened)
