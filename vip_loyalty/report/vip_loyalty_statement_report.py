@@ -54,5 +54,5 @@ class ReportPointsStatement(models.AbstractModel):
             "date_to": date_to,
             # the reader's language when the customer downloads it on the portal; else
             # each statement in its customer's language (it is sent to them)
-            "lang": data.get("lang"),
+            "reader_lang": data.get("lang"),
         }

@@ -67,6 +67,22 @@ class TestReaderLanguage(VipLoyaltyCommon):
             self.assertEqual(move.with_context(lang="zh_CN").description, "调整：Goodwill 礼品")
         self.assertEqual(move.with_context(lang="en_US").description, "Adjustment: Goodwill 礼品")
 
+    def test_statement_in_the_language_asked(self):
+        """The language passed with the data (the portal reader's) wins over the
+        customer's: a Chinese contact of an English-speaking company reads Chinese."""
+        self.customer.lang = "en_US"
+        with self._zh():
+            content, _report_type = self.env["ir.actions.report"]._render_qweb_html(
+                "vip_loyalty.action_report_points_statement", self.customer.ids,
+                data={"company_id": self.company.id, "lang": "zh_CN"},
+            )
+            english, _report_type = self.env["ir.actions.report"]._render_qweb_html(
+                "vip_loyalty.action_report_points_statement", self.customer.ids,
+                data={"company_id": self.company.id},
+            )
+        self.assertIn("积分对账单", content.decode())
+        self.assertNotIn("积分对账单", english.decode())
+
     def test_statement_in_chinese(self):
         """The statement renders in the customer's language: dates and amounts never
         wrap, descriptions do not split two-character words."""
