@@ -21,6 +21,7 @@ class VipLoyaltyBackfill(models.Model):
     """
 
     _name = "vip.loyalty.backfill"
+    _inherit = ["vip.company.guard.mixin"]
     _description = "Award Points for Past Invoices"
     _order = "id desc"
     _check_company_auto = True

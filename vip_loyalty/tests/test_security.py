@@ -25,7 +25,7 @@ nobody creates, writes or deletes them over RPC, managers included.
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
@@ -292,7 +292,13 @@ class TestCompanyGuard(VipLoyaltyCommon):
         reward = self.env["vip.loyalty.reward"].create(
             {"name": "Gift", "points_cost": 800, "company_id": self.company.id}
         )
-        for record in (reward, self.program):
+        backfill = self.env["vip.loyalty.backfill"].create(
+            {
+                "date_from": fields.Date.today() - relativedelta(years=1),
+                "company_id": self.company.id,
+            }
+        )
+        for record in (reward, self.program, backfill):
             with self.subTest(model=record._name), self.assertRaisesRegex(AccessError, "Company"):
                 record.with_user(self.loyalty_manager).write({"company_id": other.id})
             self.assertEqual(record.company_id, self.company)

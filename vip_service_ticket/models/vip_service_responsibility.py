@@ -9,6 +9,7 @@ class VipServiceResponsibility(models.Model):
     """
 
     _name = "vip.service.responsibility"
+    _inherit = ["vip.company.guard.mixin"]
     _description = "VIP Service Responsibility"
     _order = "sequence, name"
     _check_company_auto = True

@@ -430,7 +430,10 @@ class TestCompanyGuard(VipServiceTicketCommon):
     def test_records_stay_in_the_managers_companies(self):
         other = self.env["res.company"].create({"name": "VIP Service Elsewhere"})
         # a policy without company-bound tiers: Odoo's own company check has nothing to refuse
-        for record in (self.team_hotline, self.sla_default):
+        responsibility = self.env["vip.service.responsibility"].create(
+            {"name": "Logistics", "company_id": self.company.id}
+        )
+        for record in (self.team_hotline, self.sla_default, responsibility):
             with self.subTest(model=record._name), self.assertRaisesRegex(AccessError, "Company"):
                 record.with_user(self.service_manager).write({"company_id": other.id})
             self.assertEqual(record.company_id, self.company)
