@@ -548,9 +548,9 @@ class TestSecurity(VipCustomerCommon):
         self.assertEqual(Wizard.with_user(self.vip_manager).search([]), wizard)
         self.assertEqual(wizard.with_user(self.vip_manager).file_name, "secret.xlsx")
 
-    def test_customer_import_file_removed_once_imported(self):
-        wizard = self._upload()
-        attachments = (
+    def _file_attachments(self, wizard):
+        """The attachments holding the uploaded file of an import wizard."""
+        return (
             self.env["ir.attachment"]
             .sudo()
             .search(
@@ -561,6 +561,10 @@ class TestSecurity(VipCustomerCommon):
                 ]
             )
         )
+
+    def test_customer_import_file_removed_once_imported(self):
+        wizard = self._upload()
+        attachments = self._file_attachments(wizard)
         self.assertTrue(attachments)
         wizard.action_import()
         self.assertEqual(wizard.state, "done")
@@ -569,17 +573,7 @@ class TestSecurity(VipCustomerCommon):
 
     def test_customer_import_file_removed_once_abandoned(self):
         wizard = self._upload()
-        attachments = (
-            self.env["ir.attachment"]
-            .sudo()
-            .search(
-                [
-                    ("res_model", "=", wizard._name),
-                    ("res_id", "=", wizard.id),
-                    ("res_field", "=", "file"),
-                ]
-            )
-        )
+        attachments = self._file_attachments(wizard)
         self.assertTrue(attachments)
         self.env.flush_all()
         self.env.cr.execute(
