@@ -5,6 +5,7 @@
     "category": "Sales/VIP",
     "website": "https://github.com/vip-suite/vip-suite",
     "author": "VIP Suite Authors",
+    "maintainers": ["vip-suite"],
     "license": "LGPL-3",
     "depends": ["account", "contacts", "phone_validation"],
     "external_dependencies": {"python": ["openpyxl", "xlrd"]},

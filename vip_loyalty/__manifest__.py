@@ -6,6 +6,7 @@
     "category": "Sales/VIP",
     "website": "https://github.com/vip-suite/vip-suite",
     "author": "VIP Suite Authors",
+    "maintainers": ["vip-suite"],
     "license": "LGPL-3",
     "depends": ["vip_customer", "account", "portal"],
     "external_dependencies": {"python": ["openpyxl", "xlrd"]},

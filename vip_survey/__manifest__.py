@@ -5,6 +5,7 @@
     "category": "Marketing/Surveys",
     "website": "https://github.com/vip-suite/vip-suite",
     "author": "VIP Suite Authors",
+    "maintainers": ["vip-suite"],
     "license": "LGPL-3",
     "depends": ["vip_customer", "vip_service_ticket", "survey"],
     "data": [
