@@ -99,11 +99,12 @@ def escape_rst(text):
     r"""Plain text made inert in reStructuredText.
 
     Backslashes, ``|`` (substitutions), backticks and ``*`` are escaped, and so is a
-    ``_`` ending a word (``name_`` is a hyperlink reference in RST).
+    ``_`` not followed by a letter or digit (``name_`` and ``name__`` are hyperlink
+    references in RST).
     """
     text = text.replace("\\", "\\\\")
     text = re.sub(r"([|`*])", r"\\\1", text)
-    return re.sub(r"(?<=\w)_(?=\W|$)", r"\\_", text)
+    return re.sub(r"_(?=\W|_|$)", r"\\_", text)
 
 
 def _may_open(char):
@@ -149,7 +150,8 @@ def convert_inline(text):
             markup = _inline_markup("``", code, "``", before, after)
         elif match.group("link_text") is not None:
             label = escape_rst(match.group("link_text")).replace("<", "\\<")
-            markup = _inline_markup("`", f"{label} <{match.group('link_url')}>", "`__", before, after)
+            target = f"{label} <{match.group('link_url')}>"
+            markup = _inline_markup("`", target, "`__", before, after)
         elif match.group("autolink") is not None:
             markup = match.group("autolink")
         elif match.group("bold") is not None:
@@ -216,11 +218,7 @@ def _parse_list(lines, i):
     items = []
     while i < len(lines):
         match = LIST_RE.match(lines[i])
-        if (
-            not match
-            or len(match.group(1)) != indent
-            or match.group(2)[0].isdigit() != ordered
-        ):
+        if not match or len(match.group(1)) != indent or match.group(2)[0].isdigit() != ordered:
             break
         content_indent = indent + len(match.group(2)) + max(len(match.group(3)), 1)
         item_lines = [match.group(4)]
