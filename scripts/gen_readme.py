@@ -14,6 +14,10 @@ Usage::
     scripts/gen_readme.py vip_customer   # only these add-ons
     scripts/gen_readme.py --check        # exit 1 if a README.rst is not up to date
 
+It also writes static/description/index.html (the README as HTML, what Odoo shows on an
+application's page) when docutils is importable, as in Odoo's python; the HTML carries the
+README's source digest, so its freshness is checked without docutils.
+
 Run it after editing a readme/ fragment or the manifest keys the README shows (name,
 author, license, version, website, maintainers); tests/test_readme.py fails otherwise.
 """
@@ -446,35 +450,95 @@ def render_readme(addon_dir, manifest=None, fragments=None):
     return "\n".join(out) + "\n"
 
 
+# docutils settings of oca-gen-addon-readme (from pypa/readme_renderer): no file
+# inclusion, no raw HTML, stop on any warning.
+RST2HTML_SETTINGS = {
+    "file_insertion_enabled": False,
+    "halt_level": 2,
+    "math_output": "MathJax",
+    "raw_enabled": False,
+    "smart_quotes": True,
+    "syntax_highlight": "short",
+    # Odoo 18 warns about (deprecated) XML declarations in module descriptions
+    "xml_declaration": False,
+}
+DIGEST_RE = re.compile(r"source digest: (sha256:[0-9a-f]{64})")
+
+
+def render_index_html(readme_text):
+    """static/description/index.html from the README (what Odoo shows on an
+    application's page: it renders README.rst itself only for non-applications).
+    Needs docutils (Odoo's python has it); None without it."""
+    try:
+        from docutils.core import publish_string
+    except ImportError:
+        return None
+    html = publish_string(
+        readme_text, writer_name="html4css1", settings_overrides=RST2HTML_SETTINGS
+    )
+    return html.decode("utf-8")
+
+
+def digest_of(text):
+    """The source digest a generated README.rst or index.html carries, or None."""
+    match = DIGEST_RE.search(text or "")
+    return match.group(1) if match else None
+
+
 def addon_dirs(names=None):
     if names:
         return [REPO / name.rstrip("/") for name in names]
     return sorted(path.parent for path in REPO.glob("vip_*/__manifest__.py"))
 
 
+def _read(path):
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("addons", nargs="*", help="add-on directories (default: every vip_*)")
     parser.add_argument(
-        "--check", action="store_true", help="write nothing; exit 1 if a README.rst is stale"
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a README.rst or index.html is stale",
     )
     args = parser.parse_args(argv)
     stale = []
+    no_docutils = False
     for addon_dir in addon_dirs(args.addons):
         if not (addon_dir / "__manifest__.py").is_file():
             parser.error(f"{addon_dir.name}: no __manifest__.py")
         text = render_readme(addon_dir)
         readme = addon_dir / "README.rst"
-        current = readme.read_text(encoding="utf-8") if readme.is_file() else None
-        if current == text:
+        readme_changed = _read(readme) != text
+        if readme_changed:
+            stale.append(readme)
+            if not args.check:
+                readme.write_text(text, encoding="utf-8")
+        index = addon_dir / "static" / "description" / "index.html"
+        if not readme_changed and digest_of(_read(index)) == digest_of(text):
             continue
-        stale.append(readme.relative_to(REPO))
-        if not args.check:
-            readme.write_text(text, encoding="utf-8")
+        if args.check:
+            stale.append(index)
+            continue
+        html = render_index_html(text)
+        if html is None:
+            no_docutils = True
+            continue
+        index.parent.mkdir(parents=True, exist_ok=True)
+        index.write_text(html, encoding="utf-8")
+        stale.append(index)
     for path in stale:
-        print(f"{'stale' if args.check else 'written'}: {path}")
+        print(f"{'stale' if args.check else 'written'}: {path.relative_to(REPO)}")
+    if no_docutils:
+        print(
+            "index.html not written: docutils is missing; run this script with Odoo's python",
+            file=sys.stderr,
+        )
+        return 1
     if args.check and stale:
-        print("run scripts/gen_readme.py and commit the README.rst files", file=sys.stderr)
+        print("run scripts/gen_readme.py and commit what it writes", file=sys.stderr)
         return 1
     return 0
 

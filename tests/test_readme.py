@@ -85,19 +85,43 @@ def test_readme_rst_parses_without_warnings(addon):
     assert not stream.getvalue(), f"{addon}/README.rst:\n{stream.getvalue()}"
 
 
+@pytest.mark.parametrize("addon", ADDONS)
+def test_index_html_follows_the_readme(addon):
+    """Odoo shows static/description/index.html on an application's page (it renders
+    README.rst itself only for other modules): it must come from the current README."""
+    index = REPO / addon / "static" / "description" / "index.html"
+    assert index.is_file(), f"{addon}: no index.html: run scripts/gen_readme.py {addon}"
+    html = index.read_text(encoding="utf-8")
+    readme = (REPO / addon / "README.rst").read_text(encoding="utf-8")
+    assert gen.digest_of(html) == gen.digest_of(readme), (
+        f"{addon}/static/description/index.html is older than README.rst: "
+        f"run scripts/gen_readme.py {addon}"
+    )
+    assert not html.startswith("<?xml"), "Odoo 18 warns about XML declarations there"
+
+
 def test_check_mode_finds_a_stale_readme(tmp_path, monkeypatch, capsys):
-    """``gen_readme.py --check`` fails on a README.rst older than its fragments, and the
-    plain run rewrites it."""
+    """``gen_readme.py --check`` fails on a README.rst (and index.html) older than its
+    fragments, and the plain run rewrites both."""
     addon = tmp_path / ADDONS[0]
     shutil.copytree(REPO / ADDONS[0], addon, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(gen, "REPO", tmp_path)
+    # docutils may be missing here: an index.html that carries the digest is enough
+    monkeypatch.setattr(
+        gen, "render_index_html", lambda text: f"<!-- source digest: {gen.digest_of(text)} -->"
+    )
     assert gen.main(["--check", addon.name]) == 0
     with (addon / "readme" / "USAGE.md").open("a", encoding="utf-8") as usage:
         usage.write("\n- One more step.\n")
     assert gen.main(["--check", addon.name]) == 1
-    assert f"stale: {addon.name}/README.rst" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"stale: {addon.name}/README.rst" in out
+    assert f"stale: {addon.name}/static/description/index.html" in out
     assert gen.main([addon.name]) == 0
-    assert "- One more step.\n" in (addon / "README.rst").read_text(encoding="utf-8")
+    readme = (addon / "README.rst").read_text(encoding="utf-8")
+    assert "- One more step.\n" in readme
+    index = (addon / "static" / "description" / "index.html").read_text(encoding="utf-8")
+    assert gen.digest_of(index) == gen.digest_of(readme)
     assert gen.main(["--check", addon.name]) == 0
 
 
