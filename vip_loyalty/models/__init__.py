@@ -4,6 +4,8 @@ from . import vip_loyalty_account
 from . import vip_loyalty_move
 from . import vip_loyalty_move_allocation
 from . import vip_loyalty_engine
+from . import vip_loyalty_engine_earning
+from . import vip_loyalty_engine_expiry
 from . import vip_loyalty_backfill
 from . import vip_loyalty_reward
 from . import vip_loyalty_redemption

@@ -2,7 +2,6 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
 # how far back a use may be recorded: users (beyond the current quota period), managers
 USAGE_USER_BACK_DAYS = 7
@@ -98,12 +97,8 @@ class VipBenefitUsage(models.Model):
         """
         Account = self.env["vip.loyalty.account"]
         accounts = Account._get_or_create((u.partner_id.id, u.company_id.id) for u in self)
-        Account.browse({a.id for a in accounts.values()})._lock()
         # touch the rows: a concurrent transaction that already read them must retry
-        self.env.cr.execute(SQL(
-            "UPDATE vip_loyalty_account SET write_date = now() at time zone 'UTC' "
-            "WHERE id = ANY(%s)", [a.id for a in accounts.values()],
-        ))
+        Account.browse({a.id for a in accounts.values()})._lock(touch=True)
         checked = defaultdict(self.browse)
         for usage in self:
             start, end = usage.benefit_id._period_bounds(usage.date)

@@ -121,7 +121,7 @@ class VipLoyaltyAccount(models.Model):
         ))
         return {(p, c): Account.browse(account_id) for account_id, p, c in self.env.cr.fetchall()}
 
-    def _lock(self):
+    def _lock(self, touch=False):
         """Lock these accounts until the end of the transaction.
 
         Every ledger change updates the account row, so under Odoo's REPEATABLE
@@ -130,6 +130,10 @@ class VipLoyaltyAccount(models.Model):
         is retried and then sees the new balance) and one that locks an account
         another transaction holds waits for it: two confirmations can never both
         spend the same points.
+
+        ``touch``: also update the rows (their write date), so that a concurrent
+        transaction that already read them must retry even when no points move
+        (a benefit use checks a quota under the same lock).
 
         :return: ``{account id: (balance, lifetime earned)}`` as locked
         """
@@ -140,7 +144,13 @@ class VipLoyaltyAccount(models.Model):
             "ORDER BY id FOR UPDATE",
             self.ids,
         ))
-        return {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
+        locked = {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
+        if touch:
+            self.env.cr.execute(SQL(
+                "UPDATE vip_loyalty_account SET write_date = now() at time zone 'UTC' "
+                "WHERE id = ANY(%s)", self.ids,
+            ))
+        return locked
 
     def _refresh_balance(self):
         """The committed balance of a locked account, read from the row (not the cache)."""
@@ -165,6 +175,30 @@ class VipLoyaltyAccount(models.Model):
             """,
             uid=self.env.uid,
             ids=list(move_ids),
+        ))
+        self.env["vip.loyalty.account"].invalidate_model(["balance", "lifetime_earned"])
+        self.env["res.partner"].invalidate_model(PARTNER_FIELDS)
+
+    def _derive_totals(self):
+        """Set the totals of these accounts to the sums of their whole ledger (one query):
+        used when moves change account (contacts merged), never on read."""
+        if not self:
+            return
+        self.env.cr.execute(SQL(
+            """
+            UPDATE vip_loyalty_account a
+               SET balance = COALESCE(d.points, 0),
+                   lifetime_earned = COALESCE(d.earned, 0),
+                   write_date = now() at time zone 'UTC', write_uid = %(uid)s
+              FROM vip_loyalty_account s
+              LEFT JOIN (SELECT account_id, SUM(points) AS points,
+                                SUM(points) FILTER (WHERE is_earning) AS earned
+                           FROM vip_loyalty_move WHERE account_id = ANY(%(ids)s)
+                          GROUP BY account_id) d ON d.account_id = s.id
+             WHERE a.id = s.id AND s.id = ANY(%(ids)s)
+            """,
+            uid=self.env.uid,
+            ids=self.ids,
         ))
         self.env["vip.loyalty.account"].invalidate_model(["balance", "lifetime_earned"])
         self.env["res.partner"].invalidate_model(PARTNER_FIELDS)

@@ -17,7 +17,8 @@ class VipLoyaltyBackfill(models.Model):
       invoice's points already there and never doubles them;
     * the moves reference their invoice and this run (``backfill_id``), so the
       awards can be found and audited;
-    * big histories are handed to a cron that goes on batch after batch.
+    * the work is handed to a cron that goes on batch after batch (never inside
+      the click's request).
     """
 
     _name = "vip.loyalty.backfill"
@@ -127,7 +128,8 @@ class VipLoyaltyBackfill(models.Model):
     # Actions
     # ------------------------------------------------------------------
     def action_start(self):
-        """Award the first batch now; a cron goes on with the rest."""
+        """Start the award: the cron goes through the invoices batch after batch
+        (triggered now), never all of them inside the click's request."""
         if not self.env.user.has_group("vip_loyalty.group_vip_loyalty_manager"):
             raise AccessError(self.env._("Only loyalty managers can award points."))
         for run in self:
@@ -138,10 +140,7 @@ class VipLoyaltyBackfill(models.Model):
                     "%(company)s has no active loyalty program.", company=run.company_id.name
                 ))
         self.write({"state": "running", "user_id": self.env.uid})
-        for run in self:
-            run._process_batch()
-        if self.filtered(lambda r: r.state == "running"):
-            self.env.ref("vip_loyalty.ir_cron_vip_loyalty_backfill")._trigger()
+        self.env.ref("vip_loyalty.ir_cron_vip_loyalty_backfill")._trigger()
         return True
 
     def action_view_moves(self):
@@ -207,6 +206,8 @@ class VipLoyaltyBackfill(models.Model):
             "last_invoice_id": invoices[-1].id,
             "invoice_count": self.invoice_count + len(invoices),
         })
+        if not self._get_remaining_count():
+            self.write({"state": "done", "date_done": fields.Datetime.now()})
         return len(invoices)
 
     def _run_to_end(self, batch_size=BACKFILL_BATCH_SIZE):
@@ -216,19 +217,33 @@ class VipLoyaltyBackfill(models.Model):
             self._process_batch(batch_size)
         return True
 
+    def _get_remaining_count(self):
+        """Invoices this running award still has to go through: those of its
+        current phase after the last one done, and the credit notes while it is
+        still on invoices."""
+        self.ensure_one()
+        if self.state != "running":
+            return 0
+        Invoice = self._invoices()
+        remaining = Invoice.search_count(
+            self._get_invoice_domain([self.phase]) + [("id", ">", self.last_invoice_id)]
+        )
+        if self.phase == "out_invoice":
+            remaining += Invoice.search_count(self._get_invoice_domain(["out_refund"]))
+        return remaining
+
     @api.model
-    def _cron_award_past_invoices(self):
-        """Go on with the running awards, one batch per call, reporting progress (the
-        runner calls again while some remain)."""
+    def _cron_award_past_invoices(self, batch_size=BACKFILL_BATCH_SIZE):
+        """Go on with the running awards: one batch of invoices per call (the oldest
+        run first; runs with nothing left are closed on the way), reporting the
+        invoices done and those left over every running award. The cron runner
+        commits and calls again while some remain."""
         # sudo: the cron goes on with what a manager started, in every company
         runs = self.sudo().search([("state", "=", "running")], order="id")
-        if not runs:
-            return
-        run = runs[0]
-        done = run._process_batch()
-        remaining = run._invoices().search_count(
-            run._get_invoice_domain(("out_invoice", "out_refund"))
-        ) if run.state == "running" else 0
-        if run.state != "running" and len(runs) > 1:
-            remaining = 1  # the next run, at the next call
+        done = 0
+        for run in runs:
+            done = run._process_batch(batch_size)
+            if done:
+                break
+        remaining = sum(run._get_remaining_count() for run in runs)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

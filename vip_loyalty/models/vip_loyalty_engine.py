@@ -1,7 +1,12 @@
-"""The points engine: the only way points enter or leave the ledger.
+"""The points ledger's one writer: ``vip.loyalty.engine``.
 
-Every change goes through :meth:`VipLoyaltyEngine._create_moves`, which, in
-the transaction of the change and with the customer's account locked:
+Every movement of points - earned from an invoice, taken back by a credit note
+or a cancellation, a referral reward, a redemption and its cancellation, an
+adjustment, an opening balance, a past-invoice award, an expiry - is recorded
+by :meth:`VipLoyaltyEngine._post_moves`, and nothing else writes moves,
+allocations or account totals (``vip.loyalty.move.create`` refuses any other
+caller, RPC included). In the transaction of the change, with the customers'
+accounts locked, it:
 
 * creates the moves (append-only);
 * gives back to their lots the points of a move being undone (a cancelled
@@ -10,17 +15,23 @@ the transaction of the change and with the customer's account locked:
   reversal of earned points takes them from the lot they created first);
 * lets new lots cover points a customer owed (an invoice cancelled after its
   points were spent leaves the balance below zero until the next earnings);
-* adds the moves to the account totals, so balances are never summed on read.
+* derives the account totals from the new moves
+  (``vip.loyalty.account._apply_moves``), so balances are never summed on read.
 
-Extension points (override on ``vip.loyalty.engine``):
+Expiries go through the same entry point and the same totals derivation; only
+their rows are written by one set-based statement on the ledger's own tables
+(:meth:`_post_expiries`: tens of thousands of lots a night), the twin of what
+the generic path writes for a negative move reversing a lot (tested).
 
-* :meth:`_get_invoice_base_amount` - the amount points are earned on;
-* :meth:`_get_multiplier` - the tier multiplier of a customer;
-* :meth:`_prepare_invoice_move_vals` - more values on invoice moves.
+The two other writes of the ledger also live here: the expiry warning flag of
+lots (:meth:`_mark_expiry_warning_sent`) and the joining of the accounts of
+merged contacts (:meth:`_join_accounts`, no movement: totals re-derived from the
+ledger).
+
+Earning (invoices, referrals) is in ``vip_loyalty_engine_earning.py``, the
+expiry and warning crons in ``vip_loyalty_engine_expiry.py``.
 """
 
-import logging
-import threading
 from collections import defaultdict
 
 from odoo import api, fields, models
@@ -31,10 +42,7 @@ from odoo.addons.vip_customer.models.vip_bounds_mixin import INT_MAX
 
 from .vip_loyalty_account import PARTNER_FIELDS
 
-_logger = logging.getLogger(__name__)
-
 EARNING_TYPES = ("earn", "referral", "import")
-EXPIRY_BATCH_SIZE = 50000
 
 
 class VipLoyaltyEngine(models.AbstractModel):
@@ -42,67 +50,41 @@ class VipLoyaltyEngine(models.AbstractModel):
     _description = "VIP Points Engine"
 
     # ------------------------------------------------------------------
-    # Hooks
-    # ------------------------------------------------------------------
-    @api.model
-    def _get_invoice_base_amount(self, invoice, program):
-        """Signed amount in company currency (negative for credit notes)."""
-        if program.basis == "total":
-            return invoice.amount_total_signed
-        return invoice.amount_untaxed_signed
-
-    @api.model
-    def _get_multiplier(self, partner, company):
-        """``(tier, multiplier)`` in force for ``partner`` in ``company``."""
-        tier = partner.commercial_partner_id.vip_tier_id
-        if tier and tier.company_id == company:
-            return tier, tier.loyalty_multiplier
-        return self.env["vip.tier"], 1.0
-
-    @api.model
-    def _prepare_invoice_move_vals(self, invoice, points, tier, multiplier, base_amount):
-        kind = self.env._("Invoice") if invoice.move_type == "out_invoice" else self.env._(
-            "Credit note"
-        )
-        vals = {
-            "name": f"{kind} {invoice.name}",
-            "partner_id": invoice.commercial_partner_id.id,
-            "company_id": invoice.company_id.id,
-            "move_type": "earn" if points > 0 else "reversal",
-            "date": invoice.invoice_date or fields.Date.context_today(self),
-            "points": points,
-            "invoice_id": invoice.id,
-            "tier_id": tier.id or False,
-            "multiplier": multiplier,
-            "base_amount": base_amount,
-        }
-        backfill_id = self.env.context.get("vip_loyalty_backfill_id")
-        if backfill_id:
-            # awarded for a past invoice (vip.loyalty.backfill): found and audited by the run
-            vals["backfill_id"] = backfill_id
-            expiry = self.env.context.get("vip_loyalty_backfill_expiry")
-            if expiry and points > 0:
-                vals["expiry_date"] = expiry
-        return vals
-
-    # ------------------------------------------------------------------
     # The ledger
     # ------------------------------------------------------------------
     @api.model
-    def _create_moves(self, vals_list):
-        """Record points moves and keep lots and account totals consistent.
+    def _post_moves(self, vals_list):
+        """The one entry point of the ledger: record moves of points and derive lots,
+        allocations and account totals.
 
         Each dict needs ``partner_id`` (commercial partner), ``company_id``,
-        ``move_type``, ``name`` and ``points`` (non-zero); a move with a
-        ``reversed_move_id`` undoes that move. Callers check the user's rights
-        and the business rules; this method records.
+        ``move_type``, ``name`` and ``points`` (non-zero; zero-point dicts are
+        dropped); a move with a ``reversed_move_id`` undoes that move.
 
-        :return: the new moves, in the order of ``vals_list``
+        Expiry dicts (``move_type`` ``"expire"``) give only the lapsed lot
+        (``reversed_move_id``) and optionally the ``date``: the engine derives
+        the rest (customer, account, points = what is left on the lot) and skips
+        lots already empty or not lapsed at that date, so a lot never expires
+        twice nor early (see :meth:`_post_expiries`).
+
+        Callers check the user's rights and the business rules; this method records.
+
+        :return: the new moves (the expiries after the others)
         """
         Move = self.env["vip.loyalty.move"]
-        vals_list = [dict(vals) for vals in vals_list if vals.get("points")]
-        if not vals_list:
-            return Move
+        expiries = [vals for vals in vals_list if vals.get("move_type") == "expire"]
+        others = [
+            dict(vals) for vals in vals_list
+            if vals.get("move_type") != "expire" and vals.get("points")
+        ]
+        moves = self._post_generic_moves(others) if others else Move
+        if expiries:
+            moves |= self._post_expiries(expiries)
+        return moves
+
+    def _post_generic_moves(self, vals_list):
+        """:meth:`_post_moves` for every kind of move but expiries, through the ORM."""
+        Move = self.env["vip.loyalty.move"]
         Account = self.env["vip.loyalty.account"]
         accounts = Account._get_or_create(
             (vals["partner_id"], vals["company_id"]) for vals in vals_list
@@ -291,259 +273,51 @@ class VipLoyaltyEngine(models.AbstractModel):
     def _insert_allocations(self, allocations):
         if allocations:
             # sudo: allocations are written by the ledger only, never by users
-            self.env["vip.loyalty.move.allocation"].sudo().create(allocations)
+            self.env["vip.loyalty.move.allocation"].sudo().with_context(
+                vip_loyalty_engine=True
+            ).create(allocations)
 
     # ------------------------------------------------------------------
-    # Invoices
+    # Expiries: the set-based path of _post_moves
     # ------------------------------------------------------------------
-    @api.model
-    def _sync_invoices(self, invoices):
-        """Make the points of each customer invoice and credit note what it is worth now.
+    def _post_expiries(self, vals_list):
+        """:meth:`_post_moves` for expiry dicts: per date, one statement writes an
+        expiry move per lapsed lot (its points: minus what is left on the lot), its
+        allocation to the lot, and empties the lot; the account totals are then
+        derived by ``_apply_moves`` as for every other move.
 
-        An invoice is worth its points once posted (or paid, depending on the
-        program) and nothing otherwise; a credit note takes back at most what
-        its invoice earned. When the ledger already holds that value nothing
-        happens, so posting again, re-syncing or a second payment never earn
-        twice; otherwise the invoice's open moves are reversed and the new value
-        recorded. The tier multiplier of points already earned is kept.
+        Raw SQL on the ledger's own tables (moves, allocations), which no other
+        module hooks: a night expires tens of thousands of lots, and the ORM path
+        would create each move, then allocate it, row by row. It writes the rows
+        :meth:`_post_generic_moves` writes for a negative move reversing its lot
+        (``test_expiry.TestExpiryTwin`` compares them). The accounts are locked
+        first, in id order, like every other change of points.
         """
-        invoices = invoices.filtered(
-            lambda m: m.move_type in ("out_invoice", "out_refund")
-            and not m.vip_loyalty_redemption_id
-            and m.commercial_partner_id
-        )
-        if not invoices:
-            return self.env["vip.loyalty.move"]
-        programs = self.env["vip.loyalty.program"]._get_for_companies(invoices.company_id)
-        invoices = invoices.filtered(lambda m: m.company_id.id in programs)
-        if not invoices:
-            return self.env["vip.loyalty.move"]
-        origins = invoices.filtered(lambda m: m.move_type == "out_refund").reversed_entry_id
-        # sudo: posting an invoice earns points whoever posts it (ledger is not user-writable)
-        Move = self.env["vip.loyalty.move"].sudo()
-        moves = Move.search_fetch(
-            [("move_type", "in", ("earn", "reversal")),
-             "|", ("invoice_id", "in", (invoices | origins).ids),
-             ("invoice_id.reversed_entry_id", "in", origins.ids)],
-            ["invoice_id", "points", "reversed_move_id", "tier_id", "multiplier", "is_lot"],
-            order="id",
-        )
-        by_invoice = defaultdict(lambda: Move)
-        for move in moves:
-            by_invoice[move.invoice_id.id] |= move
-        refunds_of = defaultdict(lambda: self.env["account.move"])
-        for move in moves:
-            origin = move.invoice_id.reversed_entry_id
-            if origin:
-                refunds_of[origin.id] |= move.invoice_id
-        vals_list = []
-        for invoice in invoices:
-            program = programs[invoice.company_id.id]
-            own = by_invoice[invoice.id]
-            primaries = own.filtered(lambda m, own=own: m.reversed_move_id not in own)
-            undone = own.reversed_move_id & own
-            open_moves = primaries - undone
-            net = sum(own.mapped("points"))
-            target, tier, multiplier, base, preferred = self._invoice_target(
-                invoice, program, open_moves, by_invoice, refunds_of
-            )
-            if target == net:
-                continue
-            for move in open_moves:
-                vals_list.append({
-                    "name": self.env._("Reversal of %(move)s", move=move.name),
-                    "partner_id": invoice.commercial_partner_id.id,
-                    "company_id": invoice.company_id.id,
-                    "move_type": "reversal",
-                    "points": -move.points,
-                    "invoice_id": invoice.id,
-                    "reversed_move_id": move.id,
-                    "tier_id": move.tier_id.id,
-                    "multiplier": move.multiplier,
-                    "reason": self._invoice_reversal_reason(invoice),
-                })
-            if target:
-                vals = self._prepare_invoice_move_vals(invoice, target, tier, multiplier, base)
-                if preferred:
-                    vals["reversed_move_id"] = preferred.id
-                vals_list.append(vals)
-        new_moves = self._create_moves(vals_list)
-        if not self.env.context.get("vip_loyalty_backfill_id"):
-            # past invoices earn their own points only, never a referral long settled
-            self._reward_referrals(invoices)
-        return new_moves
-
-    def _invoice_reversal_reason(self, invoice):
-        if invoice.state == "cancel":
-            return self.env._("Invoice cancelled")
-        if invoice.state == "draft":
-            return self.env._("Invoice reset to draft")
-        return self.env._("Invoice amount or payment changed")
-
-    def _invoice_target(self, invoice, program, open_moves, by_invoice, refunds_of):
-        """``(points, tier, multiplier, base amount, preferred lot)`` the invoice is worth now."""
         Move = self.env["vip.loyalty.move"]
-        none = (0, self.env["vip.tier"], 1.0, 0.0, Move)
-        if invoice.state != "posted":
-            return none
-        base = self._get_invoice_base_amount(invoice, program)
-        kept = open_moves.filtered("multiplier")[:1]
-        if invoice.move_type == "out_invoice":
-            if program.earn_on == "paid" and invoice.payment_state not in ("paid", "in_payment"):
-                return none
-            if kept:
-                tier, multiplier = kept.tier_id, kept.multiplier
-            else:
-                tier, multiplier = self._get_multiplier(invoice.partner_id, invoice.company_id)
-            points = program._round_points(base * program.points_per_unit * multiplier)
-            return max(points, 0), tier, multiplier, base, Move
-        # credit note: at most what its invoice still holds
-        origin = invoice.reversed_entry_id
-        origin_moves = by_invoice.get(origin.id, Move) if origin else Move
-        origin_open = origin_moves.filtered(lambda m: m.points > 0 and m.is_lot)[-1:]
-        if kept:
-            tier, multiplier = kept.tier_id, kept.multiplier
-        elif origin_open:
-            tier, multiplier = origin_open.tier_id, origin_open.multiplier
-        else:
-            tier, multiplier = self._get_multiplier(invoice.partner_id, invoice.company_id)
-        points = -program._round_points(abs(base) * program.points_per_unit * multiplier)
-        if origin:
-            held = sum(origin_moves.mapped("points")) + sum(
-                sum(by_invoice.get(refund.id, Move).mapped("points"))
-                for refund in refunds_of.get(origin.id, [])
-                if refund != invoice
-            )
-            points = -min(-points, max(held, 0))
-        return points, tier, multiplier, base, origin_open
-
-    # ------------------------------------------------------------------
-    # Referrals
-    # ------------------------------------------------------------------
-    def _reward_referrals(self, invoices):
-        """Reward both sides of a referral at the new customer's first posted invoice."""
-        candidates = invoices.filtered(
-            lambda m: m.state == "posted" and m.move_type == "out_invoice"
-            and m.commercial_partner_id.vip_referred_by_id
-        )
-        if not candidates:
-            return
-        programs = self.env["vip.loyalty.program"]._get_for_companies(candidates.company_id)
-        referees = candidates.commercial_partner_id
-        # customers with a posted invoice other than these ones are not new
-        older = self.env["account.move"].sudo()._read_group(
-            [("commercial_partner_id", "in", referees.ids), ("state", "=", "posted"),
-             ("move_type", "=", "out_invoice"), ("id", "not in", candidates.ids)],
-            ["commercial_partner_id"],
-        )
-        not_new = {partner.id for (partner,) in older}
-        rewarded = set()
-        # sudo: referral rewards already given, whoever posts the invoice
-        for partner, other in self.env["vip.loyalty.move"].sudo()._read_group(
-            [("move_type", "=", "referral"), "|", ("partner_id", "in", referees.ids),
-             ("referral_partner_id", "in", referees.ids)],
-            ["partner_id", "referral_partner_id"],
-        ):
-            # the pair was rewarded, whichever side got points
-            referrer = partner.vip_referred_by_id.commercial_partner_id
-            referee = partner if referrer == other else other
-            rewarded.add(referee.id)
-        vals_list = []
-        seen = set()
-        for invoice in candidates:
-            referee = invoice.commercial_partner_id
-            referrer = referee.vip_referred_by_id.commercial_partner_id
-            program = programs[invoice.company_id.id]
-            if referee.id in not_new or referee.id in rewarded or referee.id in seen:
-                continue
-            seen.add(referee.id)
-            common = {
-                "company_id": invoice.company_id.id,
-                "move_type": "referral",
-                "date": invoice.invoice_date,
-                "invoice_id": invoice.id,
-            }
-            if program.referrer_points:
-                vals_list.append(dict(
-                    common,
-                    name=self.env._("Referral of %(customer)s", customer=referee.display_name),
-                    partner_id=referrer.id,
-                    referral_partner_id=referee.id,
-                    points=program.referrer_points,
-                ))
-            if program.referee_points:
-                vals_list.append(dict(
-                    common,
-                    name=self.env._("Welcome: referred by %(customer)s",
-                                    customer=referrer.display_name),
-                    partner_id=referee.id,
-                    referral_partner_id=referrer.id,
-                    points=program.referee_points,
-                ))
-        self._create_moves(vals_list)
-
-    # ------------------------------------------------------------------
-    # Expiry
-    # ------------------------------------------------------------------
-    @api.model
-    def _cron_expire_points(self):
-        """Daily: expire what is left of the lots that reached their expiry date.
-
-        Commits after each batch (a run stopped by the cron time limit goes on
-        where it stopped the next time) and reports its progress.
-        """
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
-        self._expire_lots(auto_commit=auto_commit)
-
-    @api.model
-    def _expire_lots(self, today=None, batch_size=EXPIRY_BATCH_SIZE, auto_commit=False):
-        """Expire, set-based, the remaining points of every lapsed lot.
-
-        Per batch of lots: the accounts are locked (in id order, like every
-        other change of points), then one statement writes an expiry move per
-        lot, its allocation to the lot, empties the lot and updates the account
-        totals.
-
-        :return: number of lots expired
-        """
-        today = today or fields.Date.context_today(self)
+        Account = self.env["vip.loyalty.account"]
+        today = fields.Date.context_today(self)
+        lots_by_date = defaultdict(list)
+        for vals in vals_list:
+            date = fields.Date.to_date(vals.get("date")) or today
+            lots_by_date[date].append(vals["reversed_move_id"])
+        Move.flush_model()
+        Account.flush_model()
         cr = self.env.cr
-        self.env["vip.loyalty.move"].flush_model()
-        self.env["vip.loyalty.account"].flush_model()
-        cr.execute(SQL(
-            "SELECT COUNT(*) FROM vip_loyalty_move WHERE remaining_points > 0 "
-            "AND expiry_date <= %s",
-            today,
-        ))
-        total = cr.fetchone()[0]
-        done = 0
-        last_id = 0
         prefix = self.env._("Expired: ")
         reason = self.env._("Validity period over")
-        while done < total:
+        move_ids = []
+        for date, lot_ids in lots_by_date.items():
             cr.execute(SQL(
-                """
-                SELECT id, account_id FROM vip_loyalty_move
-                 WHERE remaining_points > 0 AND expiry_date <= %s AND id > %s
-                 ORDER BY id LIMIT %s
-                """,
-                today, last_id, batch_size,
+                "SELECT DISTINCT account_id FROM vip_loyalty_move WHERE id = ANY(%s)", lot_ids
             ))
-            rows = cr.fetchall()
-            if not rows:
-                break
-            lot_ids = [row[0] for row in rows]
-            last_id = lot_ids[-1]
-            cr.execute(SQL(
-                "SELECT id FROM vip_loyalty_account WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-                list({row[1] for row in rows}),
-            ))
+            Account.browse(row[0] for row in cr.fetchall())._lock()
             cr.execute(SQL(
                 """
                 WITH lots AS (
                     SELECT id, name, partner_id, company_id, account_id, remaining_points
                       FROM vip_loyalty_move
-                     WHERE id = ANY(%(lot_ids)s) AND remaining_points > 0
+                     WHERE id = ANY(%(lot_ids)s) AND is_lot AND remaining_points > 0
+                       AND expiry_date <= %(date)s
                 ), new_moves AS (
                     INSERT INTO vip_loyalty_move (
                         name, partner_id, company_id, account_id, move_type, date, points,
@@ -551,11 +325,11 @@ class VipLoyaltyEngine(models.AbstractModel):
                         warning_sent, reversed_move_id, reason, user_id,
                         create_uid, write_uid, create_date, write_date)
                     SELECT %(prefix)s || lots.name, partner_id, company_id, account_id, 'expire',
-                           %(today)s, -remaining_points, false, false, 0, 0, false, false,
+                           %(date)s, -remaining_points, false, false, 0, 0, false, false,
                            id, %(reason)s, %(uid)s, %(uid)s, %(uid)s,
                            now() at time zone 'UTC', now() at time zone 'UTC'
                       FROM lots
-                    RETURNING id, reversed_move_id, company_id, account_id, points
+                    RETURNING id, reversed_move_id, company_id, points
                 ), allocations AS (
                     INSERT INTO vip_loyalty_move_allocation (move_id, lot_id, points, company_id)
                     SELECT id, reversed_move_id, -points, company_id FROM new_moves
@@ -563,63 +337,69 @@ class VipLoyaltyEngine(models.AbstractModel):
                     UPDATE vip_loyalty_move m SET remaining_points = 0, expired = true
                       FROM lots WHERE m.id = lots.id
                 )
-                UPDATE vip_loyalty_account a
-                   SET balance = a.balance + d.points,
-                       write_date = now() at time zone 'UTC', write_uid = %(uid)s
-                  FROM (SELECT account_id, SUM(points) AS points
-                          FROM new_moves GROUP BY account_id) d
-                 WHERE a.id = d.account_id
+                SELECT id FROM new_moves
                 """,
-                lot_ids=lot_ids, prefix=prefix, today=today, reason=reason, uid=self.env.uid,
+                lot_ids=lot_ids, prefix=prefix, date=date, reason=reason, uid=self.env.uid,
             ))
-            done += len(lot_ids)
-            self.env["ir.cron"]._notify_progress(done=done, remaining=max(total - done, 0))
-            if auto_commit:
-                cr.commit()  # pylint: disable=invalid-commit
-        self.env["vip.loyalty.move"].invalidate_model()
-        self.env["vip.loyalty.account"].invalidate_model()
+            move_ids += [row[0] for row in cr.fetchall()]
+        Account._apply_moves(move_ids)
+        Move.invalidate_model()
         self.env["vip.loyalty.move.allocation"].invalidate_model()
-        self.env["res.partner"].invalidate_model(PARTNER_FIELDS)
-        _logger.info("VIP points: %s lots expired", done)
-        return done
+        return Move.browse(move_ids)
+
+    # ------------------------------------------------------------------
+    # Other writes of the ledger (no movement of points)
+    # ------------------------------------------------------------------
+    def _mark_expiry_warning_sent(self, lots):
+        """Remember that the customers were told these lots expire soon (once per lot)."""
+        # sudo: the flag is the engine's, whoever runs the warning
+        lots.sudo().with_context(vip_loyalty_engine=True).write({"warning_sent": True})
 
     @api.model
-    def _cron_send_expiry_warnings(self):
-        """Daily: tell customers which points expire soon (once per lot)."""
-        self._send_expiry_warnings()
+    def _join_accounts(self, src_partners, dst_partner):
+        """Merging contacts: per company, the moves of every account of the merged
+        contacts go to one account (the kept customer's, else the first, which the
+        generic merge then moves to them); its totals are derived again from its
+        ledger and the emptied accounts deleted. No move is created or changed but
+        its account. Plain SQL on the ledger's own tables; the accounts are locked
+        first, like every change of points.
 
-    @api.model
-    def _send_expiry_warnings(self, today=None):
-        """Email each customer with lots expiring within their program's warning
-        delay that were not announced yet, then mark those lots.
-
-        :return: number of customers emailed
+        :return: ``{account id emptied: account id kept}``
         """
-        today = today or fields.Date.context_today(self)
-        template = self.env.ref("vip_loyalty.mail_template_points_expiry_warning",
-                                raise_if_not_found=False)
-        if not template:
-            return 0
-        # sudo: a cron over every company's program and lots
-        programs = self.env["vip.loyalty.program"].sudo().search([("warning_days", ">", 0)])
-        Move = self.env["vip.loyalty.move"].sudo()
-        emailed = 0
-        for program in programs:
-            lots = Move.search([
-                ("company_id", "=", program.company_id.id),
-                ("remaining_points", ">", 0),
-                ("warning_sent", "=", False),
-                ("expiry_date", ">", today),
-                ("expiry_date", "<=", fields.Date.add(today, days=program.warning_days)),
-                ("partner_id.email", "!=", False),
-            ])
-            if not lots:
-                continue
-            accounts = lots.account_id
-            # sudo: a cron mailing customers of every company
-            template.with_context(vip_warning_lot_ids=lots.ids).sudo().send_mail_batch(
-                accounts.ids, email_layout_xmlid="mail.mail_notification_light"
-            )
-            lots.with_context(vip_loyalty_engine=True).write({"warning_sent": True})
-            emailed += len(accounts)
-        return emailed
+        # sudo: the ledger is the engine's; the merging user need not read it
+        Account = self.env["vip.loyalty.account"].sudo()
+        accounts = Account.search(
+            [("partner_id", "in", (src_partners | dst_partner).ids)], order="id"
+        )
+        joins = {}  # {account emptied: account kept}
+        for _company, company_accounts in accounts.grouped("company_id").items():
+            kept = company_accounts.filtered(lambda a: a.partner_id == dst_partner)[:1]
+            kept = kept or company_accounts[:1]
+            joins.update(dict.fromkeys((company_accounts - kept).ids, kept.id))
+        if not joins:
+            return joins
+        totals = Account.browse([*joins, *joins.values()])._lock()
+        for kept_id in set(joins.values()):
+            joined = [kept_id] + [src for src, dst in joins.items() if dst == kept_id]
+            if any(
+                abs(sum(totals[account_id][column] for account_id in joined)) > INT_MAX
+                for column in (0, 1)
+            ):
+                raise UserError(self.env._(
+                    "%(customer)s: the merged points accounts hold more points than an "
+                    "account can (%(max)s).",
+                    customer=Account.browse(kept_id).partner_id.display_name,
+                    max=f"{INT_MAX:,}",
+                ))
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute(SQL(
+            "UPDATE vip_loyalty_move m SET account_id = j.dst "
+            "FROM unnest(%s::int[], %s::int[]) AS j(src, dst) WHERE m.account_id = j.src",
+            list(joins), list(joins.values()),
+        ))
+        cr.execute(SQL("DELETE FROM vip_loyalty_account WHERE id = ANY(%s)", list(joins)))
+        Account.browse(set(joins.values()))._derive_totals()
+        self.env.invalidate_all()
+        self.env["res.partner"].invalidate_model(PARTNER_FIELDS)
+        return joins

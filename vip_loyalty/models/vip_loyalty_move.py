@@ -198,6 +198,9 @@ class VipLoyaltyMove(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        """Refused to everyone but the ledger's entry point,
+        ``vip.loyalty.engine._post_moves``; the access rights refuse the rest
+        (no group may create moves, RPC included)."""
         if not self.env.context.get("vip_loyalty_engine"):
             raise UserError(self.env._(
                 "Points moves are created by invoices, redemptions, adjustments and the "

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class VipLoyaltyMoveAllocation(models.Model):
@@ -25,3 +26,13 @@ class VipLoyaltyMoveAllocation(models.Model):
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     lot_date = fields.Date(related="lot_id.date", string="Earned On")
     lot_expiry_date = fields.Date(related="lot_id.expiry_date", string="Lot Expires On")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Refused to everyone but the ledger's entry point (``vip.loyalty.engine``); the
+        access rights refuse the rest (no group may create allocations)."""
+        if not self.env.context.get("vip_loyalty_engine"):
+            raise UserError(self.env._(
+                "Points allocations are recorded by the points engine only."
+            ))
+        return super().create(vals_list)

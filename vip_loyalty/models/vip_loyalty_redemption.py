@@ -292,7 +292,7 @@ class VipLoyaltyRedemption(models.Model):
                 customer=self.partner_id.display_name, balance=balance, name=self.name,
                 points=self.points,
             ))
-        move = self.env["vip.loyalty.engine"]._create_moves([{
+        move = self.env["vip.loyalty.engine"]._post_moves([{
             "name": self.env._("Redemption %(name)s: %(reward)s",
                                name=self.name, reward=self.reward_id.name),
             "partner_id": self.partner_id.id,
@@ -412,7 +412,7 @@ class VipLoyaltyRedemption(models.Model):
                 credit_note.button_cancel()
             if redemption.move_id and not redemption.reversal_move_id:
                 undo.append(redemption)
-        moves = self.env["vip.loyalty.engine"]._create_moves([
+        moves = self.env["vip.loyalty.engine"]._post_moves([
             {
                 "name": self.env._("Cancellation of redemption %(name)s", name=redemption.name),
                 "partner_id": redemption.partner_id.id,

@@ -65,7 +65,7 @@ class VipLoyaltyCommon(VipCustomerCommon):
             vals["expiry_date"] = expiry_date
         if date:
             vals["date"] = date
-        return cls.env["vip.loyalty.engine"]._create_moves([vals])
+        return cls.env["vip.loyalty.engine"]._post_moves([vals])
 
     def balance(self, partner, company=None):
         return partner.with_company(company or self.company).vip_loyalty_balance

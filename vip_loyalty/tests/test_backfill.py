@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from dateutil.relativedelta import relativedelta
 
 from odoo.exceptions import AccessError, UserError
@@ -69,15 +71,29 @@ class TestBackfill(VipLoyaltyCommon):
 
     def test_batches_and_cron(self):
         run = self.Backfill.create({"date_from": self.today - relativedelta(years=2)})
-        run.write({"state": "running"})
-        self.assertEqual(run._process_batch(batch_size=1), 1)
-        self.assertEqual(self.balance(self.old_customer), 1500)
-        # the cron goes on where the batch stopped
-        for _i in range(10):
-            self.Backfill._cron_award_past_invoices()
-        self.assertEqual(run.state, "done")
+        run.action_start()
+        self.assertEqual(run.state, "running")
+        self.assertEqual(self.balance(self.old_customer), 0, "the click hands the work over")
+        cron = self.env.ref("vip_loyalty.ir_cron_vip_loyalty_backfill")
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]),
+            "the cron is triggered to go on now",
+        )
+        reports = []
+        with patch.object(
+            type(self.env["ir.cron"]), "_notify_progress",
+            lambda _cron, *, done, remaining, deactivate=False: reports.append((done, remaining)),
+        ):
+            # two invoices, then the credit note, one per call
+            for _i in range(3):
+                self.Backfill._cron_award_past_invoices(batch_size=1)
+            self.assertEqual(reports, [(1, 2), (1, 1), (1, 0)])
+            self.assertEqual(run.state, "done", "closed with its last batch")
+            self.Backfill._cron_award_past_invoices(batch_size=1)
+            self.assertEqual(reports[-1], (0, 0))
         self.assertEqual(self.balance(self.old_customer), 3900)
         self.assertEqual(run.invoice_count, 3)
+        self.assertLedger(self.old_customer)
 
     def test_validity_from_award_date_or_invoice_date(self):
         run = self._run(expiry_from="invoice")

@@ -37,7 +37,7 @@ class TestConcurrentRedemption(BaseCase):
             reward = env["vip.loyalty.reward"].create(
                 {"name": "Race Gift", "points_cost": 700, "company_id": company.id}
             )
-            env["vip.loyalty.engine"]._create_moves([{
+            env["vip.loyalty.engine"]._post_moves([{
                 "name": "Test points", "partner_id": partner.id, "company_id": company.id,
                 "move_type": "adjust", "points": 1000,
             }])

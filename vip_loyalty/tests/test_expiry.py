@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
@@ -80,3 +82,139 @@ class TestExpiry(VipLoyaltyCommon):
         self.Engine._cron_send_expiry_warnings()
         self.assertEqual(self.balance(self.customer), 0)
         self.assertLedger(self.customer)
+
+
+@tagged("post_install", "-at_install")
+class TestExpiryCron(VipLoyaltyCommon):
+    """One cron pattern (issue 9, item 6): each call expires or warns one bounded
+    batch, reports what it did and what is left, and returns; the runner calls again."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.expire_customers = [cls._partner(f"Lapsed {i}") for i in range(4)]
+        yesterday = cls.today - relativedelta(days=1)
+        cls.lots = cls.env["vip.loyalty.move"]
+        for i, partner in enumerate(cls.expire_customers):
+            cls.lots |= cls._give(partner, 100 + i, expiry_date=yesterday)
+            cls.lots |= cls._give(partner, 10, expiry_date=yesterday - relativedelta(days=i))
+            cls._give(partner, 5, expiry_date=cls.today + relativedelta(days=100))
+            cls._give(partner, -(3 + i))  # partly spent, from the first-expiring lot
+
+    def _progress(self):
+        """Patch ``ir.cron._notify_progress``: the list of its ``(done, remaining)``."""
+        reports = []
+        IrCron = type(self.env["ir.cron"])
+        patcher = patch.object(
+            IrCron, "_notify_progress",
+            lambda _cron, *, done, remaining, deactivate=False: reports.append((done, remaining)),
+        )
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        return reports
+
+    def _balances(self):
+        return [self.balance(partner) for partner in self.expire_customers]
+
+    def test_small_batches_expire_as_one_big_run(self):
+        lapsed = self.Engine._count_lapsed_lots(self.today)
+        self.assertGreaterEqual(lapsed, len(self.lots))
+        savepoint = self.env.cr.savepoint()
+        self.Engine._expire_lots(batch_size=10**6)
+        one_run = self._balances()
+        savepoint.close(rollback=True)
+        self.env.invalidate_all()
+        self.assertNotEqual(self._balances(), one_run, "rolled back")
+
+        reports = self._progress()
+        left = lapsed
+        for _call in range(20):
+            self.Engine._cron_expire_points(batch_size=3)
+            done, remaining = reports[-1]
+            self.assertEqual((done, remaining), (min(3, left), left - min(3, left)))
+            left = remaining
+            if not remaining:
+                break
+        self.assertEqual(len(reports), -(-lapsed // 3), "one batch per call")
+        self.assertEqual(self._balances(), one_run)
+        self.assertEqual(self._balances(), [5] * 4, "only the valid lots are left")
+        expiries = self.Move.search([("move_type", "=", "expire"),
+                                     ("reversed_move_id", "in", self.lots.ids)])
+        self.assertEqual(len(expiries), len(self.lots))
+        self.assertEqual(expiries.reversed_move_id, self.lots, "each lot expired once")
+        # nothing left: the next call does nothing and says so
+        self.Engine._cron_expire_points(batch_size=3)
+        self.assertEqual(reports[-1], (0, 0))
+        self.assertEqual(self._balances(), [5] * 4)
+        self.assertLedger(self.lots.partner_id)
+
+    def test_warnings_in_batches_sent_once(self):
+        self.Engine._send_expiry_warnings()  # the warnings already due (demo data) first
+        soon = self.today + relativedelta(days=10)
+        customers = self.env["res.partner"]
+        for i in range(3):
+            customers |= self._partner(f"Warned {i}", email=f"warned{i}@vip-test.example.com")
+            self._give(customers[-1], 41, expiry_date=soon)
+            self._give(customers[-1], 67, expiry_date=soon + relativedelta(days=5))
+        self._give(self._partner("No mail"), 40, expiry_date=soon)
+        Mail = self.env["mail.mail"]
+
+        def mails():
+            return Mail.search([("recipient_ids", "in", customers.ids)])
+
+        reports = self._progress()
+        for expected_remaining in (2, 1, 0):
+            self.Engine._cron_send_expiry_warnings(batch_size=1)
+            self.assertEqual(reports[-1], (1, expected_remaining))
+            self.assertEqual(len(mails()), 3 - expected_remaining, "one customer per call")
+        self.assertEqual(mails().recipient_ids, customers, "one mail per customer")
+        for mail in mails():
+            self.assertIn("41", mail.body_html)
+            self.assertIn("67", mail.body_html, "both lots in one mail")
+        self.Engine._cron_send_expiry_warnings(batch_size=1)
+        self.assertEqual(reports[-1], (0, 0))
+        self.assertEqual(len(mails()), 3, "not sent twice")
+
+
+@tagged("post_install", "-at_install")
+class TestExpiryTwin(VipLoyaltyCommon):
+    """The set-based expiry writes the rows the generic path of the entry point writes
+    for a negative move reversing its lot."""
+
+    def test_set_based_expiry_equals_the_generic_path(self):
+        lapsed = self.today - relativedelta(days=1)
+        rows = {}
+        for path in ("sql", "orm"):
+            partner = self._partner(f"Twin {path}")
+            lot = self._give(partner, 100, expiry_date=lapsed, date=lapsed - relativedelta(years=1))
+            self._give(partner, 30, expiry_date=self.today + relativedelta(days=60))
+            self._give(partner, -25)
+            if path == "sql":
+                move = self.Engine._post_moves(
+                    [{"move_type": "expire", "reversed_move_id": lot.id}]
+                )
+            else:
+                move = self.Engine._post_generic_moves([{
+                    "name": f"Expired: {lot.name}", "partner_id": partner.id,
+                    "company_id": self.company.id, "move_type": "expire",
+                    "points": -lot.remaining_points, "reversed_move_id": lot.id,
+                    "reason": "Validity period over",
+                }])
+            self.env.flush_all()
+            self.env.invalidate_all()
+            account = move.account_id
+            rows[path] = {
+                "move": move.read([
+                    "name", "move_type", "date", "points", "is_lot", "is_earning",
+                    "expiry_date", "remaining_points", "uncovered_points", "reason",
+                    "user_id", "company_id", "warning_sent",
+                ])[0] | {"reverses_own_lot": move.reversed_move_id == lot,
+                         "partner": move.partner_id == partner},
+                "allocations": [(a.lot_id == lot, a.points, a.company_id.id)
+                                for a in move.allocation_ids],
+                "lot": (lot.remaining_points, lot.lot_allocation_ids.mapped("points")),
+                "account": (account.balance, account.lifetime_earned),
+            }
+            rows[path]["move"].pop("id")
+            self.assertLedger(partner)
+        self.assertEqual(rows["sql"], rows["orm"])

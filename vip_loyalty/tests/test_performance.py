@@ -39,7 +39,7 @@ class TestPerformance(VipLoyaltyCommon):
 
     @warmup
     def test_balance_read_does_not_scan_ledger(self):
-        self.Engine._create_moves([
+        self.Engine._post_moves([
             {"name": "Bulk", "partner_id": self.customer.id, "company_id": self.company.id,
              "move_type": "adjust", "points": 1}
             for _i in range(200)

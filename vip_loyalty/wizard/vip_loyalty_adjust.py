@@ -89,5 +89,5 @@ class VipLoyaltyAdjust(models.TransientModel):
         }
         if self.points > 0 and self.expiry_date:
             vals["expiry_date"] = self.expiry_date
-        self.env["vip.loyalty.engine"]._create_moves([vals])
+        self.env["vip.loyalty.engine"]._post_moves([vals])
         return {"type": "ir.actions.act_window_close"}

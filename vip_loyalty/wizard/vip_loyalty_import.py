@@ -105,7 +105,7 @@ class VipLoyaltyImport(models.TransientModel):
                 count=len(errors), file=self.file_name, row=errors[0]["row_number"],
                 message=errors[0]["message"],
             ))
-        moves = self.env["vip.loyalty.engine"]._create_moves([
+        moves = self.env["vip.loyalty.engine"]._post_moves([
             {
                 "name": self.env._("Opening balance (%(file)s, row %(row)s)",
                                    file=self.file_name, row=row["row_number"]),
