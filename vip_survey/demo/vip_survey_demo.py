@@ -1,5 +1,6 @@
 """Demo data with dates relative to today, completed answers and translations,
-which XML alone cannot express. Called once from demo/vip_survey_campaign_demo.xml."""
+which XML alone cannot express. Called from demo/vip_survey_campaign_demo.xml; lives
+here, in demo/, with the XML that calls it, not among the production models."""
 
 from datetime import timedelta
 

@@ -1,0 +1,1 @@
+from . import vip_survey_demo
