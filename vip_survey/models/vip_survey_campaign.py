@@ -1,26 +1,14 @@
-"""Satisfaction / NPS campaigns: who gets which survey, when, and how they answered.
+"""Satisfaction / NPS campaigns: what is asked, of whom, and how they answered.
 
-A campaign picks its customers (tiers and/or a customer filter), skips the ones
-surveyed recently or who opted out, and creates one Odoo survey answer (with
-its own access token) per customer, in batches, from a cron. Each batch is
-mailed with the campaign's invitation template.
+This file holds the campaign's definition, statistics, rules and guards. Who is
+invited, when, and how the invitations are created and mailed (the runs, the
+cron) is in ``vip_survey_campaign_dispatch.py``.
 """
 
-import logging
-import uuid
-from datetime import timedelta
-
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
-_logger = logging.getLogger(__name__)
-
-# Invitations created (and mailed) per batch: one cron call handles one batch.
-BATCH_SIZE = 1000
 # how far ahead a campaign may be planned
 NEXT_RUN_YEARS = 5
 # The campaign's life cycle and run bookkeeping: changed by its actions and its
@@ -58,9 +46,7 @@ def reader_lang(env, user=None, company=None):
 class VipSurveyCampaign(models.Model):
     _name = "vip.survey.campaign"
     _description = "VIP Satisfaction Campaign"
-    _inherit = [
-        "mail.thread", "mail.activity.mixin", "vip.bounds.mixin", "vip.company.guard.mixin"
-    ]
+    _inherit = ["mail.thread", "mail.activity.mixin", "vip.bounds.mixin", "vip.company.guard.mixin"]
     _order = "state, next_run_date, id desc"
     _check_company_auto = True
 
@@ -395,6 +381,13 @@ class VipSurveyCampaign(models.Model):
                     )
                 ) from error
 
+    def _get_partner_domain_filter(self):
+        """The customer filter as a domain (empty when not set)."""
+        self.ensure_one()
+        if not self.partner_domain:
+            return []
+        return safe_eval(self.partner_domain, {"context_today": fields.Date.context_today})
+
     @api.onchange("survey_id")
     def _onchange_survey_id(self):
         if self.nps_question_id.survey_id != self.survey_id:
@@ -458,56 +451,6 @@ class VipSurveyCampaign(models.Model):
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
-    def action_start(self):
-        """Start the campaign: the cron sends its first invitations on the next run date."""
-        today = fields.Date.context_today(self)
-        for campaign in self:
-            if campaign.state != "draft":
-                raise UserError(
-                    self.env._(
-                        "Campaign %(campaign)s is already started.", campaign=campaign.display_name
-                    )
-                )
-            if not campaign.tier_ids and campaign.partner_domain in (False, "", "[]"):
-                raise UserError(
-                    self.env._(
-                        "Campaign %(campaign)s: choose target tiers or a customer filter before "
-                        "starting it.",
-                        campaign=campaign.display_name,
-                    )
-                )
-            if not campaign.survey_id.active or campaign.survey_id.access_mode == "internal":
-                raise UserError(
-                    self.env._(
-                        "Campaign %(campaign)s: the survey %(survey)s must be active and open "
-                        "to invited customers.",
-                        campaign=campaign.display_name,
-                        survey=campaign.survey_id.display_name,
-                    )
-                )
-        self._write_run_state({"state": "running"})
-        for campaign in self.filtered(lambda c: not c.next_run_date or c.next_run_date < today):
-            campaign.next_run_date = today
-        self.env.ref("vip_survey.ir_cron_vip_survey_dispatch")._trigger()
-        return True
-
-    def action_send_now(self):
-        """Create and mail the invitations of the current run now, instead of waiting
-        for the cron (all batches, in this transaction)."""
-        self.ensure_one()
-        if self.state != "running":
-            raise UserError(
-                self.env._(
-                    "Campaign %(campaign)s must be running to send invitations.",
-                    campaign=self.display_name,
-                )
-            )
-        if not self.run_in_progress:
-            self.next_run_date = fields.Date.context_today(self)
-        while self._dispatch_batch():
-            pass
-        return True
-
     def action_done(self):
         self._write_run_state({"state": "done", "run_in_progress": False})
         return True
@@ -541,315 +484,3 @@ class VipSurveyCampaign(models.Model):
         )
         action["domain"] = [("campaign_id", "=", self.id)]
         return action
-
-    # ------------------------------------------------------------------
-    # Targets
-    # ------------------------------------------------------------------
-    def _get_partner_domain_filter(self):
-        """The customer filter as a domain (empty when not set)."""
-        self.ensure_one()
-        if not self.partner_domain:
-            return []
-        return safe_eval(self.partner_domain, {"context_today": fields.Date.context_today})
-
-    def _get_target_domain(self):
-        """Domain of the customers this campaign invites (hook: add conditions).
-
-        Exclusions that depend on past answers (recently surveyed, already invited in
-        this run) are applied in SQL by :meth:`_get_excluded_partner_ids`.
-        """
-        self.ensure_one()
-        domain = [
-            ("active", "=", True),
-            ("email", "!=", False),
-            ("vip_survey_opt_out", "=", False),
-            ("company_id", "in", [False, self.company_id.id]),
-        ]
-        if self.skip_care_opt_out:
-            domain.append(("vip_care_opt_out", "=", False))
-        if self.tier_ids:
-            domain.append(("vip_tier_id", "in", self.tier_ids.ids))
-        return domain + self._get_partner_domain_filter()
-
-    def _get_target_partner_ids(self, after=0, limit=None):
-        """Ids of the target customers after the id ``after``, in id order (keyset
-        pagination: one index range scan, bounded by ``limit``)."""
-        self.ensure_one()
-        Partner = self.env["res.partner"].with_context(active_test=False)
-        query = Partner._search(
-            self._get_target_domain() + [("id", ">", after)], order="id", limit=limit
-        )
-        return [row[0] for row in self.env.execute_query(query.select())]
-
-    def _get_excluded_partner_ids(self, partner_ids):
-        """Those of ``partner_ids`` already invited in the current run, or surveyed by
-        any VIP campaign during the last ``skip_days`` days.
-
-        ``partner_ids`` is a chunk of customer ids in ascending order: one range scan
-        of the partner_id index over the chunk, whatever the number of invitations
-        sent before (the result may hold other customers of the range).
-        """
-        self.ensure_one()
-        if not partner_ids:
-            return set()
-        self.env["survey.user_input"].flush_model(
-            ["partner_id", "vip_campaign_id", "vip_campaign_run", "create_date"]
-        )
-        skip = SQL("FALSE")
-        if self.skip_days:
-            since = fields.Datetime.now() - timedelta(days=self.skip_days)
-            skip = SQL("ui.create_date >= %s", since)
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT DISTINCT ui.partner_id
-                  FROM survey_user_input ui
-                 WHERE ui.partner_id BETWEEN %(first)s AND %(last)s
-                   AND ui.vip_campaign_id IS NOT NULL
-                   AND ((ui.vip_campaign_id = %(campaign)s AND ui.vip_campaign_run = %(run)s)
-                        OR %(skip)s)
-                """,
-                first=min(partner_ids),
-                last=max(partner_ids),
-                campaign=self.id,
-                run=self.run_count,
-                skip=skip,
-            )
-        )
-        return {row[0] for row in rows}
-
-    def _get_pending_partner_ids(self, limit=None):
-        """Ids of the target customers not invited yet in the current run, after the
-        run's cursor, in id order (at most ``limit``).
-
-        Customers are read by chunks of ``limit`` along the id index and the chunk's
-        exclusions are probed by id, so the cost of a batch does not grow with the
-        invitations already sent nor with the number of customers.
-        """
-        self.ensure_one()
-        chunk = limit or BATCH_SIZE
-        cursor = self.run_cursor
-        pending = []
-        while not limit or len(pending) < limit:
-            candidates = self._get_target_partner_ids(
-                after=cursor, limit=(limit - len(pending)) if limit else chunk
-            )
-            if not candidates:
-                break
-            excluded = self._get_excluded_partner_ids(candidates)
-            pending.extend(pid for pid in candidates if pid not in excluded)
-            cursor = candidates[-1]
-        return pending
-
-    def _count_pending_partners(self):
-        """Target customers after the run's cursor: an upper bound of the customers
-        left to invite in the current run (cheap: no look-up of past invitations)."""
-        self.ensure_one()
-        Partner = self.env["res.partner"].with_context(active_test=False)
-        return Partner.search_count(self._get_target_domain() + [("id", ">", self.run_cursor)])
-
-    # ------------------------------------------------------------------
-    # Dispatch
-    # ------------------------------------------------------------------
-    def _start_run(self):
-        for campaign in self:
-            campaign._write_run_state(
-                {"run_count": campaign.run_count + 1, "run_in_progress": True, "run_cursor": 0}
-            )
-
-    def _finish_run(self):
-        today = fields.Date.context_today(self)
-        for campaign in self:
-            vals = {"run_in_progress": False, "last_run_date": today}
-            if campaign.recurrence == "recurring":
-                base = max(campaign.next_run_date or today, today - relativedelta(years=1))
-                next_date = base + relativedelta(months=campaign.interval_months)
-                while next_date <= today:
-                    next_date += relativedelta(months=campaign.interval_months)
-                vals["next_run_date"] = next_date
-            else:
-                vals.update(state="done", next_run_date=False)
-            campaign._write_run_state(vals)
-            # a note for the campaign's responsible, in their language
-            staff_env = self.with_context(
-                lang=reader_lang(self.env, campaign.user_id, campaign.company_id)
-            ).env
-            campaign.message_post(
-                body=staff_env._("Run %(run)s: invitations sent.", run=campaign.run_count),
-            )
-
-    def _dispatch_batch(self, batch_size=BATCH_SIZE, send=True):
-        """Invite the next batch of customers of this campaign.
-
-        Starts a run when the campaign is due, finishes it when nobody is left.
-        Returns the invitations created (empty when the run is over).
-        """
-        self.ensure_one()
-        today = fields.Date.context_today(self)
-        if self.state != "running":
-            return self.env["survey.user_input"]
-        if not self.run_in_progress:
-            if not self.next_run_date or self.next_run_date > today:
-                return self.env["survey.user_input"]
-            self._start_run()
-        partner_ids = self._get_pending_partner_ids(limit=batch_size)
-        if not partner_ids:
-            self._finish_run()
-            return self.env["survey.user_input"]
-        invitations = self._create_invitations(self.env["res.partner"].browse(partner_ids))
-        self._write_run_state({"run_cursor": max(partner_ids)})
-        if send:
-            self._send_invitations(invitations)
-        return invitations
-
-    def _prepare_invitation_vals(self, partner, deadline=False):
-        """Values of the survey answer (invitation) of ``partner``, as the survey's
-        ``_create_answer`` would build them, plus the campaign link."""
-        self.ensure_one()
-        vals = {
-            "survey_id": self.survey_id.id,
-            "partner_id": partner.id,
-            "email": partner.email,
-            "nickname": partner.name,
-            "deadline": deadline,
-            "access_token": str(uuid.uuid4()),
-            "vip_campaign_id": self.id,
-            "vip_campaign_run": self.run_count,
-        }
-        if self.survey_id.is_attempts_limited and self.survey_id.access_mode != "public":
-            vals["invite_token"] = self.env["survey.user_input"]._generate_invite_token()
-        return vals
-
-    def _create_invitations(self, partners):
-        """One survey answer (invitation with its own token) per customer.
-
-        Set-based: one INSERT for the batch, with the values ``survey._create_answer``
-        gives a new answer (see :meth:`_prepare_invitation_vals`); the ORM path is
-        kept for surveys that copy the e-mail or nickname into an answer line.
-        """
-        self.ensure_one()
-        survey = self.survey_id
-        UserInput = self.env["survey.user_input"]
-        if not partners:
-            return UserInput
-        # the same checks as survey._create_answer, once for the batch
-        survey._check_answer_creation(
-            self.env["res.users"], partners[:1], partners[:1].email, check_attempts=False
-        )
-        deadline = (
-            fields.Datetime.now() + timedelta(days=self.answer_days) if self.answer_days else None
-        )
-        if survey.questions_selection != "all" or survey.question_ids.filtered(
-            lambda q: q.save_as_email or q.save_as_nickname
-        ):
-            vals_list = [self._prepare_invitation_vals(partner, deadline) for partner in partners]
-            # sudo: the campaign (and its cron) invites customers; survey answers are
-            # otherwise created by survey officers only
-            return UserInput.sudo().with_context(tracking_disable=True).create(vals_list)
-        self.env["res.partner"].flush_model(["email", "name"])
-        now = self.env.cr.now()
-        ids = [
-            row[0]
-            for row in self.env.execute_query(
-                SQL(
-                    """
-                    INSERT INTO survey_user_input (
-                        survey_id, partner_id, email, nickname, access_token, invite_token,
-                        state, start_datetime, deadline, test_entry, is_session_answer,
-                        scoring_percentage, scoring_total, scoring_success,
-                        survey_first_submitted, vip_campaign_id, vip_campaign_run,
-                        create_uid, write_uid, create_date, write_date)
-                    SELECT %(survey)s, p.id, p.email, p.name, gen_random_uuid()::text,
-                           CASE WHEN %(limited)s THEN gen_random_uuid()::text END,
-                           %(state)s, %(start)s, %(deadline)s, FALSE, %(session)s, 0, 0, FALSE,
-                           FALSE, %(campaign)s, %(run)s, %(uid)s, %(uid)s, %(now)s, %(now)s
-                      FROM res_partner p
-                     WHERE p.id = ANY(%(partners)s)
-                     ORDER BY p.id
-                    RETURNING id
-                    """,
-                    survey=survey.id,
-                    limited=bool(survey.is_attempts_limited and survey.access_mode != "public"),
-                    deadline=deadline,
-                    session=survey.session_state in ("ready", "in_progress"),
-                    # a session already in progress skips the 'new' state (as _create_answer)
-                    state="in_progress" if survey.session_state == "in_progress" else "new",
-                    start=now if survey.session_state == "in_progress" else None,
-                    campaign=self.id,
-                    run=self.run_count,
-                    uid=self.env.uid,
-                    now=now,
-                    partners=partners.ids,
-                )
-            )
-        ]
-        # the questions each answer shows, as survey.user_input.create sets them
-        questions = survey._prepare_user_input_predefined_questions()
-        if ids and questions:
-            self.env.cr.execute(
-                SQL(
-                    """
-                    INSERT INTO survey_question_survey_user_input_rel
-                                (survey_user_input_id, survey_question_id)
-                    SELECT a, q FROM unnest(%s::int[]) a CROSS JOIN unnest(%s::int[]) q
-                    """,
-                    ids,
-                    questions.ids,
-                )
-            )
-        UserInput.invalidate_model(["vip_campaign_id", "predefined_question_ids"])
-        self.invalidate_recordset(["user_input_ids"])
-        return UserInput.browse(ids)
-
-    def _send_invitations(self, invitations):
-        """Mail each invitation with the campaign template (one mass mailing)."""
-        self.ensure_one()
-        if not invitations or not self.mail_template_id:
-            return
-        # sudo: the campaign mails customers the campaign user cannot necessarily read
-        composer = (
-            self.env["mail.compose.message"]
-            .sudo()
-            .with_context(active_test=False)
-            .create(
-                {
-                    "composition_mode": "mass_mail",
-                    "model": "survey.user_input",
-                    "res_ids": invitations.ids,
-                    "template_id": self.mail_template_id.id,
-                    "email_layout_xmlid": "mail.mail_notification_light",
-                    "auto_delete": True,
-                    "auto_delete_keep_log": False,
-                }
-            )
-        )
-        # sudo: the composer runs for the cron as well as for the manager who starts it
-        composer._action_send_mail()
-
-    @api.model
-    def _cron_dispatch(self):
-        """Invite one batch of customers of the first due campaign.
-
-        Odoo calls the cron again (with a commit in between) while ``remaining`` is
-        positive, so memory stays bounded whatever the number of customers.
-        """
-        today = fields.Date.context_today(self)
-        campaigns = self.search(
-            [
-                ("state", "=", "running"),
-                "|",
-                ("run_in_progress", "=", True),
-                ("next_run_date", "<=", today),
-            ],
-            order="id",
-        )
-        for campaign in campaigns:
-            invitations = campaign._dispatch_batch()
-            if invitations:
-                remaining = sum(c._count_pending_partners() for c in campaigns) + 1
-                self.env["ir.cron"]._notify_progress(done=len(invitations), remaining=remaining)
-                _logger.info(
-                    "vip.survey.campaign %s: %s invitations sent", campaign.id, len(invitations)
-                )
-                return
-        self.env["ir.cron"]._notify_progress(done=0, remaining=0)

@@ -144,6 +144,7 @@ class TestCampaign(VipSurveyCommon):
     def test_send_now(self):
         self.campaign.action_start()
         self.campaign.action_send_now()
+        self.Campaign._cron_dispatch()
         self.assertEqual(self._invited(), self.targets)
         with self.assertRaisesRegex(UserError, self.campaign.name):
             self.campaign.copy().action_send_now()
