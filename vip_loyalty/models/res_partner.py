@@ -229,41 +229,60 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        partners = super().create(vals_list)
-        partners.filtered(lambda p: not p.parent_id)._vip_assign_referral_codes()
-        return partners
+        """Commercial partners get their referral code in their creation values (no
+        second write)."""
+        wanting = [
+            vals for vals in vals_list
+            if not vals.get("parent_id") and not vals.get("vip_referral_code")
+        ]
+        for vals, code in zip(wanting, self._vip_new_referral_codes(len(wanting)), strict=True):
+            vals["vip_referral_code"] = code
+        return super().create(vals_list)
 
-    def _vip_assign_referral_codes(self):
-        """Give a unique referral code to these partners (all commercial partners
-        without one when called on an empty recordset), set-based."""
-        cr = self.env.cr
-        if self:
-            ids = self.filtered(lambda p: not p.vip_referral_code).ids
-        else:
-            cr.execute(SQL(
-                "SELECT id FROM res_partner WHERE parent_id IS NULL AND vip_referral_code IS NULL"
+    @api.model
+    def _vip_new_referral_codes(self, count):
+        """``count`` distinct referral codes no partner holds yet."""
+        codes = set()
+        while len(codes) < count:
+            candidates = {self._vip_new_referral_code() for _i in range(count - len(codes))}
+            self.env.cr.execute(SQL(
+                "SELECT vip_referral_code FROM res_partner WHERE vip_referral_code = ANY(%s)",
+                list(candidates),
             ))
-            ids = [row[0] for row in cr.fetchall()]
+            codes |= candidates - {row[0] for row in self.env.cr.fetchall()}
+        return list(codes)[:count]
+
+    @api.model
+    def _vip_assign_referral_codes(self):
+        """Give a unique referral code to every commercial partner without one (the
+        contacts that existed before the add-on was installed), set-based.
+
+        A raw ``UPDATE res_partner`` on purpose: ``vip_referral_code`` is this add-on's
+        own column, not tracked, no stored field depends on it (the referrer's code
+        shown on a referred customer is computed on read), and no other module hooks
+        it; each partner gets a different value, so the ORM could only write them one
+        by one (100k+ writes at install). New partners get theirs through ``create``.
+        """
+        cr = self.env.cr
+        self.env["res.partner"].flush_model(["parent_id", "vip_referral_code"])
+        cr.execute(SQL(
+            "SELECT id FROM res_partner WHERE parent_id IS NULL AND vip_referral_code IS NULL"
+        ))
+        ids = [row[0] for row in cr.fetchall()]
         for batch in split_every(10000, ids, list):
-            pending = list(batch)
-            while pending:
-                codes = {self._vip_new_referral_code() for _id in pending}
-                cr.execute(SQL(
-                    "SELECT vip_referral_code FROM res_partner WHERE vip_referral_code = ANY(%s)",
-                    list(codes),
-                ))
-                codes = list(codes - {row[0] for row in cr.fetchall()})
-                done = pending[: len(codes)]
-                cr.execute(SQL(
-                    """
-                    UPDATE res_partner p SET vip_referral_code = c.code
-                      FROM unnest(%s::int[], %s::varchar[]) AS c(id, code)
-                     WHERE p.id = c.id
-                    """,
-                    done, codes[: len(done)],
-                ))
-                pending = pending[len(done):]
-        self.env["res.partner"].invalidate_model(["vip_referral_code"])
+            cr.execute(SQL(
+                """
+                UPDATE res_partner p SET vip_referral_code = c.code
+                  FROM unnest(%s::int[], %s::varchar[]) AS c(id, code)
+                 WHERE p.id = c.id
+                """,
+                batch, self._vip_new_referral_codes(len(batch)),
+            ))
+        partners = self.env["res.partner"].browse(ids)
+        partners.invalidate_recordset(["vip_referral_code"])
+        # what is computed from the codes (a referred customer's referrer code) is read again
+        partners.modified(["vip_referral_code"])
+        return len(ids)
 
     @api.model
     def _vip_new_referral_code(self):

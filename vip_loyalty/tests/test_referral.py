@@ -14,6 +14,25 @@ class TestReferral(VipLoyaltyCommon):
         contact = self.env["res.partner"].create({"name": "C", "parent_id": partners[0].id})
         self.assertFalse(contact.vip_referral_code, "contacts use their company's code")
 
+    def test_codes_of_partners_created_before_the_add_on(self):
+        """The install gives a code to every customer without one, set-based: the
+        referred customers see it at once (nothing stale in the cache)."""
+        referrer = self._partner("Before the add-on")
+        referred = self._partner("Referred before", vip_referred_by_id=referrer.id)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET vip_referral_code = NULL WHERE id = %s", [referrer.id]
+        )
+        self.env.invalidate_all()
+        self.assertFalse(referred.vip_referrer_code)
+        self.assertGreaterEqual(self.env["res.partner"]._vip_assign_referral_codes(), 1)
+        self.assertEqual(len(referrer.vip_referral_code), 8)
+        self.assertEqual(referred.vip_referrer_code, referrer.vip_referral_code)
+        # the raw write is allowed because nothing tracks or hooks the column
+        field = self.env["res.partner"]._fields["vip_referral_code"]
+        self.assertFalse(getattr(field, "tracking", False))
+        self.assertFalse(field.compute)
+
     def test_both_rewarded_once_at_first_invoice(self):
         newcomer = self._partner("Newcomer")
         with Form(newcomer) as form:
