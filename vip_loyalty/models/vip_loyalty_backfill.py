@@ -60,6 +60,9 @@ class VipLoyaltyBackfill(models.Model):
         help="Invoices are awarded before credit notes, which take back at most what their "
         "invoice holds.",
     )
+    # the resume marker of the cron: an invoice that earns nothing (zero amount, a credit
+    # note of an invoice that holds no points) stays without points, so "invoices without
+    # points" alone would select it again at every batch
     last_invoice_id = fields.Integer(readonly=True, copy=False)
     invoice_count = fields.Integer(
         string="Invoices Processed", readonly=True, copy=False,

@@ -23,8 +23,8 @@ class VipLoyaltyMove(models.Model):
     adjustments) are *lots*: they carry an expiry date and the points still
     left on them. Negative moves consume lots, first-expiring first, through
     ``vip.loyalty.move.allocation`` rows. Moves are never edited or deleted:
-    a correction is a reversing move. Moves are created only through
-    ``vip.loyalty.engine``.
+    a correction is a reversing move. Moves are created only through the
+    ledger's entry point, ``vip.loyalty.engine._post_moves``.
     """
 
     _name = "vip.loyalty.move"

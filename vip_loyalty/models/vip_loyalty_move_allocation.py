@@ -31,6 +31,7 @@ class VipLoyaltyMoveAllocation(models.Model):
     def create(self, vals_list):
         """Refused to everyone but the ledger's entry point (``vip.loyalty.engine``); the
         access rights refuse the rest (no group may create allocations)."""
+        self.check_access("create")  # users: the access rights refuse (AccessError)
         if not self.env.context.get("vip_loyalty_engine"):
             raise UserError(self.env._(
                 "Points allocations are recorded by the points engine only."
