@@ -1,3 +1,11 @@
+"""Demo tickets in every state, dated relative to now, which XML alone cannot express.
+
+Called from demo/vip_service_ticket_demo.xml (``<function>``); lives here, in demo/,
+with the XML that calls it, not among the production models (as vip_customer's demo
+loader does). It extends the SLA engine: the demo stands in for time passing (SLA
+starts in the past, escalations fired).
+"""
+
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -5,9 +13,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 
 
-class VipServiceTicketDemo(models.AbstractModel):
-    _name = "vip.service.ticket.demo"
-    _description = "VIP Service Ticket Demo Data"
+class VipServiceSlaEngine(models.AbstractModel):
+    _inherit = "vip.service.sla.engine"
 
     @api.model
     def _create_demo_tickets(self):

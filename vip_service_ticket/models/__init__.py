@@ -8,10 +8,14 @@ from . import vip_service_sla_escalation
 from . import vip_service_sla
 from . import vip_service_ticket
 from . import vip_service_ticket_sla
+from . import vip_service_sla_engine
+from . import vip_service_escalation_engine
+from . import vip_service_escalation_actions
 from . import vip_service_ticket_steps
+from . import vip_service_ticket_complaint_rules
+from . import vip_service_ticket_mail
 from . import vip_service_ticket_escalation
 from . import vip_service_ticket_assignment
 from . import vip_tier_engine
 from . import res_partner
 from . import mail_activity
-from . import vip_service_ticket_demo

@@ -1,0 +1,1 @@
+from . import vip_service_ticket_demo
