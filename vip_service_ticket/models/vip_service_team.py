@@ -14,9 +14,7 @@ ASSIGNMENT_METHODS = [
 class VipServiceTeam(models.Model):
     _name = "vip.service.team"
     _description = "VIP Service Team"
-    _inherit = [
-        "mail.thread", "mail.alias.mixin", "vip.bounds.mixin", "vip.company.guard.mixin"
-    ]
+    _inherit = ["mail.thread", "mail.alias.mixin", "vip.bounds.mixin", "vip.company.guard.mixin"]
     _order = "sequence, name, id"
     _check_company_auto = True
 
@@ -98,14 +96,16 @@ class VipServiceTeam(models.Model):
 
     def _compute_ticket_counts(self):
         Ticket = self.env["vip.service.ticket"]
-        base = [("team_id", "in", self.ids), ("is_closed", "=", False)]
+        # the SLA engine's definitions of open, at risk, breached, waiting
+        Sla = self.env["vip.service.sla.engine"]
+        base = [("team_id", "in", self.ids), *Sla._get_open_domain()]
         counters = {
             "open_ticket_count": [],
             "unassigned_ticket_count": [("user_id", "=", False)],
-            "at_risk_ticket_count": [("sla_status", "=", "at_risk")],
-            "breached_ticket_count": [("sla_status", "=", "breached")],
+            "at_risk_ticket_count": Sla._get_at_risk_domain(),
+            "breached_ticket_count": Sla._get_breached_domain(),
             "escalated_ticket_count": [("escalation_level", ">", 0)],
-            "waiting_ticket_count": [("sla_paused_since", "!=", False)],
+            "waiting_ticket_count": Sla._get_waiting_domain(),
         }
         for fname, domain in counters.items():
             counts = dict(Ticket._read_group(base + domain, ["team_id"], ["__count"]))
@@ -139,7 +139,9 @@ class VipServiceTeam(models.Model):
     # Actions
     # ------------------------------------------------------------------
     def _action_view_tickets(self, domain, name):
+        """The team's open tickets matching ``domain`` (the counters' definitions)."""
         self.ensure_one()
+        domain = [*self.env["vip.service.sla.engine"]._get_open_domain(), *domain]
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "vip_service_ticket.vip_service_ticket_action"
         )
@@ -153,35 +155,33 @@ class VipServiceTeam(models.Model):
         return action
 
     def action_view_open_tickets(self):
-        return self._action_view_tickets(
-            [("is_closed", "=", False)], self.env._("Open Tickets of %(team)s", team=self.name)
-        )
+        return self._action_view_tickets([], self.env._("Open Tickets of %(team)s", team=self.name))
 
     def action_view_unassigned_tickets(self):
         return self._action_view_tickets(
-            [("is_closed", "=", False), ("user_id", "=", False)], self.env._("Unassigned Tickets")
+            [("user_id", "=", False)], self.env._("Unassigned Tickets")
         )
 
     def action_view_at_risk_tickets(self):
         return self._action_view_tickets(
-            [("is_closed", "=", False), ("sla_status", "=", "at_risk")], self.env._("At Risk")
+            self.env["vip.service.sla.engine"]._get_at_risk_domain(), self.env._("At Risk")
         )
 
     def action_view_breached_tickets(self):
         return self._action_view_tickets(
-            [("is_closed", "=", False), ("sla_status", "=", "breached")],
+            self.env["vip.service.sla.engine"]._get_breached_domain(),
             self.env._("Breached Tickets"),
         )
 
     def action_view_escalated_tickets(self):
         return self._action_view_tickets(
-            [("is_closed", "=", False), ("escalation_level", ">", 0)],
+            [("escalation_level", ">", 0)],
             self.env._("Escalated Tickets"),
         )
 
     def action_view_waiting_tickets(self):
         return self._action_view_tickets(
-            [("is_closed", "=", False), ("sla_paused_since", "!=", False)],
+            self.env["vip.service.sla.engine"]._get_waiting_domain(),
             self.env._("Waiting for Customer"),
         )
 

@@ -1,7 +1,7 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL
 
 # Churn points per open complaint / per SLA breach of the last BREACH_DAYS, and caps.
 COMPLAINT_POINTS, COMPLAINT_CAP = 10, 30
@@ -13,50 +13,59 @@ class VipTierEngine(models.AbstractModel):
     _inherit = "vip.tier.engine"
 
     @api.model
+    def _get_ticket_churn_counts(self, company, partner_ids):
+        """``{customer id: (open complaints, breaches of the last BREACH_DAYS)}``.
+
+        Counted with the SLA engine's domain builders (``_get_open_domain``,
+        ``_get_breached_domain``): the same tickets the "Open" and "Breached" filters
+        and the ticket's status show, a ticket waiting for the customer included as
+        they judge it. Statuses the clock changed since the escalation cron last ran
+        are refreshed first. Two grouped counts for the whole batch of customers.
+        """
+        Sla = self.env["vip.service.sla.engine"]
+        # sudo: the churn signal counts every ticket of the customer, whoever recomputes
+        Ticket = self.env["vip.service.ticket"].sudo()
+        now = fields.Datetime.now()
+        scope = [
+            ("commercial_partner_id", "in", list(partner_ids)),
+            ("company_id", "=", company.id),
+        ]
+        Sla._refresh_status(
+            Ticket.with_context(active_test=False).search(scope + Sla._get_status_stale_domain(now))
+        )
+        complaints = Ticket._read_group(
+            scope + [("is_complaint", "=", True)] + Sla._get_open_domain(),
+            ["commercial_partner_id"],
+            ["__count"],
+        )
+        breaches = Ticket._read_group(
+            scope
+            + [("sla_start_date", ">=", now - timedelta(days=BREACH_DAYS))]
+            + Sla._get_breached_domain(),
+            ["commercial_partner_id"],
+            ["__count"],
+        )
+        counts = defaultdict(lambda: [0, 0])
+        for partner, count in complaints:
+            counts[partner.id][0] = count
+        for partner, count in breaches:
+            counts[partner.id][1] = count
+        return counts
+
+    @api.model
     def _get_churn_signals(self, company, partner_ids):
         """Open complaints and recent SLA breaches raise the churn risk.
 
-        One aggregate query for the whole batch of customers.
+        Counted by ``_get_ticket_churn_counts`` (the SLA engine's one definition of
+        "open" and "breached"), for the whole batch of customers at once.
         """
         signals = super()._get_churn_signals(company, partner_ids)
         if not partner_ids:
             return signals
-        Ticket = self.env["vip.service.ticket"]
-        now = fields.Datetime.now()
-        # the statuses the clock changed since the escalation cron last ran
-        Ticket.with_context(active_test=False).search(
-            [("commercial_partner_id", "in", list(partner_ids)), ("sla_status_date", "<=", now)]
-        )._sla_refresh_status()
-        Ticket.flush_model(
-            [
-                "commercial_partner_id",
-                "company_id",
-                "is_complaint",
-                "is_closed",
-                "active",
-                "sla_id",
-                "sla_status",
-                "sla_start_date",
-            ]
-        )
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT t.commercial_partner_id,
-                       COUNT(*) FILTER (WHERE t.is_complaint AND NOT COALESCE(t.is_closed, FALSE)),
-                       COUNT(*) FILTER (
-                           WHERE t.sla_status = 'breached' AND t.sla_start_date >= %(since)s)
-                  FROM vip_service_ticket t
-                 WHERE t.commercial_partner_id = ANY(%(partners)s)
-                   AND t.company_id = %(company)s
-                   AND t.active
-                 GROUP BY t.commercial_partner_id
-                """,
-                since=now - timedelta(days=BREACH_DAYS),
-                partners=list(partner_ids),
-                company=company.id,
-            )
-        )
+        counts = self._get_ticket_churn_counts(company, partner_ids)
+        rows = [
+            (partner_id, *counts[partner_id]) for partner_id in partner_ids if partner_id in counts
+        ]
         for partner_id, complaints, breaches in rows:
             if not (complaints or breaches):
                 continue

@@ -1,9 +1,11 @@
 from datetime import datetime
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import MONDAY, VipServiceTicketCommon
 
@@ -90,3 +92,51 @@ class TestSlaStatus(VipServiceTicketCommon):
                 complaint.with_user(self.service_manager).write(
                     {"stage_id": self.stage_solved.id, "solution": "<p>Replaced</p>"}
                 )
+
+    def test_breached_has_one_definition(self):
+        """The same tickets are breached on the ticket (its status), in the "Breached"
+        filter of the search view and in the churn signal; a ticket whose deadline
+        passed while it waited for the customer is breached in none of them."""
+        with freeze_time(MONDAY.replace(hour=9)):
+            waiting = self.create_ticket(user_id=self.agent1.id)  # first response due 14:00
+            answered = self.create_ticket(user_id=self.agent1.id)
+            self.public_reply(answered, self.agent1)
+            closed_late = self.create_ticket(user_id=self.agent1.id)
+        with freeze_time(MONDAY.replace(hour=9, minute=30)):
+            waiting.with_user(self.agent1).stage_id = self.stage_waiting
+        with freeze_time(MONDAY.replace(hour=15)):  # first response was due at 14:00
+            closed_late.with_user(self.agent1).stage_id = self.stage_solved
+        self.run_cron(MONDAY.replace(hour=16))  # the clock moved: statuses refreshed
+        tickets = self.ticket | waiting | answered | closed_late
+
+        by_status = tickets.filtered(lambda t: Form(t).sla_status == "breached")
+        arch = etree.fromstring(
+            self.env.ref("vip_service_ticket.vip_service_ticket_view_search").arch
+        )
+        filters = {
+            name: safe_eval(arch.xpath(f"//filter[@name='{name}']")[0].get("domain"))
+            for name in ("open", "at_risk", "breached", "waiting")
+        }
+        Engine = self.env["vip.service.sla.engine"]
+        self.assertEqual(
+            filters,
+            {
+                "open": Engine._get_open_domain(),
+                "at_risk": Engine._get_at_risk_domain(),
+                "breached": Engine._get_breached_domain(),
+                "waiting": Engine._get_waiting_domain(),
+            },
+            "the search filters are the engine's definitions",
+        )
+        filter_domain = filters["breached"]
+        by_filter = self.Ticket.search([("id", "in", tickets.ids), *filter_domain])
+        with freeze_time(MONDAY.replace(hour=16)):
+            counts = self.env["vip.tier.engine"]._get_ticket_churn_counts(
+                self.company, [self.customer.id]
+            )
+
+        self.assertEqual(by_status, self.ticket | closed_late)
+        self.assertEqual(by_filter, by_status)
+        self.assertEqual(counts[self.customer.id][1], len(by_status))
+        self.assertEqual(waiting.sla_status, "on_track", "the clock stopped at 9:30")
+        self.assertGreater(MONDAY.replace(hour=16), waiting.first_response_deadline)
