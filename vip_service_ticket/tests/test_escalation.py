@@ -1,4 +1,5 @@
 from datetime import datetime
+from unittest.mock import patch
 
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
@@ -155,3 +156,138 @@ class TestEscalation(VipServiceTicketCommon):
         fired = self.Escalation.search([("ticket_id", "=", self.ticket.id)])
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
             fired.sudo().copy()
+
+    def tracking(self, ticket):
+        """The tracking lines of the ticket's assignee and priority: (field, old, new)."""
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # tracking is written at commit time
+        values = (
+            self.env["mail.tracking.value"]
+            .sudo()
+            .search(
+                [
+                    ("mail_message_id.model", "=", "vip.service.ticket"),
+                    ("mail_message_id.res_id", "=", ticket.id),
+                    ("field_id.name", "in", ("user_id", "priority")),
+                ]
+            )
+        )
+        return sorted(
+            (
+                value.field_id.name,
+                value.old_value_integer or value.old_value_char,
+                value.new_value_integer or value.new_value_char,
+            )
+            for value in values
+        )
+
+    def test_escalation_reassignment_looks_hand_made(self):
+        """An escalation that reassigns to the leader and raises the priority leaves the
+        tracking lines, the history row and the activity a person doing it by hand leaves;
+        the history of both is written by the ticket's one logger."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["vip_service_ticket"], ["zh_CN"])
+        self.leader.write({"lang": "zh_CN", "tz": "Asia/Shanghai"})
+        with freeze_time(MONDAY.replace(hour=8)):
+            # a policy without ladder: the cron leaves it to the person
+            by_hand = self.create_ticket(user_id=self.agent1.id, partner_id=self.other_customer.id)
+        self.env.cr.precommit.run()  # creation tracking out of the way
+        Ticket = type(self.Ticket)
+        breach = datetime(2024, 6, 5, 17, 1)
+        # the fixtures disable tracking; the cron and the person here track as in production
+        env = self.env(context=dict(self.env.context, tracking_disable=False, mail_notrack=False))
+        with (
+            patch.object(
+                Ticket, "_log_assignments", autospec=True, side_effect=Ticket._log_assignments
+            ) as logger,
+            freeze_time(breach),
+        ):
+            env["vip.service.ticket"]._cron_escalate()
+        self.ticket.invalidate_recordset()
+        self.assertEqual(
+            [call.kwargs.get("kind") for call in logger.call_args_list], ["escalation"]
+        )
+        self.assertEqual((self.ticket.user_id, self.ticket.priority), (self.leader, "2"))
+
+        step = self.sla_a.escalation_ids.filtered(lambda s: s.action == "reassign_leader")
+        summary = self.env["vip.service.escalation.engine"]._prepare_step_summary(
+            {"number": by_hand.number}, {"level": step.level, "name": step.name}, lang="zh_CN"
+        )
+        activity_type = self.activity_type
+        with freeze_time(breach):
+            by_hand.with_env(env).with_user(self.service_manager).write(
+                {"user_id": self.leader.id, "priority": "2"}
+            )
+            # what the "Schedule Activity" dialog creates
+            self.env["mail.activity"].with_user(self.service_manager).create(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("vip.service.ticket"),
+                    "res_id": by_hand.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": summary,
+                    "note": activity_type.with_context(lang="zh_CN").default_note,
+                    "user_id": self.leader.id,
+                    "date_deadline": activity_type.with_user(self.leader)._get_date_deadline(),
+                }
+            )
+        expected = [
+            ("priority", "Normal", "High"),
+            ("user_id", self.agent1.id, self.leader.id),
+        ]
+        self.assertEqual(self.tracking(by_hand), expected)
+        self.assertEqual(self.tracking(self.ticket), expected, "tracked as if done by hand")
+
+        def activity(ticket):
+            found = self.env["mail.activity"].search(
+                [
+                    ("res_model", "=", "vip.service.ticket"),
+                    ("res_id", "=", ticket.id),
+                    ("user_id", "=", self.leader.id),
+                ]
+            )
+            self.assertEqual(len(found), 1)
+            return {
+                "activity_type_id": found.activity_type_id,
+                "user_id": found.user_id,
+                "res_model": found.res_model,
+                "summary": found.summary.replace(ticket.number, "<number>"),
+                "note": found.note,
+                "date_deadline": found.date_deadline,
+                "automated": found.automated,
+            }
+
+        escalated = activity(self.ticket)
+        self.assertEqual(escalated, activity(by_hand))
+        self.assertIn("SLA 升级级别 2", escalated["summary"], "in the leader's language")
+        for ticket, kind in ((self.ticket, "escalation"), (by_hand, "manual")):
+            row = ticket.assignment_ids.sorted("id")[-1]
+            self.assertEqual(
+                (row.kind, row.from_user_id, row.to_user_id), (kind, self.agent1, self.leader)
+            )
+            self.assertIn(self.leader.partner_id, ticket.message_partner_ids)
+
+    def test_cron_batches_and_reports_what_is_left(self):
+        """One bounded batch per call, the remaining work reported exactly; Odoo's cron
+        runner calls again while some is left (no commit inside)."""
+        with freeze_time(MONDAY.replace(hour=8)):
+            tickets = self.ticket | self.create_ticket() | self.create_ticket()
+        engine_module = "odoo.addons.vip_service_ticket.models.vip_service_escalation_engine"
+        Cron = type(self.env["ir.cron"])
+        reports = []
+        with (
+            patch(f"{engine_module}.ESCALATION_BATCH_SIZE", 1),
+            patch.object(
+                Cron,
+                "_notify_progress",
+                autospec=True,
+                side_effect=lambda _cron, **kw: reports.append((kw["done"], kw["remaining"])),
+            ),
+        ):
+            for _call in range(5):
+                self.run_cron(MONDAY.replace(hour=12, minute=30))
+                if reports[-1][1] == 0:
+                    break
+        # 3 tickets due (first response breached) and 3 statuses the clock changed
+        self.assertEqual(reports, [(2, 4), (2, 2), (2, 0)])
+        self.assertEqual(set(tickets.mapped("escalation_level")), {1})
+        self.assertEqual(set(tickets.mapped("sla_status")), {"breached"})
