@@ -212,12 +212,12 @@ class VipTierEngine(models.AbstractModel):
         # The nightly rules as they ran over the past year, month by month: the
         # tier history, "Tier since" and pending downgrades tell one story.
         for months in range(12, 0, -1):
-            self._recompute(company, full=True, today=today - relativedelta(months=months))
-        self._recompute(company, full=True)
+            self._recompute(company, today=today - relativedelta(months=months))
+        self._recompute(company)
         # Retention calls of risk episodes that ended before today are not due.
         retention = ref("vip_customer.mail_activity_type_vip_retention")
         for activity in env["mail.activity"].search([("activity_type_id", "=", retention.id)]):
-            if env["res.partner"].browse(activity.res_id).vip_churn_level != "high":
+            if not env["res.partner"].browse(activity.res_id).vip_at_risk:
                 activity.unlink()
         origin = TierChangeOrigin("manual", "Strategic partner")
         locked.with_context(vip_tier_origin=origin).write(
@@ -232,5 +232,4 @@ class VipTierEngine(models.AbstractModel):
         platinum.write({"vip_last_followup_date": today - timedelta(days=88)})
         gold.write({"vip_last_followup_date": today - timedelta(days=185)})
         fading.write({"vip_last_followup_date": today - timedelta(days=95)})
-        if hasattr(env["res.partner"], "_cron_vip_schedule_followups"):
-            env["res.partner"]._cron_vip_schedule_followups()
+        env["res.partner"]._vip_followups_to_schedule(today)._vip_schedule_followups()

@@ -7,7 +7,11 @@ from . import vip_interest_tag
 from . import vip_care_occasion
 from . import vip_care_log
 from . import vip_tier_engine
+from . import vip_tier_engine_run
+from . import vip_tier_engine_tier_change
+from . import vip_tier_engine_cron
 from . import res_partner
+from . import res_partner_guard
 from . import res_partner_followup
 from . import account_move
 from . import mail_activity

@@ -32,9 +32,10 @@ class ResCompany(models.Model):
         help="Follow-up activities are scheduled this many days before they are due.",
         groups="base.group_user",
     )
-    # Resume point of the nightly tier run: commercial partner id done last
-    # and the day of that run, so a run killed by the cron time limit goes on
-    # where it stopped instead of starting over.
+    # Keyset cursor of the nightly tier run (one batch per cron call, see
+    # vip_tier_engine_cron.py): the day of the run and the commercial partner
+    # id evaluated last (0 once that day's run is complete), so each call goes
+    # on where the previous one stopped.
     vip_recompute_cursor = fields.Integer(copy=False, groups="base.group_user")
     vip_recompute_date = fields.Date(
         string="Last VIP Tier Run", copy=False, groups="base.group_user"

@@ -1,4 +1,7 @@
 from . import test_tier_engine
+from . import test_tier_engine_cron
+from . import test_tier_engine_hooks
+from . import test_definitions
 from . import test_partner_profile
 from . import test_security
 from . import test_multicompany

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
@@ -137,5 +139,21 @@ class VipCustomerCommon(AccountTestInvoicingCommon):
 
     def recompute(self, partners=None, **kwargs):
         if partners is None:
-            return self.Engine._recompute(self.company, full=True, **kwargs)
+            return self.Engine._recompute(self.company, **kwargs)
         return self.Engine._recompute_partners(partners)
+
+    def run_cron(self, method, max_calls=50, **kwargs):
+        """Call the cron method ``method`` as Odoo's cron runner does: again
+        while the previous call reported work remaining. Returns the
+        ``(done, remaining)`` each call reported."""
+        progress = []
+
+        def notify(cron, *, done, remaining, deactivate=False):
+            progress.append((done, remaining))
+
+        with patch.object(type(self.env["ir.cron"]), "_notify_progress", notify):
+            for _call in range(max_calls):
+                method(**kwargs)
+                if not progress or not progress[-1][1] or not progress[-1][0]:
+                    break
+        return progress

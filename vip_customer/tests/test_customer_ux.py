@@ -304,7 +304,6 @@ class TestCustomerUx(VipCustomerCommon):
         self.Engine._recompute(
             self.company,
             partner_ids=self.customer.ids,
-            full=True,
             today=self.today + relativedelta(days=70),
         )
         self.customer.invalidate_recordset()

@@ -31,7 +31,7 @@ class TestMultiCompany(VipCustomerCommon):
         self.assertEqual(self.customer.vip_spend, 30000)
         self.assertEqual(self.customer.vip_company_id, self.company)
         # the shared customer is in company 1's program: company 2 leaves it alone
-        self.Engine._recompute(self.company_2, full=True)
+        self.Engine._recompute(self.company_2)
         self.assertEqual(self.customer.vip_tier_id, self.tier_c)
         self.assertEqual(self.customer.vip_spend, 30000)
 
@@ -40,7 +40,7 @@ class TestMultiCompany(VipCustomerCommon):
         self._invoice(local, 20000, days_ago=5, company=self.company_2)
         self.recompute()
         self.assertFalse(local.vip_tier_id, "company 1 does not evaluate company 2's customers")
-        self.Engine._recompute(self.company_2, full=True)
+        self.Engine._recompute(self.company_2)
         self.assertEqual(local.vip_tier_id, self.tier_2)
         history = local.vip_tier_history_ids
         self.assertEqual(history.company_id, self.company_2)

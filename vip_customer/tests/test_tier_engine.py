@@ -1,4 +1,3 @@
-import logging
 from datetime import timedelta
 
 from freezegun import freeze_time
@@ -277,69 +276,6 @@ class TestTierEngine(VipCustomerCommon):
             dict(self.env.cr.fetchall()), before, "unchanged customers are not written"
         )
 
-    def test_nightly_cron_runs_once_a_day(self):
-        self._invoice(self.customer, 60000, days_ago=3)
-        self.Engine._cron_recompute_tiers()
-        self.assertEqual(self.customer.vip_tier_id, self.tier_b)
-        self.assertEqual(self.company.vip_recompute_date, self.today)
-        self.assertFalse(self.company.vip_recompute_cursor)
-        self._invoice(self.customer, 60000, days_ago=2)
-        self.Engine._cron_recompute_tiers()
-        self.assertEqual(self.customer.vip_tier_id, self.tier_b, "already done today")
-        self.customer.action_vip_recompute()
-        self.assertEqual(self.customer.vip_tier_id, self.tier_a, "the button re-evaluates at once")
-
-    def test_interrupted_run_resumes_after_last_batch(self):
-        first = self.env["res.partner"].create({"name": "First"})
-        second = self.env["res.partner"].create({"name": "Second"})
-        self._invoice(first, 60000, days_ago=3)
-        self._invoice(second, 60000, days_ago=3)
-        # as if a run had committed the first customer's batch and then died
-        self.Engine.sudo()._save_resume_point(self.company, first.id, self.today)
-        self.Engine._cron_recompute_tiers()
-        self.assertFalse(first.vip_tier_id, "done by the interrupted run, not again")
-        self.assertEqual(second.vip_tier_id, self.tier_b)
-
-    def test_run_manually_evaluates_again_the_same_day(self):
-        """"Run Manually" on the tier cron after the nightly run of the day
-        evaluates every customer again, and says so; the nightly run called
-        again that day does nothing, and says so too."""
-        cron = self.env.ref("vip_customer.ir_cron_vip_recompute_tiers")
-        engine_log = "odoo.addons.vip_customer.models.vip_tier_engine"
-        self._invoice(self.customer, 60000, days_ago=3)
-        self.Engine._cron_recompute_tiers()
-        self.assertEqual(self.customer.vip_tier_id, self.tier_b)
-        self._invoice(self.customer, 60000, days_ago=2)
-        # the scheduler's call (it runs jobs with ``cron_id`` in the context)
-        with self.assertLogs(engine_log, logging.INFO) as logs:
-            self.Engine.with_context(cron_id=cron.id)._cron_recompute_tiers()
-        self.assertEqual(self.customer.vip_tier_id, self.tier_b)
-        self.assertIn("already evaluated today", "\n".join(logs.output))
-        # Run Manually
-        with self.assertLogs(engine_log, logging.INFO) as logs:
-            cron.with_user(self.env.ref("base.user_admin")).method_direct_trigger()
-        self.assertEqual(self.customer.vip_tier_id, self.tier_a, "evaluated again")
-        self.assertIn("manual run", "\n".join(logs.output))
-        progress = self.env["ir.cron.progress"].sudo().search(
-            [("cron_id", "=", cron.id)], order="id desc", limit=1
-        )
-        self.assertGreaterEqual(progress.done, 1)
-        self.assertEqual(progress.remaining, 0)
-
-    def test_interrupted_run_resumes_and_says_so(self):
-        first, second = self.env["res.partner"].create([{"name": "First"}, {"name": "Second"}])
-        self._invoice(first, 60000, days_ago=3)
-        self._invoice(second, 60000, days_ago=3)
-        self.Engine.sudo()._save_resume_point(self.company, first.id, self.today)
-        engine_log = "odoo.addons.vip_customer.models.vip_tier_engine"
-        with self.assertLogs(engine_log, logging.INFO) as logs:
-            result = self.Engine._recompute(self.company)
-        self.assertEqual(result["mode"], "resumed")
-        self.assertIn(f"resuming today's interrupted run after customer #{first.id}",
-                      "\n".join(logs.output))
-        self.assertFalse(first.vip_tier_id)
-        self.assertEqual(second.vip_tier_id, self.tier_b)
-
     def test_batches(self):
         partners = self.env["res.partner"].create([{"name": f"Batch {i}"} for i in range(7)])
         for partner in partners:
@@ -415,38 +351,3 @@ class TestTierEngine(VipCustomerCommon):
         self.assertEqual(self.customer.vip_churn_level, "low")
         self.assertEqual(self.customer.vip_churn_recency_score, 0)
         self.assertEqual(self.customer.vip_churn_frequency_score, 0)
-
-    def test_churn_signal_hook(self):
-        engine_cls = type(self.env["vip.tier.engine"])
-
-        def signals(engine, company, partner_ids):
-            return {pid: [(30, "Open complaint")] for pid in partner_ids}
-
-        self._invoice(self.customer, 5000, days_ago=2)
-        self.patch(engine_cls, "_get_churn_signals", signals)
-        self.recompute()
-        self.assertEqual(self.customer.vip_churn_signal_score, 30)
-        self.assertEqual(self.customer.vip_churn_signal_note, "Open complaint")
-        self.assertGreaterEqual(self.customer.vip_churn_score, 30)
-
-    def test_purchase_source_hook(self):
-        """Another add-on adds a purchase source (say, POS orders)."""
-        from odoo.tools import SQL
-
-        engine_cls = type(self.env["vip.tier.engine"])
-        original = engine_cls._get_purchase_sources
-        customer_id = self.customer.id
-
-        def sources(engine, company, date_from):
-            return original(engine, company, date_from) + [
-                SQL(
-                    "SELECT %s AS partner_id, CURRENT_DATE AS date, 70000.0 AS amount, "
-                    "1 AS purchase_count",
-                    customer_id,
-                )
-            ]
-
-        self.patch(engine_cls, "_get_purchase_sources", sources)
-        self.recompute()
-        self.assertEqual(self.customer.vip_spend, 70000)
-        self.assertEqual(self.customer.vip_tier_id, self.tier_b)

@@ -178,10 +178,15 @@ def churn_score(
     return ChurnScore(recency, frequency, spend_drop, signals, total)
 
 
+# The churn level of a customer "at risk": one definition for the engine's
+# risk episodes, the "At Risk" filter and badge (res.partner.vip_at_risk).
+AT_RISK_LEVEL = "high"
+
+
 def churn_level(score, medium_threshold, high_threshold):
-    """Map a score to ``low`` / ``medium`` / ``high``."""
+    """Map a score to ``low`` / ``medium`` / ``high`` (``AT_RISK_LEVEL``)."""
     if score >= high_threshold:
-        return "high"
+        return AT_RISK_LEVEL
     if score >= medium_threshold:
         return "medium"
     return "low"

@@ -1,0 +1,150 @@
+"""The VIP tier engine: the nightly cron, one batch per call.
+
+Odoo's cron runner calls ``_cron_recompute_tiers`` again (committing between
+calls) as long as it reports customers remaining, up to 10 calls per run, then
+reschedules the job at once. Each call evaluates one batch and returns.
+
+Progress marker: a keyset cursor per company, on res.company
+(``vip_recompute_date``: the day of the run in progress or done last;
+``vip_recompute_cursor``: the last commercial partner id evaluated by that
+run, 0 once it is complete). Customers are taken by increasing id after the
+cursor, so a call resumes where the previous one stopped, each customer is
+evaluated once per night, and a run complete for today does nothing more
+that day. A per-partner "evaluated on" date would rewrite every customer each
+night, where the engine writes only the ~5% whose values change.
+"""
+
+import logging
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .vip_tier_engine import BATCH_SIZE
+
+_logger = logging.getLogger(__name__)
+
+
+class VipTierEngine(models.AbstractModel):
+    _inherit = "vip.tier.engine"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model
+    def _cron_recompute_tiers(self, batch_size=BATCH_SIZE):
+        """Nightly: evaluate the next batch of at most ``batch_size``
+        customers of today's run, report the progress and return.
+
+        Companies are run one after the other (by id); the batch is the next
+        customers after the company's cursor. ``remaining`` counts the
+        customers of today's run not evaluated yet, in every company.
+        """
+        today = fields.Date.context_today(self)
+        engine = self.sudo()  # the rules decide for every company, whoever runs the job
+        companies = engine._get_recompute_companies(today)
+        done = 0
+        remaining = 0
+        for company in companies:
+            cursor = company.vip_recompute_cursor if company.vip_recompute_date == today else 0
+            if done:
+                remaining += engine._pending_customers(company, cursor, today)[1]
+                continue
+            ids, pending = engine._pending_customers(company, cursor, today, limit=batch_size)
+            if ids:
+                engine._recompute(company, partner_ids=ids, today=today)
+                done = len(ids)
+            finished = pending <= len(ids)
+            engine._save_resume_point(company, 0 if finished else ids[-1], today)
+            remaining += pending - len(ids)
+            if finished:
+                _logger.info("VIP tiers of %s: today's run is complete", company.name)
+        if not companies:
+            _logger.info(
+                "VIP tiers: every customer already evaluated today, nothing to do "
+                "(\"Re-evaluate All Now\" in the settings evaluates them again)"
+            )
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _get_recompute_companies(self, today):
+        """The companies whose run of ``today`` is not complete, by id."""
+        # every company: a handful of records
+        companies = self.env["res.company"].sudo().search([], order="id")  # pylint: disable=no-search-all
+        return companies.filtered(
+            lambda c: c.vip_recompute_date != today or c.vip_recompute_cursor
+        )
+
+    @api.model
+    def _pending_customers(self, company, cursor, today, limit=None):
+        """The customers of ``company`` after ``cursor`` (a partner id) that a
+        run on ``today`` evaluates: the ones ``_fetch_rows`` evaluates
+        (commercial partners with purchases up to today or in the program).
+
+        :return: ``(ids, count)``: the first ``limit`` ids (none without a
+            limit) and how many there are in all
+        """
+        self.env["account.move"].flush_model()
+        self.env["res.partner"].flush_model()
+        context = self._prepare_run_context(company, today)
+        where = SQL(
+            """rp.id > %(cursor)s AND %(customers)s
+               AND (rp.vip_company_id = %(company)s
+                    OR rp.id IN (SELECT p.partner_id FROM purchases p
+                                  WHERE p.date <= %(today)s AND p.partner_id > %(cursor)s))""",
+            cursor=cursor,
+            customers=self._customers_where(company),
+            company=company.id,
+            today=today,
+        )
+        purchases = self._purchases_sql(company, context["horizon"])
+        if not limit:
+            [(count,)] = self.env.execute_query(
+                SQL(
+                    "WITH purchases AS (%s) SELECT COUNT(*) FROM res_partner rp WHERE %s",
+                    purchases,
+                    where,
+                )
+            )
+            return [], count
+        rows = self.env.execute_query(
+            SQL(
+                """WITH purchases AS (%s)
+                   SELECT rp.id, COUNT(*) OVER () FROM res_partner rp WHERE %s
+                    ORDER BY rp.id LIMIT %s""",
+                purchases,
+                where,
+                limit,
+            )
+        )
+        return [row[0] for row in rows], rows[0][1] if rows else 0
+
+    def _save_resume_point(self, company, partner_id, today):
+        """Record the cursor of ``company``'s run: ``partner_id`` evaluated
+        last on ``today`` (0: the run of that day is complete; ``today``
+        False: no run yet, the next call starts one).
+
+        Plain SQL on the engine's two columns of res.company (nothing tracks
+        or depends on them): ``res.company.write()`` does far more than they
+        need, once per batch.
+        """
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_company SET vip_recompute_cursor = %s, vip_recompute_date = %s "
+                "WHERE id = %s",
+                partner_id,
+                today or None,
+                company.id,
+            )
+        )
+        company.invalidate_recordset(["vip_recompute_cursor", "vip_recompute_date"])
+
+    @api.model
+    def _request_full_run(self, companies):
+        """Evaluate every customer of ``companies`` again, in the background:
+        their run starts over and the nightly cron is triggered (its batches
+        run in the cron worker, not in the caller's request).
+
+        :return: the ``ir.cron.trigger`` created
+        """
+        for company in companies:
+            self._save_resume_point(company, 0, False)
+        # sudo: the cron is an admin record; the caller's rights were checked
+        cron = self.env.ref("vip_customer.ir_cron_vip_recompute_tiers").sudo()
+        return cron._trigger()

@@ -1,0 +1,295 @@
+"""The VIP tier engine: one run over the customers of a company.
+
+``_recompute`` evaluates customers in batches within the transaction: the
+aggregate query, the per-customer evaluation (the hooks of
+``vip_tier_engine.py``) and the writes. The nightly cron calls it with one
+batch per call (``vip_tier_engine_cron.py``).
+"""
+
+import logging
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..tools.vip_rules import months_ago
+from .vip_tier_engine import BATCH_SIZE, CHURN_COLUMNS, STATE_COLUMNS
+
+_logger = logging.getLogger(__name__)
+
+
+def _normalizer(field):
+    """How a column's old and new values are compared and written: amounts to
+    the cent, counts as integers, empty values (None, False) alike."""
+    sql_type = field.column_type[0]
+    if sql_type in ("numeric", "float8"):
+        return lambda value: round(float(value), 2) if value else 0.0
+    if field.type == "many2one":
+        return lambda value: int(value) if value else None
+    if sql_type == "int4":
+        return lambda value: int(value) if value else 0
+    if sql_type == "bool":
+        return bool
+    return lambda value: value or None
+
+
+class VipTierEngine(models.AbstractModel):
+    _inherit = "vip.tier.engine"  # pylint: disable=consider-merging-classes-inherited
+
+    # ------------------------------------------------------------------
+    # Evaluation
+    # ------------------------------------------------------------------
+    @api.model
+    def _recompute_partners(self, partners):
+        """Re-evaluate some customers now, in their program's company."""
+        partners.check_access("read")
+        by_company = {}
+        for partner in partners.commercial_partner_id:
+            company = partner.vip_company_id or partner.company_id or self.env.company
+            by_company.setdefault(company, self.env["res.partner"])
+            by_company[company] |= partner
+        result = {"evaluated": 0, "changed": 0}
+        for company, company_partners in by_company.items():
+            stats = self._recompute(company, partner_ids=company_partners.ids)
+            result["evaluated"] += stats["evaluated"]
+            result["changed"] += stats["changed"]
+        return result
+
+    @api.model
+    def _recompute(self, company, partner_ids=None, batch_size=BATCH_SIZE, today=None):
+        """Evaluate now, in this transaction, the customers of ``company``
+        (every one, or only ``partner_ids``), ``batch_size`` at a time.
+
+        The nightly cron calls it with one batch of ``partner_ids`` per call
+        (see ``_cron_recompute_tiers``); a customer's "Re-evaluate now", a
+        merge and the demo call it directly. It never commits.
+
+        :param today: the evaluation date (default: today)
+        :return: ``{"evaluated": n, "changed": number of tier changes}``
+        """
+        today = today or fields.Date.context_today(self)
+        self = self.sudo().with_company(company)  # rules decide, not the caller: see docstring
+        context = self._prepare_run_context(company, today)
+        rows = self._fetch_rows(
+            company, context["windows"], context, context["horizon"], partner_ids
+        )
+        stats = {"evaluated": 0, "changed": 0}
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            stats["changed"] += self._process_batch(
+                company, batch, context["rules"], context["windows"], context
+            )
+            stats["evaluated"] += len(batch)
+        _logger.info(
+            "VIP tiers of %s: %s customers evaluated, %s tier changes",
+            company.name,
+            stats["evaluated"],
+            stats["changed"],
+        )
+        return stats
+
+    @api.model
+    def _prepare_run_context(self, company, today):
+        """The values every customer of ``company`` is evaluated with on ``today``."""
+        tiers = self.env["vip.tier"].search([("company_id", "=", company.id)])
+        rules = [tier._to_rule() for tier in tiers]
+        window = max(company.vip_window_months or 12, 1)
+        windows = sorted({window, *(rule.window_months for rule in rules)})
+        context = {
+            "company": company,
+            "rules": rules,
+            "windows": windows,
+            "today": today,
+            "window": window,
+            "window_start": months_ago(today, window),
+            "prev_start": months_ago(today, 2 * window),
+            "window_days": (today - months_ago(today, window)).days,
+            "medium": company.vip_churn_medium_threshold,
+            "high": company.vip_churn_high_threshold,
+        }
+        context["horizon"] = min(context["prev_start"], *(months_ago(today, w) for w in windows))
+        return context
+
+    @api.model
+    def _get_raw_columns(self):
+        """``{field name: field}`` of the columns :meth:`_write_sql` writes: the
+        metric columns (:meth:`_get_metric_columns`), the pending downgrade,
+        program company and lock, and the churn columns."""
+        partner_fields = self.env["res.partner"]._fields
+        names = dict.fromkeys((*self._get_metric_columns(), *STATE_COLUMNS, *CHURN_COLUMNS))
+        return {name: partner_fields[name] for name in names}
+
+    # ------------------------------------------------------------------
+    # The aggregate
+    # ------------------------------------------------------------------
+    def _customers_where(self, company):
+        """Which partners are ``company``'s customers to evaluate (with the
+        purchases in ``agg``/``purchases`` or a place in the program):
+        commercial partners of that company or shared, not in another
+        company's program."""
+        return SQL(
+            """rp.id = rp.commercial_partner_id
+               AND (rp.company_id IS NULL OR rp.company_id = %(company)s)
+               AND (rp.vip_company_id IS NULL OR rp.vip_company_id = %(company)s)""",
+            company=company.id,
+        )
+
+    def _purchases_sql(self, company, horizon):
+        sources = self._get_purchase_sources(company, horizon)
+        return SQL(" UNION ALL ").join(SQL("(%s)", source) for source in sources)
+
+    def _fetch_rows(self, company, windows, context, horizon, partner_ids=None):
+        self.env["account.move"].flush_model()
+        self.env["res.partner"].flush_model()
+        today = context["today"]
+        window_columns = []
+        for months in windows:
+            start = months_ago(today, months)
+            window_columns.append(
+                SQL(
+                    "SUM(p.amount) FILTER (WHERE p.date >= %(start)s) AS %(spend)s, "
+                    "SUM(p.purchase_count) FILTER (WHERE p.date >= %(start)s) AS %(count)s",
+                    start=start,
+                    spend=SQL.identifier(f"spend_{months}"),
+                    count=SQL.identifier(f"count_{months}"),
+                )
+            )
+        partner_filter = purchase_filter = SQL("TRUE")
+        if partner_ids is not None:
+            partner_filter = SQL("rp.id = ANY(%s)", list(partner_ids))
+            purchase_filter = SQL("p.partner_id = ANY(%s)", list(partner_ids))
+        query = SQL(
+            """
+            WITH purchases AS (%(purchases)s),
+            agg AS (
+                SELECT p.partner_id,
+                       %(window_columns)s,
+                       SUM(p.amount) FILTER (WHERE p.date >= %(prev)s AND p.date < %(start)s)
+                           AS prev_spend,
+                       SUM(p.purchase_count)
+                           FILTER (WHERE p.date >= %(prev)s AND p.date < %(start)s)
+                           AS prev_count,
+                       MIN(p.date) FILTER (WHERE p.date >= %(start)s AND p.purchase_count > 0)
+                           AS first_date,
+                       MAX(p.date) FILTER (WHERE p.purchase_count > 0) AS last_date,
+                       MIN(p.date) FILTER (WHERE p.purchase_count > 0) AS horizon_first,
+                       SUM(p.purchase_count) AS horizon_count
+                  FROM purchases p
+                 WHERE p.date <= %(today)s AND %(purchase_filter)s
+                 GROUP BY p.partner_id
+            )
+            SELECT rp.id, rp.vip_tier_id AS tier_id, rp.vip_company_id AS program_company_id,
+                   rp.vip_downgrade_date AS cur_downgrade_date,
+                   rp.vip_account_manager_id, rp.user_id,
+                   %(current_columns)s,
+                   agg.*
+              FROM res_partner rp
+              LEFT JOIN agg ON agg.partner_id = rp.id
+             WHERE %(customers)s
+               AND (agg.partner_id IS NOT NULL OR rp.vip_company_id = %(company)s)
+               AND %(partner_filter)s
+             ORDER BY rp.id
+            """,
+            purchases=self._purchases_sql(company, horizon),
+            window_columns=SQL(", ").join(window_columns),
+            prev=context["prev_start"],
+            start=context["window_start"],
+            today=today,
+            current_columns=SQL(", ").join(
+                SQL("rp.%s AS %s", SQL.identifier(col), SQL.identifier(f"cur_{col}"))
+                for col in self._get_raw_columns()
+            ),
+            customers=self._customers_where(company),
+            company=company.id,
+            partner_filter=partner_filter,
+            purchase_filter=purchase_filter,
+        )
+        self.env.cr.execute(query)
+        return self.env.cr.dictfetchall()
+
+    # ------------------------------------------------------------------
+    # One batch
+    # ------------------------------------------------------------------
+    def _process_batch(self, company, rows, rules, windows, context):
+        """Evaluate ``rows`` (see :meth:`_evaluate_customer`) and write what
+        changed: the engine's columns raw, tier changes through ``write()``.
+
+        :return: the number of tier changes
+        """
+        context = dict(context, company=company, rules=rules, windows=windows)
+        columns = self._get_raw_columns()
+        normalizers = [(col, _normalizer(field)) for col, field in columns.items()]
+        ids = [row["id"] for row in rows]
+        signals = self._get_churn_signals(company, ids) if ids else {}
+        updates = []
+        tier_changes = []
+        new_episodes = []
+        for row in rows:
+            result = self._evaluate_customer(row, context, signals.get(row["id"], []))
+            vals = result["vals"]
+            unknown = vals.keys() - columns.keys()
+            if unknown:
+                raise ValueError(
+                    f"vip.tier.engine: {sorted(unknown)} are not engine columns; "
+                    "declare metrics in _get_metric_columns()"
+                )
+            new = tuple(
+                norm(vals[col] if col in vals else row[f"cur_{col}"]) for col, norm in normalizers
+            )
+            old = tuple(norm(row[f"cur_{col}"]) for col, norm in normalizers)
+            if new != old:
+                updates.append((row["id"], new))
+            if result["tier_change"]:
+                tier_changes.append(
+                    dict(result["tier_change"], partner_id=row["id"], old_tier_id=row["tier_id"])
+                )
+            if result["new_churn_episode"]:
+                new_episodes.append(row)
+        if updates:
+            self._write_sql(updates, columns)
+        if tier_changes:
+            self._apply_tier_changes(company, tier_changes, context["today"])
+        if new_episodes:
+            self._schedule_retention_activities(new_episodes)
+        self.env.flush_all()
+        return len(tier_changes)
+
+    def _write_sql(self, updates, columns=None):
+        """One ``UPDATE ... FROM unnest(arrays)`` for the batch's changed rows:
+        one array parameter per column, whatever the number of rows.
+
+        The raw path of the nightly metrics: ``res.partner.write()`` of the
+        same values for every customer whose metrics moved would dominate the
+        run. It only writes the engine's own columns (:meth:`_get_raw_columns`):
+        fields of this module that nothing tracks and no stored compute
+        depends on, so skipping ``write()`` skips nobody's logic (checked by
+        ``test_raw_columns_are_hooked_by_nobody``). Tracked or hooked fields,
+        the tier first, go through ``write()``.
+
+        :param updates: ``[(partner_id, values in the order of columns)]``
+        :param columns: ``{field name: field}`` (default :meth:`_get_raw_columns`)
+        """
+        columns = columns or self._get_raw_columns()
+        names = list(columns)
+        arrays = [[partner_id for partner_id, _values in updates]] + [
+            [values[index] for _partner_id, values in updates] for index in range(len(names))
+        ]
+        sql_types = ["int4"] + [field.column_type[0] for field in columns.values()]
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner rp SET %(assignments)s, write_date = NOW() AT TIME ZONE 'UTC' "
+                "FROM unnest(%(arrays)s) AS v(id, %(names)s) WHERE rp.id = v.id",
+                assignments=SQL(", ").join(
+                    SQL("%s = v.%s", SQL.identifier(col), SQL.identifier(col)) for col in names
+                ),
+                arrays=SQL(", ").join(
+                    SQL("%s::" + sql_type + "[]", array)
+                    for array, sql_type in zip(arrays, sql_types, strict=True)
+                ),
+                names=SQL(", ").join(SQL.identifier(col) for col in names),
+            )
+        )
+        # what the cache holds of these columns is stale, and so are the
+        # non-stored fields computed from them (the downgrade banner, "at risk")
+        partners = self.env["res.partner"].browse(arrays[0])
+        partners.invalidate_recordset(names)
+        partners.modified(names)
