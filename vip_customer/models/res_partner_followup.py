@@ -10,14 +10,13 @@ so moves the next one.
 
 import datetime
 import logging
-import threading
 from collections import defaultdict
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.osv import expression
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -231,9 +230,11 @@ class ResPartner(models.Model):
         return activities
 
     @api.model
-    def _vip_followups_to_schedule(self, today):
-        """Commercial partners due within their company's lead time whose due
-        date has no follow-up activity yet, the soonest first."""
+    def _vip_followups_to_schedule(self, today, limit=None):
+        """Commercial partners whose follow-up is due (``_vip_followup_due_domain``)
+        by today plus their company's lead time, whose due date has no
+        follow-up activity yet and who have someone to assign it to, the
+        soonest first (at most ``limit``)."""
         # one domain per VIP program company, each with its own lead time
         # (customers without a program company: the current company's)
         company_domains = []
@@ -243,7 +244,7 @@ class ResPartner(models.Model):
             company_domains.append(
                 [
                     ("vip_company_id", "=", company.id),
-                    ("vip_next_followup_date", "<=", today + datetime.timedelta(days=lead_days)),
+                    *self._vip_followup_due_domain(today + datetime.timedelta(days=lead_days)),
                 ]
             )
         if not company_domains:
@@ -252,10 +253,19 @@ class ResPartner(models.Model):
             [
                 expression.OR(company_domains),
                 ["|", ("is_company", "=", True), ("parent_id", "=", False)],
-                ["|", ("vip_account_manager_id.active", "=", True), ("user_id.active", "=", True)],
+                # someone _vip_get_responsible_user() can assign: an active internal user
+                [
+                    "|",
+                    "&",
+                    ("vip_account_manager_id.active", "=", True),
+                    ("vip_account_manager_id.share", "=", False),
+                    "&",
+                    ("user_id.active", "=", True),
+                    ("user_id.share", "=", False),
+                ],
             ]
         )
-        query = self._search(domain, order="vip_next_followup_date, id")
+        query = self._search(domain, order="vip_next_followup_date, id", limit=limit)
         # "never twice for the same due date": a comparison of two columns,
         # which a domain cannot express
         query.add_where(
@@ -272,19 +282,28 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_vip_schedule_followups(self, batch_size=FOLLOWUP_BATCH_SIZE):
-        """Nightly: schedule the follow-ups falling due within the lead time.
-
-        Commits after each batch; a run stopped half-way resumes by itself as
-        scheduled customers drop out of the selection.
+        """Nightly: schedule the next batch of follow-ups falling due within the
+        lead time, report the progress and return; Odoo's cron runner commits
+        and calls again while some remain. The customers planned drop out of
+        the selection (their due date has its activity), so each call takes
+        the next ones.
         """
         today = fields.Date.context_today(self)
-        partners = self._vip_followups_to_schedule(today)
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
-        done = 0
-        for batch in split_every(batch_size, partners.ids, self.browse):
-            batch._vip_schedule_followups()
-            done += len(batch)
-            self.env["ir.cron"]._notify_progress(done=done, remaining=len(partners) - done)
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        _logger.info("VIP follow-ups: %s customers planned", done)
+        batch = self._vip_followups_to_schedule(today, limit=batch_size)
+        total = len(batch)
+        if total == batch_size:
+            total = len(self._vip_followups_to_schedule(today))
+        planned = batch._vip_schedule_followups() if batch else self.env["mail.activity"]
+        # customers an override of _vip_get_responsible_user() leaves without
+        # anyone stay selected: stop rather than select them again and again
+        skipped = batch.filtered(
+            lambda p: p.vip_followup_activity_date != p.vip_next_followup_date
+        )
+        remaining = 0 if skipped else total - len(batch)
+        _logger.info(
+            "VIP follow-ups: %s customers planned (%s activities), %s remaining",
+            len(batch - skipped),
+            len(planned),
+            remaining,
+        )
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)

@@ -1,7 +1,6 @@
 import calendar
 import datetime
 import logging
-import threading
 
 from markupsafe import Markup
 
@@ -15,6 +14,8 @@ _logger = logging.getLogger(__name__)
 
 # A leap year: fixed-date occasions may fall on 29 February.
 LEAP_YEAR = 2000
+# customers cared for per call of the cron (greetings queued, gifts planned)
+CARE_BATCH_SIZE = 500
 
 
 class VipCareOccasion(models.Model):
@@ -158,17 +159,23 @@ class VipCareOccasion(models.Model):
     # Actions
     # ------------------------------------------------------------------
     def action_run_now(self):
-        """Run the occasion for today now instead of waiting for the nightly cron
-        (customers already cared for this year are left alone)."""
+        """Run today's occasions now instead of waiting for the nightly time:
+        triggers the care cron, which works through the customers in batches
+        in the cron worker (customers already cared for this year are left
+        alone)."""
         self.check_access("write")
-        logs = self._run_care()
+        # sudo: the cron is an admin record; the caller's rights were checked
+        self.env.ref("vip_customer.ir_cron_vip_care_moments").sudo()._trigger()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "title": self.env._("Care occasion run"),
-                "message": self.env._("%(count)s customers cared for.", count=len(logs)),
+                "title": self.env._("Care occasion started"),
+                "message": self.env._(
+                    "Today's greetings and gifts are prepared in the background within a "
+                    "few minutes; the care log shows them."
+                ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
@@ -251,15 +258,30 @@ class VipCareOccasion(models.Model):
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
-    def _run_care(self, today=None):
+    def _run_care(self, today=None, limit=None):
         """Run these occasions for ``today``: care for every customer whose
         occasion falls ``days_before`` days later and who was not cared for
-        this year yet.
+        this year yet (at most ``limit`` customers in all).
 
         :return: the ``vip.care.log`` rows created
         """
         today = today or fields.Date.context_today(self)
         logs = self.env["vip.care.log"]
+        for occasion, target, partners in self._get_care_pending(today):
+            if limit is not None:
+                partners = partners[: limit - len(logs)]
+            if partners:
+                logs |= occasion.with_company(occasion.company_id)._care_for(
+                    partners, target, today
+                )
+            if limit is not None and len(logs) >= limit:
+                break
+        return logs
+
+    def _get_care_pending(self, today):
+        """``[(occasion, target date, customers)]``: the customers each of these
+        occasions has still to care for on ``today`` (not cared for this year)."""
+        pending = []
         for occasion in self:
             target = today + datetime.timedelta(days=occasion.days_before)
             partners = occasion._get_care_partners(target)
@@ -274,8 +296,8 @@ class VipCareOccasion(models.Model):
             )
             partners -= done.partner_id
             if partners:
-                logs |= occasion._care_for(partners, target, today)
-        return logs
+                pending.append((occasion, target, partners))
+        return pending
 
     def _care_for(self, partners, target, today):
         """Greet ``partners`` and plan their gifts for the occasion on ``target``,
@@ -351,18 +373,16 @@ class VipCareOccasion(models.Model):
     # Cron
     # ------------------------------------------------------------------
     @api.model
-    def _cron_vip_care_moments(self):
-        """Daily: run every active occasion for today, in its company.
-
-        Commits after each occasion; an occasion already done for a customer
-        this year is skipped, so a second run the same day does nothing.
+    def _cron_vip_care_moments(self, batch_size=CARE_BATCH_SIZE):
+        """Daily: care for the next ``batch_size`` customers of today's active
+        occasions, each in its company, report the progress and return; Odoo's
+        cron runner commits and calls again while some remain. A customer
+        cared for is logged for the year, so the next call (or a second run
+        the same day) takes the next ones.
         """
         today = fields.Date.context_today(self)
         occasions = self.search([("active", "=", True)])
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
-        for done, occasion in enumerate(occasions, start=1):
-            logs = occasion.with_company(occasion.company_id)._run_care(today)
-            _logger.info("VIP care occasion %s: %s customers", occasion.name, len(logs))
-            self.env["ir.cron"]._notify_progress(done=done, remaining=len(occasions) - done)
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+        total = sum(len(partners) for _o, _t, partners in occasions._get_care_pending(today))
+        logs = occasions._run_care(today, limit=batch_size)
+        _logger.info("VIP care occasions: %s customers cared for", len(logs))
+        self.env["ir.cron"]._notify_progress(done=len(logs), remaining=total - len(logs))

@@ -52,7 +52,7 @@ class TestCare(VipCustomerCommon):
 
     def _run(self, day):
         with freeze_time(day):
-            self.env["vip.care.occasion"]._cron_vip_care_moments()
+            return self.run_cron(self.env["vip.care.occasion"]._cron_vip_care_moments)
 
     def _mails(self, partner):
         return self.env["mail.mail"].search([
@@ -262,10 +262,37 @@ class TestCare(VipCustomerCommon):
         self.assertEqual(self._logs(self.customer, occasion).year, 2025)
 
     def test_run_now_by_manager(self):
+        """"Run Now" hands the work to the care cron instead of running every
+        customer inside the request; the cron's calls then do it."""
+        cron = self.env.ref("vip_customer.ir_cron_vip_care_moments")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        before = Trigger.search_count([("cron_id", "=", cron.id)])
         with freeze_time("2025-05-10"):
-            self.birthday.with_user(self.vip_manager).action_run_now()
+            action = self.birthday.with_user(self.vip_manager).action_run_now()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), before + 1)
+        self.assertFalse(self._mails(self.customer), "nothing done in the request")
+        self._run("2025-05-10")
         self.assertEqual(len(self._mails(self.customer)), 1)
         self.assertEqual(self.birthday.log_count, 4)
+
+    def test_cron_cares_in_batches(self):
+        """One bounded batch per call, the right remaining count each time,
+        every customer cared for once."""
+        with freeze_time("2025-05-10"):
+            progress = self.run_cron(
+                self.env["vip.care.occasion"]._cron_vip_care_moments, batch_size=1
+            )
+        self.assertGreaterEqual(len(progress), 4)
+        self.assertTrue(all(done == 1 for done, _remaining in progress))
+        for (_done, remaining), (done, next_remaining) in zip(progress, progress[1:], strict=False):
+            self.assertEqual(next_remaining, remaining - done)
+        self.assertEqual(progress[-1][1], 0)
+        logs = self.env["vip.care.log"].search([("date", "=", date(2025, 5, 10))])
+        self.assertEqual(len(logs), sum(done for done, _r in progress))
+        self.assertEqual(len(logs), len({(log.occasion_id, log.partner_id) for log in logs}))
+        self.assertEqual(self.birthday.log_count, 4)
+        self.assertEqual(len(self._mails(self.customer)), 1)
 
     def test_run_now_managers_only(self):
         with freeze_time("2025-05-10"), self.assertRaises(AccessError):

@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -32,7 +33,7 @@ class TestFollowup(VipCustomerCommon):
 
     def _run_cron(self, day):
         with freeze_time(day):
-            self.env["res.partner"]._cron_vip_schedule_followups()
+            return self.run_cron(self.env["res.partner"]._cron_vip_schedule_followups)
 
     def test_next_followup_from_tier_cadence(self):
         self.assertEqual(self.customer.vip_account_manager_id, self.vip_user)
@@ -183,7 +184,9 @@ class TestFollowup(VipCustomerCommon):
         partners.write({"vip_tier_id": self.tier_c.id})
         partners.write({"vip_tier_since": date(2024, 3, 1)})  # +365 = 1 March 2025
         with freeze_time("2025-02-25"):
-            self.env["res.partner"]._cron_vip_schedule_followups(batch_size=2)
+            progress = self.run_cron(
+                self.env["res.partner"]._cron_vip_schedule_followups, batch_size=2
+            )
         activities = self.env["mail.activity"].search([
             ("res_model", "=", "res.partner"),
             ("res_id", "in", partners.ids),
@@ -191,3 +194,23 @@ class TestFollowup(VipCustomerCommon):
         ])
         self.assertEqual(len(activities), 5)
         self.assertEqual(set(activities.mapped("summary")), {"Follow-up by email"})
+        # one bounded batch per call, the runner calls again while some remain
+        self.assertGreaterEqual(len(progress), 3)
+        self.assertTrue(all(done == 2 for done, _remaining in progress[:-1]))
+        for (_done, remaining), (done, next_remaining) in zip(progress, progress[1:], strict=False):
+            self.assertEqual(next_remaining, remaining - done, "remaining is counted right")
+        self.assertEqual(progress[-1][1], 0)
+        self.assertEqual(sum(done for done, _r in progress), progress[0][0] + progress[0][1])
+
+    def test_cron_stops_when_nobody_can_be_assigned(self):
+        """A customer an override leaves without anyone to assign stays due:
+        the cron reports nothing remaining instead of selecting it forever."""
+        partner_cls = type(self.env["res.partner"])
+        with (
+            freeze_time("2025-02-25"),
+            patch.object(partner_cls, "_vip_get_responsible_user", lambda p: p.env["res.users"]),
+        ):
+            progress = self.run_cron(self.env["res.partner"]._cron_vip_schedule_followups)
+        self.assertEqual(len(progress), 1)
+        self.assertEqual(progress[0][1], 0)
+        self.assertFalse(self._followups())
