@@ -21,7 +21,10 @@ class VipServiceEscalationEngine(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _log_notes(self, tickets, bodies):
-        """One internal note per ticket ``{ticket id: body}``, in one batch."""
+        """One internal note per ticket ``{ticket id: body}``, in one batch.
+
+        Through ``mail.thread._message_log_batch`` (mail's own API, not an INSERT): the
+        steps of one run are one note per ticket, which no one is notified of."""
         if not bodies:
             return
         tickets.browse(list(bodies))._message_log_batch(bodies=bodies)
@@ -133,7 +136,10 @@ class VipServiceEscalationEngine(models.AbstractModel):
     @api.model
     def _close_activities(self, tickets):
         """Closed tickets need no more attention: their open escalation activities are
-        marked done, with a line saying why."""
+        marked done, with a line saying why.
+
+        Moved from the ticket (``_sla_close_escalation_activities``) with the ladder
+        that creates them; called by the SLA engine on closing."""
         activity_type = self.env.ref(
             "vip_service_ticket.mail_activity_type_sla_escalation", raise_if_not_found=False
         )

@@ -239,6 +239,9 @@ class VipServiceEscalationEngine(models.AbstractModel):
     def _get_escalation_recipients(self, rows, due):
         """Users each fired step notifies (hook), in batch.
 
+        Moved from the ticket with the ladder; override it here to notify other people
+        (call super and add to its result).
+
         :param rows: ``_read_rows(tickets, ESCALATION_COLUMNS)`` of the tickets
         :param due: ``[(ticket id, step row)]``
         :return: ``({(ticket id, step id): [user ids]}, {team id: leader id})``; only
@@ -295,7 +298,10 @@ class VipServiceEscalationEngine(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _escalation_steps(self, sla_ids):
-        """The ladders of the policies as plain rows: ``{sla id: [step row]}``, in order."""
+        """The ladders of the policies as plain rows: ``{sla id: [step row]}``, in order.
+
+        Moved from the ticket (``_sla_escalation_steps``): one query for every policy of
+        a batch, so that dating the steps costs no ORM access per ticket."""
         if not sla_ids:
             return {}
         self.env["vip.service.sla.escalation"].flush_model(STEP_COLUMNS[1:])
@@ -313,7 +319,10 @@ class VipServiceEscalationEngine(models.AbstractModel):
 
     @api.model
     def _fired_steps(self, tickets):
-        """``{(ticket id, step id)}`` of the steps already fired on the tickets."""
+        """``{(ticket id, step id)}`` of the steps already fired on the tickets.
+
+        Moved from the ticket (``_sla_fired_steps``): a step fires once per ticket, and
+        one query tells which for a whole batch."""
         if not tickets.ids:
             return set()
         self.env["vip.service.ticket.escalation"].flush_model(["ticket_id", "step_id"])
@@ -330,6 +339,9 @@ class VipServiceEscalationEngine(models.AbstractModel):
     @api.model
     def _step_dates(self, tickets, rows=None, calendars=None):
         """Pending escalation steps of the tickets and when each is due.
+
+        Moved from the ticket (``_sla_step_dates``): the deadline plan and the ladder
+        both need it (the next escalation date is its earliest date).
 
         :param rows: the tickets' ``_read_rows()`` (read when not given)
         :return: ``{ticket id: [(step row, due datetime)]}`` without the steps already
@@ -379,7 +391,10 @@ class VipServiceEscalationEngine(models.AbstractModel):
 
     @api.model
     def _schedule_escalations(self, tickets):
-        """Store when the next escalation step of each ticket is due (the cron's index)."""
+        """Store when the next escalation step of each ticket is due (the cron's index).
+
+        Moved from the ticket (``_sla_schedule_escalations`` delegates): called after
+        an answer, a pause or a reopening, which change what is pending."""
         rows = self.env["vip.service.sla.engine"]._read_rows(tickets)
         step_dates = self._step_dates(tickets, rows=rows)
         values = {}

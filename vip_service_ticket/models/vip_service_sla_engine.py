@@ -144,7 +144,9 @@ class VipServiceSlaEngine(models.AbstractModel):
     @api.model
     def _calendars(self, tickets, rows):
         """``{(team id, company id): calendar}`` for the ``rows`` (one hook call per key:
-        the ticket's ``_get_sla_calendar`` decides, the engine only batches)."""
+        the ticket's ``_get_sla_calendar`` decides, the engine only batches).
+
+        Moved from the ticket (``_sla_calendars``): the engine plans per calendar."""
         calendars = {}
         for row in rows.values():
             key = (row["team_id"], row["company_id"])
@@ -213,7 +215,11 @@ class VipServiceSlaEngine(models.AbstractModel):
 
     @api.model
     def _refresh_status(self, tickets):
-        """Recompute the stored SLA status of ``tickets`` (the clock moved on)."""
+        """Recompute the stored SLA status of ``tickets`` (the clock moved on).
+
+        The status is stored for kanban progress bars and group-bys; the escalation
+        cron and the churn signal call this when only time changed it. Moved here so
+        that both reach it without going through the ticket."""
         for fname in ("sla_status", "sla_status_date"):
             self.env.add_to_compute(tickets._fields[fname], tickets)
         tickets.flush_recordset(["sla_status", "sla_status_date"])
@@ -343,7 +349,10 @@ class VipServiceSlaEngine(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _working_hours(self, tickets, starts, stop):
-        """Working hours from ``starts[ticket id]`` to ``stop`` for each ticket, in batch."""
+        """Working hours from ``starts[ticket id]`` to ``stop`` for each ticket, in batch.
+
+        Moved from the ticket (``_sla_working_hours``); keyed by ticket id and using
+        ``_calendars`` so that resume and close cost one calendar lookup per team."""
         rows = self._read_rows(tickets, ("team_id", "company_id"))
         calendars = self._calendars(tickets, rows)
         return self.env["vip.service.sla"]._work_hours_between(
