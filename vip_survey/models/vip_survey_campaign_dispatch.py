@@ -82,6 +82,15 @@ class VipSurveyCampaign(models.Model):
                     campaign=self.display_name,
                 )
             )
+        if not self.survey_id.active:
+            raise UserError(
+                self.env._(
+                    "Campaign %(campaign)s: the survey %(survey)s is archived; restore it "
+                    "to send invitations.",
+                    campaign=self.display_name,
+                    survey=self.survey_id.display_name,
+                )
+            )
         if not self.run_in_progress:
             # the next run is counted from today, as for a run started by its date
             self.next_run_date = fields.Date.context_today(self)
@@ -200,11 +209,15 @@ class VipSurveyCampaign(models.Model):
         return pending
 
     def _is_dispatch_due(self):
-        """The campaign has a run in progress, or one due today."""
+        """The campaign has a run in progress, or one due today, and its survey takes
+        answers (a survey archived meanwhile holds the run instead of failing the cron,
+        and with it every other campaign's)."""
         self.ensure_one()
         today = fields.Date.context_today(self)
-        return self.state == "running" and (
-            self.run_in_progress or bool(self.next_run_date and self.next_run_date <= today)
+        return (
+            self.state == "running"
+            and self.survey_id.active
+            and (self.run_in_progress or bool(self.next_run_date and self.next_run_date <= today))
         )
 
     def _count_pending_partners(self):

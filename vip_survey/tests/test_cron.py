@@ -1,5 +1,6 @@
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.vip_survey.models import vip_survey_campaign_dispatch as dispatch
@@ -100,6 +101,31 @@ class TestCron(VipSurveyCommon):
         self.campaign.action_start()
         self.assertTrue(self._triggers())
         self.assertFalse(self.campaign.user_input_ids)
+
+    def test_archived_survey_holds_its_campaign_not_the_cron(self):
+        """A campaign whose survey was archived after its start made every cron call
+        fail (no answer can be created), holding back the other campaigns."""
+        other_survey = self.survey.copy()
+        other = self.campaign.copy(
+            {
+                "name": "Other campaign",
+                "survey_id": other_survey.id,
+                "nps_question_id": other_survey.question_ids.sorted("sequence")[:1].id,
+                "satisfaction_question_id": other_survey.question_ids.sorted("sequence")[1].id,
+                "skip_days": 0,
+            }
+        )
+        self.campaign.skip_days = 0
+        self.campaign.action_start()
+        other.action_start()
+        self.survey.active = False
+        self.assertEqual(self._cron_call(batch_size=10), (6, 0))
+        self.assertEqual(other.user_input_ids.partner_id, self.targets)
+        self.assertFalse(self.campaign.user_input_ids)
+        with self.assertRaisesRegex(UserError, "archived"):
+            self.campaign.action_send_now()
+        self.survey.active = True
+        self.assertEqual(self._cron_call(batch_size=10), (6, 0), "the run goes on once restored")
 
     def test_cron_is_noupdate(self):
         """Admins may tune the cron's interval: module updates keep their change."""
