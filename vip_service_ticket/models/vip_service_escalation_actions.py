@@ -38,7 +38,10 @@ class VipServiceEscalationEngine(models.AbstractModel):
         ticket and the old priority), the assignment history is written by the ticket's
         one logger (``_log_assignments``, kind "escalation"), the new assignee follows
         the ticket. The policy is kept (``vip_sla_keep``): an escalation does not
-        re-plan the deadlines it escalates.
+        re-plan the deadlines it escalates. No "you have been assigned" mail
+        (``mail_auto_subscribe_no_notify``): the leader is told by the step's escalation
+        activity, created without its assignment mail too; those mails took 14 s of a
+        20 s run on 973 due tickets (bench/sla_escalation.py, 20k tickets).
         """
         groups = defaultdict(list)
         for tid, vals in changes.items():
@@ -56,6 +59,7 @@ class VipServiceEscalationEngine(models.AbstractModel):
                 vip_assignment_kind="escalation",
                 vip_assignment_reason=self.env._("SLA breached: escalated to the team leader"),
                 vip_sla_keep=True,
+                mail_auto_subscribe_no_notify=True,
             )
         )
         for items, ticket_ids in groups.items():
