@@ -317,9 +317,10 @@ class VipServiceTicket(models.Model):
 
     def write(self, vals):
         vals = self._vip_clean_text(vals)
-        old_users = {}
-        if "user_id" in vals:
+        old_users, old_teams = {}, {}
+        if "user_id" in vals or "team_id" in vals:
             old_users = {ticket: ticket.user_id for ticket in self}
+            old_teams = {ticket: ticket.team_id for ticket in self}
         old_stages = {ticket: ticket.stage_id for ticket in self} if "stage_id" in vals else {}
         if vals.get("category_id"):
             category = self.env["vip.service.category"].browse(vals["category_id"])
@@ -329,7 +330,9 @@ class VipServiceTicket(models.Model):
                     super(VipServiceTicket, starting).write({"complaint_step": "intake"})
         result = super().write(vals)
         if old_users:
-            self._log_assignments(old_users, kind=self.env.context.get("vip_assignment_kind"))
+            self._log_assignments(
+                old_users, kind=self.env.context.get("vip_assignment_kind"), old_teams=old_teams
+            )
         if old_stages:
             self._on_stage_change(old_stages)
         self._sla_on_write(vals)
@@ -380,20 +383,32 @@ class VipServiceTicket(models.Model):
             # assigned in the create values: history starts there
             ticket._log_assignments({ticket: self.env["res.users"]}, kind="manual")
 
-    def _log_assignments(self, old_users, kind=None, reason=None):
-        """History rows for the tickets whose assignee changed (one batch create)."""
+    def _log_assignments(self, old_users, kind=None, reason=None, old_teams=None):
+        """History rows for the tickets whose assignee or team changed (one batch create).
+
+        The one writer of the assignment history: ``write`` calls it whoever changes
+        ``user_id`` or ``team_id`` (a person, the transfer wizard, the automatic
+        assignment, the escalation ladder through its grouped ``write``), the kind and
+        reason coming from the context (``vip_assignment_kind``/``_reason``).
+
+        :param old_users: ``{ticket: assignee before}``
+        :param old_teams: ``{ticket: team before}`` (unchanged when not given)
+        """
         reason = reason or self.env.context.get("vip_assignment_reason")
+        old_teams = old_teams or {}
         vals_list = [
             {
                 "ticket_id": ticket.id,
                 "from_user_id": old.id,
                 "to_user_id": ticket.user_id.id,
+                "from_team_id": old_teams.get(ticket, ticket.team_id).id,
+                "to_team_id": ticket.team_id.id,
                 "kind": kind or "manual",
                 "reason": reason,
                 "company_id": ticket.company_id.id,
             }
             for ticket, old in old_users.items()
-            if old != ticket.user_id
+            if old != ticket.user_id or old_teams.get(ticket, ticket.team_id) != ticket.team_id
         ]
         if vals_list:
             # sudo: the history is written by the system on every reassignment, whoever

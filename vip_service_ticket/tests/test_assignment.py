@@ -76,3 +76,18 @@ class TestAssignment(VipServiceTicketCommon):
             ticket.assignment_ids.sorted("id").mapped("to_user_id"), self.agent1 | self.agent2
         )
         self.assertEqual(ticket.assignment_ids.sorted("id")[-1].author_id, self.agent2)
+
+    def test_team_change_is_kept_in_history(self):
+        """A ticket moved to another team keeping its assignee is a reassignment too:
+        the one logger records it with both teams (it recorded nothing before)."""
+        self.team_hotline.member_ids |= self.agent1
+        ticket = self.create_ticket(user_id=self.agent1.id)
+        ticket.with_user(self.service_manager).write({"team_id": self.team_hotline.id})
+        last = ticket.assignment_ids.sorted("id")[-1]
+        self.assertEqual(
+            (last.from_team_id, last.to_team_id, last.from_user_id, last.to_user_id),
+            (self.team, self.team_hotline, self.agent1, self.agent1),
+        )
+        self.assertEqual(last.author_id, self.service_manager)
+        first = ticket.assignment_ids.sorted("id")[0]
+        self.assertEqual((first.from_team_id, first.to_team_id), (self.team, self.team))
