@@ -4,9 +4,12 @@ After editing a fragment (or the manifest's name, author, license, version, webs
 maintainers) run ``scripts/gen_readme.py`` and commit the README.rst it writes.
 """
 
-import io
+import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 from conftest import REPO, addon_names, load_pure_module, read_manifest
@@ -68,21 +71,72 @@ def test_readme_rst_layout(addon):
         assert titles.index("Known issues / Roadmap") == titles.index("Usage") + 1
 
 
-@pytest.mark.parametrize("addon", ADDONS)
-def test_readme_rst_parses_without_warnings(addon):
-    docutils_core = pytest.importorskip("docutils.core")
+# Parses each README.rst named on the command line with docutils and prints its warnings
+# as JSON (run by a python that has docutils).
+RST_CHECK = """
+import io, json, sys
+from docutils.core import publish_doctree
+warnings = {}
+for path in sys.argv[1:]:
     stream = io.StringIO()
-    docutils_core.publish_doctree(
-        (REPO / addon / "README.rst").read_text(encoding="utf-8"),
-        settings_overrides={
-            "warning_stream": stream,
-            "report_level": 2,
-            "halt_level": 5,
-            "file_insertion_enabled": False,
-            "raw_enabled": False,
-        },
-    )
-    assert not stream.getvalue(), f"{addon}/README.rst:\n{stream.getvalue()}"
+    with open(path, encoding="utf-8") as rst:
+        publish_doctree(rst.read(), settings_overrides={
+            "warning_stream": stream, "report_level": 2, "halt_level": 5,
+            "file_insertion_enabled": False, "raw_enabled": False})
+    warnings[path] = stream.getvalue()
+json.dump(warnings, sys.stdout)
+"""
+
+
+def _docutils_python():
+    """A python that can import docutils: this one, else Odoo's (``ODOO_PYTHON``) or the
+    ``python3`` on PATH (the tools venv does not ship docutils; the parse needs no Odoo)."""
+    candidates = [sys.executable, os.environ.get("ODOO_PYTHON"), shutil.which("python3")]
+    for python in dict.fromkeys(filter(None, candidates)):
+        probe = subprocess.run(
+            [python, "-c", "import docutils.core"], capture_output=True, check=False
+        )
+        if probe.returncode == 0:
+            return python
+    return None
+
+
+@pytest.fixture(scope="module")
+def rst_warnings():
+    """``rst_warnings(*paths)``: docutils' warnings on each file, by path."""
+    python = _docutils_python()
+    if python is None:
+        pytest.skip("no python with docutils found (sys.executable, ODOO_PYTHON, python3)")
+
+    def check(*paths):
+        result = subprocess.run(
+            [python, "-c", RST_CHECK, *map(str, paths)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    return check
+
+
+@pytest.fixture(scope="module")
+def readme_warnings(rst_warnings):
+    return rst_warnings(*(REPO / addon / "README.rst" for addon in ADDONS))
+
+
+@pytest.mark.parametrize("addon", ADDONS)
+def test_readme_rst_parses_without_warnings(addon, readme_warnings):
+    warnings = readme_warnings[str(REPO / addon / "README.rst")]
+    assert not warnings, f"{addon}/README.rst:\n{warnings}"
+
+
+def test_rst_check_reports_a_warning(tmp_path, rst_warnings):
+    """The check above can fail: a title underline too short is a docutils warning."""
+    bad = tmp_path / "README.rst"
+    bad.write_text("A longer title\n=====\n\ntext\n", encoding="utf-8")
+    assert "underline too short" in rst_warnings(bad)[str(bad)]
 
 
 @pytest.mark.parametrize("addon", ADDONS)
