@@ -18,8 +18,8 @@ class VipServiceTicketAssignment(models.Model):
     date = fields.Datetime(required=True, default=fields.Datetime.now)
     from_user_id = fields.Many2one("res.users", string="From")
     to_user_id = fields.Many2one("res.users", string="To")
-    from_team_id = fields.Many2one("vip.service.team", string="From Team")
-    to_team_id = fields.Many2one("vip.service.team", string="To Team")
+    from_team_id = fields.Many2one("vip.service.team")
+    to_team_id = fields.Many2one("vip.service.team")
     author_id = fields.Many2one(
         "res.users", string="By", required=True, default=lambda self: self.env.user
     )
