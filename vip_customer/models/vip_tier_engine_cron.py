@@ -35,6 +35,9 @@ class VipTierEngine(models.AbstractModel):
         Companies are run one after the other (by id); the batch is the next
         customers after the company's cursor. ``remaining`` counts the
         customers of today's run not evaluated yet, in every company.
+        "Run Manually" on the cron is one such call; to evaluate every
+        customer again the same day, "Re-evaluate All Now" (settings) starts
+        a new run (:meth:`_request_full_run`).
         """
         today = fields.Date.context_today(self)
         engine = self.sudo()  # the rules decide for every company, whoever runs the job

@@ -4,6 +4,7 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from ..models.vip_tier_engine import SQL_COLUMNS
 from ..tools.vip_rules import TierDecision
 from .common import VipCustomerCommon
 
@@ -164,6 +165,10 @@ class TestTierEngineHooks(VipCustomerCommon):
         columns = self.env["vip.tier.engine"]._get_raw_columns()
         self.assertNotIn("vip_tier_id", columns)
         self.assertNotIn("vip_tier_since", columns)
+        # SQL_COLUMNS (read by bench/) lists the same columns with their types
+        self.assertEqual(
+            SQL_COLUMNS, {name: field.column_type[0] for name, field in columns.items()}
+        )
         company_fields = self.env["res.company"]._fields
         for field in [
             *columns.values(),
