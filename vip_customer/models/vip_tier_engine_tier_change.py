@@ -96,8 +96,13 @@ class VipTierEngine(models.AbstractModel):
         today = fields.Date.context_today(self)
         history_vals = []
         by_lang = defaultdict(list)
+        # one prefetch group: the fields read below (metrics, the note's language through
+        # the account manager) are fetched once for the batch, not once per customer
+        prefetch = self.env["res.partner"].browse(
+            [change["partner"].id for change in changes]
+        )._prefetch_ids
         for change in changes:
-            partner = change["partner"]
+            partner = change["partner"].with_prefetch(prefetch)
             old, new = change["old_tier"], change["new_tier"]
             company = (new or old).company_id or self.env.company
             direction = History._direction(old, new)

@@ -41,3 +41,38 @@ class TestPerformance(VipCustomerCommon):
         ]
         with self.assertQueryCount(12):
             partner.read(fields_to_read)
+
+    def test_tier_changes_queries_do_not_grow_with_customers(self):
+        """A night with twice as many tier changes costs the same number of
+        queries: the changes, their history rows and their notes (in each
+        account manager's language) are written for the batch, never one
+        customer at a time."""
+        engine_cls = type(self.env["vip.tier.engine"])
+        self.patch(engine_cls, "_get_churn_signals", lambda engine, company, ids: {})
+        managers = [self.vip_user, self.vip_manager]
+
+        def batch(count):
+            partners = self.env["res.partner"].create(
+                [
+                    {
+                        "name": f"Batch customer {count}-{index}",
+                        "vip_account_manager_id": managers[index % 2].id,
+                    }
+                    for index in range(count)
+                ]
+            )
+            for partner in partners:
+                self._invoice(partner, 60000, days_ago=10)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            self.Engine.sudo()._recompute(self.company, partner_ids=partners.ids)
+            self.env.flush_all()
+            self.assertEqual(partners.vip_tier_id, self.tier_b)
+            return self.env.cr.sql_log_count - before
+
+        batch(2)  # warm the caches of what does not grow (tiers, templates, groups)
+        small, large = batch(4), batch(8)
+        self.assertLessEqual(
+            large, small + 2, f"{small} queries for 4 tier changes, {large} for 8"
+        )
