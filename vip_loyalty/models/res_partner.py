@@ -104,7 +104,8 @@ class ResPartner(models.Model):
         accounts = self.env["vip.loyalty.account"]._search(
             [("company_id", "=", self.env.company.id), ("balance", operator, value)]
         )
-        return [("commercial_partner_id", "in", accounts.select("partner_id"))]
+        # subselect(): a parenthesised sub-query without ORDER BY (select() is a whole query)
+        return [("commercial_partner_id", "in", accounts.subselect("partner_id"))]
 
     @api.depends("vip_referred_by_id.vip_referral_code")
     def _compute_vip_referrer_code(self):

@@ -2,6 +2,10 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 BACKFILL_BATCH_SIZE = 1000
+# written by the run only (see VipLoyaltyBackfill._check_run_fields)
+RUN_FIELDS = frozenset(
+    {"state", "user_id", "date_done", "phase", "last_invoice_id", "invoice_count"}
+)
 
 
 class VipLoyaltyBackfill(models.Model):
@@ -113,7 +117,28 @@ class VipLoyaltyBackfill(models.Model):
                 raise UserError(self.env._("Invoices From: %(date)s is in the future.",
                                            date=run.date_from))
 
+    def _check_run_fields(self, fields_written):
+        """The run's own fields (state, phase, resume marker, counts, who started it
+        and when it ended) are the run's record of what it did: only the run writes
+        them (``action_start`` and the cron, as superuser), never a client, whatever
+        its group (a read-only field in the form protects nothing over RPC)."""
+        forbidden = set(fields_written) & RUN_FIELDS
+        if forbidden and not self.env.su:
+            names = ", ".join(sorted(self._fields[name].string for name in forbidden))
+            raise UserError(self.env._(
+                "%(fields)s of an award of past invoices are set by the award itself "
+                "(Start, then the scheduled run).",
+                fields=names,
+            ))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_run_fields(vals)
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._check_run_fields(vals)
         if vals.keys() & {"date_from", "date_to", "expiry_from", "company_id"} and self.filtered(
             lambda r: r.state != "draft"
         ):
@@ -122,7 +147,8 @@ class VipLoyaltyBackfill(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never_started(self):
-        if self.filtered(lambda r: r.state != "draft"):
+        # sudo: the moves of an award are counted whoever deletes it
+        if self.filtered(lambda r: r.state != "draft") or self.sudo().move_ids:
             raise UserError(self.env._(
                 "A started award is part of the points audit trail: it cannot be deleted."
             ))
@@ -142,7 +168,8 @@ class VipLoyaltyBackfill(models.Model):
                 raise UserError(self.env._(
                     "%(company)s has no active loyalty program.", company=run.company_id.name
                 ))
-        self.write({"state": "running", "user_id": self.env.uid})
+        # sudo: the run's own fields (see _check_run_fields); the rights were checked above
+        self.sudo().write({"state": "running", "user_id": self.env.uid})
         self.env.ref("vip_loyalty.ir_cron_vip_loyalty_backfill")._trigger()
         return True
 
@@ -186,15 +213,17 @@ class VipLoyaltyBackfill(models.Model):
         self.ensure_one()
         if self.state != "running":
             return 0
+        # sudo: the run's own fields are written by the run only (see _check_run_fields)
+        run = self.sudo()
         invoices = self._invoices().search(
             self._get_invoice_domain([self.phase]) + [("id", ">", self.last_invoice_id)],
             order="id", limit=batch_size,
         )
         if not invoices:
             if self.phase == "out_invoice":
-                self.write({"phase": "out_refund", "last_invoice_id": 0})
+                run.write({"phase": "out_refund", "last_invoice_id": 0})
                 return self._process_batch(batch_size)
-            self.write({"state": "done", "date_done": fields.Datetime.now()})
+            run.write({"state": "done", "date_done": fields.Datetime.now()})
             return 0
         program = self.env["vip.loyalty.program"]._get_for_company(self.company_id)
         expiry = (
@@ -205,12 +234,12 @@ class VipLoyaltyBackfill(models.Model):
             vip_loyalty_backfill_id=self.id,
             vip_loyalty_backfill_expiry=fields.Date.to_string(expiry) if expiry else False,
         )._sync_invoices(invoices)
-        self.write({
+        run.write({
             "last_invoice_id": invoices[-1].id,
             "invoice_count": self.invoice_count + len(invoices),
         })
         if not self._get_remaining_count():
-            self.write({"state": "done", "date_done": fields.Datetime.now()})
+            run.write({"state": "done", "date_done": fields.Datetime.now()})
         return len(invoices)
 
     def _run_to_end(self, batch_size=BACKFILL_BATCH_SIZE):

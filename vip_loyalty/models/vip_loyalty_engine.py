@@ -91,6 +91,7 @@ class VipLoyaltyEngine(models.AbstractModel):
         )
         totals = Account.browse({a.id for a in accounts.values()})._lock()
         self._check_totals(vals_list, accounts, totals)
+        self._check_single_undo(vals_list)
         programs = self.env["vip.loyalty.program"]._get_for_companies(
             self.env["res.company"].browse({vals["company_id"] for vals in vals_list})
         )
@@ -123,6 +124,31 @@ class VipLoyaltyEngine(models.AbstractModel):
         self._allocate(moves.account_id, consumers)
         Account._apply_moves(moves.ids)
         return moves.sudo(self.env.su)
+
+    def _check_single_undo(self, vals_list):
+        """Refuse to give back twice what one move took: an undo (positive points
+        with ``reversed_move_id``) restores the lots the move consumed, so a second
+        one would credit the balance again while the lots hold nothing more (the
+        balance and the ledger would part). Runs under the accounts' lock, so two
+        concurrent cancellations cannot both pass."""
+        undone = [
+            vals["reversed_move_id"]
+            for vals in vals_list
+            if vals.get("reversed_move_id") and vals["points"] > 0
+        ]
+        if not undone:
+            return
+        Move = self.env["vip.loyalty.move"].sudo()  # the ledger is read whole, whoever asks
+        twice = {move_id for move_id in undone if undone.count(move_id) > 1}
+        twice.update(
+            Move.search([("reversed_move_id", "in", undone), ("points", ">", 0)])
+            .reversed_move_id.ids
+        )
+        if twice:
+            raise UserError(self.env._(
+                "Points move %(moves)s was already given back.",
+                moves=", ".join(Move.browse(sorted(twice)).mapped("display_name")),
+            ))
 
     def _check_totals(self, vals_list, accounts, totals):
         """Refuse moves whose points, or whose account's new totals, a points

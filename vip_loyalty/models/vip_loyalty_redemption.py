@@ -398,7 +398,8 @@ class VipLoyaltyRedemption(models.Model):
         """Cancel; confirmed redemptions give their points back to the lots they came from."""
         self._check_manager()
         undo = []
-        for redemption in self:
+        # each redemption once, even when a caller lists it twice ([[id, id]] over RPC)
+        for redemption in self.browse(dict.fromkeys(self.ids)):
             if redemption.state == "cancelled":
                 continue
             credit_note = redemption.credit_note_id.sudo()  # see _create_credit_note

@@ -124,6 +124,31 @@ class TestBackfill(VipLoyaltyCommon):
         with self.assertRaises(UserError):
             run.unlink()
 
+    def test_run_fields_are_the_runs_own(self):
+        """Hostile check: a loyalty manager put a done award back to draft, changed
+        its counts and who started it, created one 'done' with no moves, then
+        deleted it; only the run writes those fields, and an award with moves stays."""
+        Backfill = self.Backfill.with_user(self.loyalty_manager)
+        for vals in ({"state": "done"}, {"invoice_count": 123456}, {"phase": "out_refund"},
+                     {"user_id": self.salesman.id}, {"last_invoice_id": 99}):
+            with self.assertRaisesRegex(UserError, "set by the award itself"):
+                Backfill.create(dict({"date_from": self.today - relativedelta(years=1)}, **vals))
+        run = self._run()
+        self.assertEqual(run.state, "done")
+        self.assertTrue(run.move_ids)
+        for vals in ({"state": "draft"}, {"invoice_count": 1}, {"user_id": self.salesman.id},
+                     {"date_done": False}, {"last_invoice_id": 0}):
+            with self.assertRaisesRegex(UserError, "set by the award itself"):
+                run.with_user(self.loyalty_manager).write(vals)
+        self.assertEqual(run.state, "done")
+        with self.assertRaisesRegex(UserError, "audit trail"):
+            run.with_user(self.loyalty_manager).unlink()
+        draft = Backfill.create({"date_from": self.today - relativedelta(years=1)})
+        with self.assertRaisesRegex(UserError, "set by the award itself"):
+            draft.write({"state": "running"})
+        draft.action_start()
+        self.assertEqual((draft.state, draft.user_id), ("running", self.loyalty_manager))
+
     def test_bad_period(self):
         with self.assertRaises(UserError):
             self.Backfill.create({"date_from": self.today + relativedelta(days=5)})

@@ -42,6 +42,37 @@ class TestRedemption(VipLoyaltyCommon):
         self.assertEqual(redemption.reversal_move_id.points, 150)
         self.assertLedger(self.customer)
 
+    def test_cancel_listing_a_redemption_twice_gives_back_once(self):
+        """Hostile check: action_cancel over RPC with [[id, id]] gave the points back
+        twice (balance above what the lots hold)."""
+        self._give(self.customer, 1000)
+        redemption = self._redemption(self.customer, self.gift)
+        redemption.action_confirm()
+        self.assertEqual(self.balance(self.customer), 850)
+        twice = self.env["vip.loyalty.redemption"].browse([redemption.id, redemption.id])
+        twice.with_user(self.loyalty_manager).action_cancel()
+        self.assertEqual(self.balance(self.customer), 1000)
+        self.assertLedger(self.customer)
+        # the engine refuses a second undo of the same move, whoever asks
+        with self.assertRaisesRegex(UserError, "already given back"):
+            self.env["vip.loyalty.engine"]._post_moves([{
+                "name": "again",
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "move_type": "reversal",
+                "points": 150,
+                "reversed_move_id": redemption.move_id.id,
+            }])
+        self.assertEqual(self.balance(self.customer), 1000)
+
+    def test_search_customers_by_points(self):
+        """Hostile check: searching contacts by Points was a psycopg2 syntax error
+        for everyone (the sub-query was a whole SELECT with its ORDER BY)."""
+        self._give(self.customer, 500)
+        Partner = self.env["res.partner"].with_user(self.loyalty_user)
+        self.assertIn(self.customer, Partner.search([("vip_loyalty_balance", ">", 100)]))
+        self.assertNotIn(self.customer, Partner.search([("vip_loyalty_balance", ">", 600)]))
+
     def test_cannot_go_below_zero(self):
         self._give(self.customer, 100)
         redemption = self._redemption(self.customer, self.gift)
