@@ -75,6 +75,8 @@ class VipSurveyCampaign(models.Model):
         twice in a run).
         """
         self.ensure_one()
+        # sending is changing the campaign: readers may not, even while a run goes on
+        self.check_access("write")
         if self.state != "running":
             raise UserError(
                 self.env._(

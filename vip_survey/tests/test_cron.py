@@ -1,6 +1,6 @@
 from unittest.mock import patch
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.vip_survey.models import vip_survey_campaign_dispatch as dispatch
@@ -95,6 +95,16 @@ class TestCron(VipSurveyCommon):
         self.campaign.with_user(self.survey_manager).action_send_now()
         self.assertTrue(self.campaign.run_in_progress)
         self.assertFalse(self.campaign.user_input_ids)
+
+    def test_send_now_needs_write_access(self):
+        """Hostile check: a read-only survey user pushed a running campaign's
+        dispatch over RPC, a new cron trigger per call."""
+        self.campaign.action_start()
+        self.campaign.action_send_now()
+        self._triggers().unlink()
+        with self.assertRaises(AccessError):
+            self.campaign.with_user(self.survey_user).action_send_now()
+        self.assertFalse(self._triggers())
 
     def test_start_triggers_the_cron(self):
         self._triggers().unlink()
