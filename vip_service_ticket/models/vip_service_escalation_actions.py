@@ -56,8 +56,9 @@ class VipServiceEscalationEngine(models.AbstractModel):
             tickets.browse()
             .sudo()
             .with_context(
+                # no stored reason text: the kind ("Escalation") is shown in each reader's
+                # language, a sentence would stay in the cron's
                 vip_assignment_kind="escalation",
-                vip_assignment_reason=self.env._("SLA breached: escalated to the team leader"),
                 vip_sla_keep=True,
                 mail_auto_subscribe_no_notify=True,
             )

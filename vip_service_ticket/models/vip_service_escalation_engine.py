@@ -150,7 +150,6 @@ class VipServiceEscalationEngine(models.AbstractModel):
             .with_context(active_test=False)
             .browse(user_ids)
         }
-        notified_tmpl = self.env._("Notified: %(users)s")
         bodies = defaultdict(list)
         activities = []  # (ticket id, step row, user id)
         levels = {}
@@ -165,10 +164,13 @@ class VipServiceEscalationEngine(models.AbstractModel):
                     "priority": str(min(int(row["priority"] or 0) + 1, int(PRIORITY_MAX))),
                 }
             notify = recipients.get((tid, step["id"]), [])
-            item = Markup("<li>%s</li>") % self._prepare_step_summary(row, step)
+            lang = self._get_note_lang(row, users.get(leader) if leader else None)
+            item = Markup("<li>%s</li>") % self._prepare_step_summary(row, step, lang=lang)
             if notify:
                 names = ", ".join(users[user_id].name for user_id in notify)
-                item += Markup(" <small>%s</small>") % (notified_tmpl % {"users": names})
+                item += Markup(" <small>%s</small>") % self.with_context(lang=lang).env._(
+                    "Notified: %(users)s", users=names
+                )
             bodies[tid].append(item)
             activities.extend((tid, step, user_id) for user_id in notify)
         self._log_notes(
@@ -226,14 +228,27 @@ class VipServiceEscalationEngine(models.AbstractModel):
     @api.model
     def _prepare_step_summary(self, row, step, lang=None):
         """The one-line summary of a fired step (hook), in ``lang`` (the reader's): the
-        chatter line in the current language, each activity in its assignee's."""
+        chatter line in the note's language (:meth:`_get_note_lang`), each activity in
+        its assignee's. A step named by its deadline and trigger is named in that
+        language too; a name an admin gave it is kept as written."""
         env = self.with_context(lang=lang).env if lang else self.env
         return env._(
             "SLA escalation level %(level)s on %(ticket)s: %(step)s",
             level=step["level"],
             ticket=row["number"],
-            step=step["name"],
+            step=self.env["vip.service.sla.escalation"]._get_name_in_lang(
+                step, env.lang or "en_US"
+            ),
         )
+
+    @api.model
+    def _get_note_lang(self, row, leader):
+        """Hook: the language of the escalation note on a ticket's chatter: the team
+        leader's (who handles escalations), else the one of the ticket's company."""
+        if leader and leader.lang:
+            return leader.lang
+        company = self.env["res.company"].sudo().browse(row["company_id"])  # a name, a lang
+        return company.partner_id.lang or self.env.lang or "en_US"
 
     @api.model
     def _get_escalation_recipients(self, rows, due):

@@ -54,19 +54,48 @@ class VipServiceSlaEscalation(models.Model):
 
     @api.depends("trigger", "deadline_type", "delay_hours", "action")
     def _compute_name(self):
+        for step in self:
+            step.name = self._get_default_name(step.deadline_type, step.trigger, step.delay_hours)
+
+    @api.model
+    def _get_default_name(self, deadline_type, trigger, delay_hours):
+        """The name a step gets from its deadline and trigger, in the current language."""
         triggers = dict(self._fields["trigger"]._description_selection(self.env))
         deadlines = dict(self._fields["deadline_type"]._description_selection(self.env))
-        for step in self:
-            if step.trigger == "breach_delay":
-                delay = f"{step.delay_hours:g}"
-                when = self.env._(
-                    "%(deadline)s breached + %(hours)s h",
-                    deadline=deadlines.get(step.deadline_type, ""),
-                    hours=delay,
-                )
-            else:
-                when = f"{deadlines.get(step.deadline_type, '')}: {triggers.get(step.trigger, '')}"
-            step.name = when
+        if trigger == "breach_delay":
+            return self.env._(
+                "%(deadline)s breached + %(hours)s h",
+                deadline=deadlines.get(deadline_type, ""),
+                hours=f"{delay_hours or 0:g}",
+            )
+        return f"{deadlines.get(deadline_type, '')}: {triggers.get(trigger, '')}"
+
+    @api.model
+    def _get_name_in_lang(self, step, lang):
+        """``step`` (a row of the step's columns) named for a reader of ``lang``: the name
+        built from its deadline and trigger in that language, unless an admin named the
+        step (a name that is none of the built ones in the installed languages).
+
+        Memoised on the cursor: a run names the same few steps for many tickets."""
+        key = (step["deadline_type"], step["trigger"], step["delay_hours"], step["name"], lang)
+        memo = self.env.cr.cache.setdefault("vip_service_step_names", {})
+        if key not in memo:
+            memo[key] = self._build_name_in_lang(step, lang)
+        return memo[key]
+
+    @api.model
+    def _build_name_in_lang(self, step, lang):
+        built = {
+            code: self.with_context(lang=code)._get_default_name(
+                step["deadline_type"], step["trigger"], step["delay_hours"]
+            )
+            for code, _name in self.env["res.lang"].get_installed()
+        }
+        if step["name"] and step["name"] not in built.values():
+            return step["name"]
+        return built.get(lang) or self.with_context(lang=lang)._get_default_name(
+            step["deadline_type"], step["trigger"], step["delay_hours"]
+        )
 
     @api.constrains("trigger", "delay_hours")
     def _check_delay(self):

@@ -211,7 +211,9 @@ class TestEscalation(VipServiceTicketCommon):
 
         step = self.sla_a.escalation_ids.filtered(lambda s: s.action == "reassign_leader")
         summary = self.env["vip.service.escalation.engine"]._prepare_step_summary(
-            {"number": by_hand.number}, {"level": step.level, "name": step.name}, lang="zh_CN"
+            {"number": by_hand.number},
+            step.read(["level", "name", "deadline_type", "trigger", "delay_hours"])[0],
+            lang="zh_CN",
         )
         activity_type = self.activity_type
         with freeze_time(breach):
@@ -259,6 +261,14 @@ class TestEscalation(VipServiceTicketCommon):
         escalated = activity(self.ticket)
         self.assertEqual(escalated, activity(by_hand))
         self.assertIn("SLA 升级级别 2", escalated["summary"], "in the leader's language")
+        # walk in Chinese: the step's name stayed English inside the Chinese sentence,
+        # and the chatter note was in the cron's language
+        self.assertNotIn(step.name, escalated["summary"], "the step named in Chinese too")
+        notes = self.ticket.message_ids.filtered(lambda m: "SLA" in (m.body or ""))
+        self.assertTrue(notes)
+        self.assertTrue(
+            all("升级级别" in note.body for note in notes), "the note in the leader's language"
+        )
         for ticket, kind in ((self.ticket, "escalation"), (by_hand, "manual")):
             row = ticket.assignment_ids.sorted("id")[-1]
             self.assertEqual(
