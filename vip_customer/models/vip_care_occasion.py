@@ -5,7 +5,7 @@ import logging
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..tools.vip_rules import occasion_date
@@ -164,6 +164,12 @@ class VipCareOccasion(models.Model):
         in the cron worker (customers already cared for this year are left
         alone)."""
         self.check_access("write")
+        archived = self.filtered(lambda occasion: not occasion.active)
+        if archived:
+            raise UserError(self.env._(
+                "%(occasions)s is archived: restore it to run it.",
+                occasions=", ".join(archived.mapped("display_name")),
+            ))
         # sudo: the cron is an admin record; the caller's rights were checked
         self.env.ref("vip_customer.ir_cron_vip_care_moments").sudo()._trigger()
         return {

@@ -3,7 +3,7 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from .common import VipCustomerCommon
@@ -293,6 +293,13 @@ class TestCare(VipCustomerCommon):
         self.assertEqual(len(logs), len({(log.occasion_id, log.partner_id) for log in logs}))
         self.assertEqual(self.birthday.log_count, 4)
         self.assertEqual(len(self._mails(self.customer)), 1)
+
+    def test_run_now_refuses_an_archived_occasion(self):
+        """Hostile check: "Run Now" on an archived occasion said "started" and
+        the cron then did nothing for it."""
+        self.birthday.active = False
+        with self.assertRaisesRegex(UserError, "archived"):
+            self.birthday.with_user(self.vip_manager).action_run_now()
 
     def test_run_now_managers_only(self):
         with freeze_time("2025-05-10"), self.assertRaises(AccessError):

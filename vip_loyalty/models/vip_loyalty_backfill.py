@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_date
 
 BACKFILL_BATCH_SIZE = 1000
 # written by the run only (see VipLoyaltyBackfill._check_run_fields)
@@ -86,7 +87,8 @@ class VipLoyaltyBackfill(models.Model):
         for run in self:
             run.name = self.env._(
                 "Past invoices from %(start)s to %(end)s",
-                start=run.date_from or "…", end=run.date_to or self.env._("today"),
+                start=format_date(self.env, run.date_from) if run.date_from else "…",
+                end=format_date(self.env, run.date_to) if run.date_to else self.env._("today"),
             )
 
     def _compute_move_stats(self):
@@ -171,7 +173,19 @@ class VipLoyaltyBackfill(models.Model):
         # sudo: the run's own fields (see _check_run_fields); the rights were checked above
         self.sudo().write({"state": "running", "user_id": self.env.uid})
         self.env.ref("vip_loyalty.ir_cron_vip_loyalty_backfill")._trigger()
-        return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": self.env._("Award started"),
+                "message": self.env._(
+                    "The past invoices earn their points in the background, batch by batch; "
+                    "the award shows Done when all are processed."
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_view_moves(self):
         self.ensure_one()

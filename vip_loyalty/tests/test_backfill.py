@@ -146,8 +146,10 @@ class TestBackfill(VipLoyaltyCommon):
         draft = Backfill.create({"date_from": self.today - relativedelta(years=1)})
         with self.assertRaisesRegex(UserError, "set by the award itself"):
             draft.write({"state": "running"})
-        draft.action_start()
+        action = draft.action_start()
         self.assertEqual((draft.state, draft.user_id), ("running", self.loyalty_manager))
+        # walk: nothing told the manager the work goes on in the background
+        self.assertEqual(action["tag"], "display_notification")
 
     def test_bad_period(self):
         with self.assertRaises(UserError):
