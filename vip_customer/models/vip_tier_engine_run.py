@@ -155,8 +155,15 @@ class VipTierEngine(models.AbstractModel):
             )
         partner_filter = purchase_filter = SQL("TRUE")
         if partner_ids is not None:
-            partner_filter = SQL("rp.id = ANY(%s)", list(partner_ids))
-            purchase_filter = SQL("p.partner_id = ANY(%s)", list(partner_ids))
+            ids = list(partner_ids)
+            # the id range too: with it PostgreSQL reads the batch's slice of the
+            # purchase index and the partners by key, instead of estimating a handful
+            # of rows and scanning res_partner (half the time of a batch at 200k)
+            low, high = (min(ids), max(ids)) if ids else (0, 0)
+            partner_filter = SQL("rp.id BETWEEN %s AND %s AND rp.id = ANY(%s)", low, high, ids)
+            purchase_filter = SQL(
+                "p.partner_id BETWEEN %s AND %s AND p.partner_id = ANY(%s)", low, high, ids
+            )
         query = SQL(
             """
             WITH purchases AS (%(purchases)s),
