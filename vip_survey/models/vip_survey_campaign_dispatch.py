@@ -50,7 +50,9 @@ class VipSurveyCampaign(models.Model):
                         campaign=campaign.display_name,
                     )
                 )
-            if not campaign.survey_id.active or campaign.survey_id.access_mode == "internal":
+            # customers open their invitation by its link, most without a user: a survey
+            # requiring a login would stop them at the login page
+            if not campaign.survey_id.active or campaign.survey_id.users_login_required:
                 raise UserError(
                     self.env._(
                         "Campaign %(campaign)s: the survey %(survey)s must be active and open "
@@ -340,7 +342,9 @@ class VipSurveyCampaign(models.Model):
         if survey.session_state == "in_progress":
             # a session already in progress skips the 'new' state (as _create_answer)
             vals.update(state="in_progress", start_datetime=fields.Datetime.now())
-        if survey.is_attempts_limited and survey.access_mode != "public":
+        if survey.is_attempts_limited and (
+            survey.access_mode != "public" or survey.users_login_required
+        ):
             vals["invite_token"] = self.env["survey.user_input"]._generate_invite_token()
         if questions is not None:
             vals["predefined_question_ids"] = [Command.set(questions.ids)]

@@ -33,6 +33,14 @@ class TestCampaign(VipSurveyCommon):
         with self.assertRaisesRegex(UserError, campaign.name):
             campaign.action_start()
 
+    def test_start_refuses_a_survey_requiring_a_login(self):
+        """Customers answer by their invitation link, most without a user: the old
+        check compared the survey's access mode with a value Odoo 18 no longer has."""
+        self.survey.users_login_required = True
+        with self.assertRaisesRegex(UserError, "open to invited customers"):
+            self.campaign.action_start()
+        self.assertEqual(self.campaign.state, "draft")
+
     def test_nps_question_must_be_0_10_scale(self):
         with self.assertRaises(ValidationError):
             self.campaign.nps_question_id = self.q_satisfaction
