@@ -6,6 +6,7 @@ from odoo.osv import expression
 from odoo.tools import format_date
 
 from ..tools.vip_rules import AT_RISK_LEVEL
+from .vip_tier_engine import CHURN_COLUMNS
 
 CHANNELS = [
     ("phone", "Phone"),
@@ -47,14 +48,7 @@ ENGINE_FIELDS = frozenset(
         "vip_last_purchase_date",
         "vip_prev_spend",
         "vip_prev_purchase_count",
-        "vip_churn_score",
-        "vip_churn_recency_score",
-        "vip_churn_frequency_score",
-        "vip_churn_spend_score",
-        "vip_churn_signal_score",
-        "vip_churn_signal_note",
-        "vip_churn_level",
-        "vip_churn_high_since",
+        *CHURN_COLUMNS,
         "vip_followup_activity_date",
     }
 )

@@ -9,6 +9,8 @@ Odoo's commercial-field sync (``_commercial_fields``), for the engine's
 writes and for those by hand alike.
 """
 
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import format_date
@@ -291,11 +293,15 @@ class ResPartner(models.Model):
         engine evaluates it like any customer (grace and retention as usual)."""
         # sudo: the server decides, whoever detached the contact
         partners = self.sudo()
-        History = self.env["vip.tier.history"].sudo()
+        # one read of the histories, newest first per partner (not a search per contact)
+        last = {}
+        for history in self.env["vip.tier.history"].sudo().search(
+            [("partner_id", "in", partners.ids)], order="partner_id, date desc, id desc"
+        ):
+            last.setdefault(history.partner_id.id, history)
+        groups = defaultdict(partners.browse)
         for partner in partners:
-            history = History.search(
-                [("partner_id", "=", partner.id)], order="date desc, id desc", limit=1
-            )
+            history = last.get(partner.id)
             own_tier = history.new_tier_id if history else self.env["vip.tier"]
             if partner.vip_tier_id == own_tier:
                 continue
@@ -309,10 +315,13 @@ class ResPartner(models.Model):
                 vals.update(
                     vip_tier_since=False, vip_pending_tier_id=False, vip_downgrade_date=False
                 )
-            old_tier = partner.vip_tier_id
-            partner.with_context(vip_engine=True).write(vals)
-            # the company's tier pricelist goes with the company's tier
-            self.env["vip.tier.engine"]._apply_tier_pricelists(partner, {partner.id: old_tier})
+            groups[tuple(sorted(vals.items()))] |= partner
+        old_tiers = {partner.id: partner.vip_tier_id for partner in partners}
+        for vals, group in groups.items():
+            group.with_context(vip_engine=True).write(dict(vals))
+        changed = self.env["res.partner"].sudo().union(*groups.values())
+        # the company's tier pricelist goes with the company's tier
+        self.env["vip.tier.engine"]._apply_tier_pricelists(changed, old_tiers)
         self.env["vip.tier.engine"]._recompute_partners(partners)
 
     def _vip_tier_write_is_sync(self, tier_id):

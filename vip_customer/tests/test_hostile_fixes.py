@@ -43,6 +43,18 @@ class TestHostileFixes(VipCustomerCommon):
         self.assertFalse(self.person.vip_pending_tier_id)
         self.assertEqual(self.person.vip_tier_history_ids, history)
 
+    def test_detaching_several_contacts_in_one_write(self):
+        """The reset reads every contact's history at once: each still gets its own
+        tier back (the person her C, a contact without history none)."""
+        Partner = self.env["res.partner"].with_user(self.salesman)
+        newcomer = Partner.create({"name": "Mr. Zhao", "parent_id": self.platinum.id})
+        person = self.person.with_user(self.salesman)
+        person.write({"parent_id": self.platinum.id})
+        (person | newcomer).write({"parent_id": False})
+        self.assertEqual(self.person.vip_tier_id, self.tier_c)
+        self.assertFalse(newcomer.vip_tier_id)
+        self.assertFalse(newcomer.sudo().vip_tier_since)
+
     def test_new_contact_detached_has_no_tier(self):
         Partner = self.env["res.partner"].with_user(self.salesman)
         contact = Partner.create({"name": "Mr. Wang", "parent_id": self.platinum.id})
