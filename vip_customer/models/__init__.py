@@ -10,6 +10,9 @@ from . import vip_tier_engine
 from . import vip_tier_engine_run
 from . import vip_tier_engine_tier_change
 from . import vip_tier_engine_cron
+from . import vip_kpi_fact
+from . import vip_kpi_period
+from . import vip_kpi_engine
 from . import res_partner
 from . import res_partner_guard
 from . import res_partner_followup

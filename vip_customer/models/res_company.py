@@ -41,6 +41,43 @@ class ResCompany(models.Model):
         string="Last VIP Tier Run", copy=False, groups="base.group_user"
     )
 
+    # Program KPI targets (see vip.kpi.period): a rate at or above its target is on target.
+    vip_target_retention = fields.Float(
+        string="Retention Target (%)",
+        default=90.0,
+        help="Share of the VIP customers at the start of a period still VIP at its end.",
+        groups="base.group_user",
+    )
+    vip_target_renewal = fields.Float(
+        string="Renewal Target (%)",
+        default=90.0,
+        help="Share of the VIP customers at the start of a period who buy again in it.",
+        groups="base.group_user",
+    )
+    vip_target_repeat = fields.Float(
+        string="Repeat Purchase Target (%)",
+        default=50.0,
+        help="Share of the VIP customers who bought in a period who bought twice or more.",
+        groups="base.group_user",
+    )
+    vip_target_satisfaction = fields.Float(
+        string="Satisfaction Target", default=85.0, groups="base.group_user"
+    )
+    vip_target_nps = fields.Float(string="NPS Target", default=0.0, groups="base.group_user")
+    vip_kpi_retention_tier_id = fields.Many2one(
+        "vip.tier",
+        string="Retention From Tier",
+        help="Retention counts the customers at or above this tier at the start of a period "
+        "who are still at or above it at the end. Empty: any VIP tier.",
+        domain="[('company_id', '=', id)]",
+        groups="base.group_user",
+    )
+    # State of the KPI cron (see vip_kpi_engine.py): the day the current
+    # periods were last computed, and the start of the next past month to
+    # recompute when a history recomputation was asked for (empty: none).
+    vip_kpi_date = fields.Date(string="Last KPI Run", copy=False, groups="base.group_user")
+    vip_kpi_history_cursor = fields.Date(copy=False, groups="base.group_user")
+
     @api.model
     def _get_vip_bounds(self):
         return {
@@ -48,6 +85,11 @@ class ResCompany(models.Model):
             "vip_churn_medium_threshold": (1, 100),
             "vip_churn_high_threshold": (1, 100),
             "vip_followup_lead_days": (0, 365),
+            "vip_target_retention": (0, 100),
+            "vip_target_renewal": (0, 100),
+            "vip_target_repeat": (0, 100),
+            "vip_target_satisfaction": (0, 100),
+            "vip_target_nps": (-100, 100),
         }
 
     @api.constrains(
@@ -79,5 +121,18 @@ class ResCompany(models.Model):
                     self.env._(
                         "%(company)s: the follow-up lead time cannot be negative.",
                         company=company.name,
+                    )
+                )
+
+    @api.constrains("vip_kpi_retention_tier_id")
+    def _check_vip_kpi_retention_tier_id(self):
+        for company in self:
+            tier = company.vip_kpi_retention_tier_id
+            if tier and tier.company_id != company:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: the retention tier %(tier)s belongs to another company.",
+                        company=company.name,
+                        tier=tier.display_name,
                     )
                 )

@@ -15,3 +15,15 @@ class ResConfigSettings(models.TransientModel):
     vip_followup_lead_days = fields.Integer(
         related="company_id.vip_followup_lead_days", readonly=False
     )
+    vip_target_retention = fields.Float(
+        related="company_id.vip_target_retention", readonly=False
+    )
+    vip_target_renewal = fields.Float(related="company_id.vip_target_renewal", readonly=False)
+    vip_target_repeat = fields.Float(related="company_id.vip_target_repeat", readonly=False)
+    vip_target_satisfaction = fields.Float(
+        related="company_id.vip_target_satisfaction", readonly=False
+    )
+    vip_target_nps = fields.Float(related="company_id.vip_target_nps", readonly=False)
+    vip_kpi_retention_tier_id = fields.Many2one(
+        related="company_id.vip_kpi_retention_tier_id", readonly=False
+    )
