@@ -88,6 +88,13 @@ class VipKpiFact(models.Model):
     )
     is_vip_start = fields.Boolean(string="VIP at Start", readonly=True)
     is_vip_end = fields.Boolean(string="VIP at End", readonly=True)
+    # The bases of the rates as booleans: a domain cannot tell a NULL rate
+    # from a 0 one (the ORM reads a NULL number as 0), the drill-downs can.
+    retention_base = fields.Boolean(
+        string="Counts in Retention",
+        readonly=True,
+        help="VIP at the start of the period (at or above the retention tier when one is set).",
+    )
     retention_pct = fields.Float(
         string="Retention (%)",
         aggregator="avg",
@@ -120,6 +127,7 @@ class VipKpiFact(models.Model):
         help="+100 for a promoter (9-10), 0 for a passive (7-8), -100 for a detractor "
         "(0-6), from the customer's last answer in the period.",
     )
+    has_nps = fields.Boolean(string="Answered NPS", readonly=True)
     ticket_count = fields.Integer(string="Tickets", readonly=True)
     complaint_count = fields.Integer(string="Complaints", readonly=True)
     sla_pct = fields.Float(string="SLA Met (%)", aggregator="avg", readonly=True)

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from .vip_kpi_fact import PERIOD_TYPES
 
@@ -58,3 +59,113 @@ class VipKpiPeriod(models.Model):
             "One KPI summary per company and period.",
         )
     ]
+
+    # ------------------------------------------------------------------
+    # Drill-down: the customers behind each figure
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_drilldown_domains(self):
+        """``{figure key: (title, extra domain on vip.kpi.fact)}``: the rows
+        behind each figure of the summary (a rate's base: the rows where its
+        column is set, told by the booleans and counts of the fact since a
+        domain reads a NULL number as 0). A hook: add the key of a new figure."""
+        return {
+            "customers": (self.env._("VIP customers"), [("partner_id", "!=", False)]),
+            "vip_start": (self.env._("VIP at start"), [("is_vip_start", "=", True)]),
+            "vip_end": (self.env._("VIP at end"), [("is_vip_end", "=", True)]),
+            "retention": (self.env._("Retention"), [("retention_base", "=", True)]),
+            "retention_lost": (
+                self.env._("Not retained"),
+                [("retention_base", "=", True), ("retention_pct", "<", 50)],
+            ),
+            "renewal": (self.env._("Renewal"), [("is_vip_start", "=", True)]),
+            "no_renewal": (
+                self.env._("Not renewed"),
+                [("is_vip_start", "=", True), ("purchase_count", "=", 0)],
+            ),
+            "repeat": (
+                self.env._("Repeat purchase"),
+                [("partner_id", "!=", False), ("purchase_count", ">", 0)],
+            ),
+            "new": (self.env._("New VIPs"), [("movement", "=", "new")]),
+            "lost": (self.env._("Lost VIPs"), [("movement", "=", "lost")]),
+            "upgrade": (self.env._("Upgraded"), [("movement", "=", "upgrade")]),
+            "downgrade": (self.env._("Downgraded"), [("movement", "=", "downgrade")]),
+            "satisfaction": (self.env._("Satisfaction"), [("satisfaction_count", ">", 0)]),
+            "nps": (self.env._("NPS"), [("has_nps", "=", True)]),
+            "spend": (self.env._("Spend"), []),
+        }
+
+    def _get_facts_domain(self, key=None):
+        self.ensure_one()
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            ("period_type", "=", self.period_type),
+            ("date_start", "=", self.date_start),
+        ]
+        if key:
+            drilldowns = self._get_drilldown_domains()
+            if key not in drilldowns:
+                raise UserError(self.env._("Unknown KPI %(key)s: nothing to open.", key=key))
+            domain += drilldowns[key][1]
+        return domain
+
+    def action_open_facts(self):
+        """Open the customers behind one figure of the period: the figure is
+        the context key ``vip_kpi`` (e.g. ``retention``, ``new``, ``lost``;
+        none: every row of the period)."""
+        self.ensure_one()
+        key = self.env.context.get("vip_kpi")
+        title = (
+            self._get_drilldown_domains()[key][0] if key in self._get_drilldown_domains() else None
+        )
+        domain = self._get_facts_domain(key)
+        name = (
+            self.env._("%(figure)s - %(period)s", figure=title, period=self.name)
+            if title
+            else self.name
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": "vip.kpi.fact",
+            "view_mode": "list,pivot,graph",
+            "views": [(False, "list"), (False, "pivot"), (False, "graph")],
+            "domain": domain,
+            "context": {"create": False, "edit": False, "delete": False},
+            "target": "current",
+        }
+
+    # ------------------------------------------------------------------
+    # Recomputation on demand
+    # ------------------------------------------------------------------
+    @api.model
+    def action_recompute_kpis(self):
+        """Button "Recompute KPIs": the current and just-ended periods of the
+        user's companies are computed again by the KPI cron, in the
+        background."""
+        return self._request_recompute(history=False)
+
+    @api.model
+    def action_recompute_history(self):
+        """Button "Recompute History": the last 24 months (and their quarters
+        and years) are computed again by the KPI cron, in the background."""
+        return self._request_recompute(history=True)
+
+    @api.model
+    def _request_recompute(self, history):
+        companies = self.env.companies
+        self.env["vip.kpi.engine"]._request_kpi_run(companies, history=history)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": self.env._("Program KPIs"),
+                "message": self.env._(
+                    "The KPIs are being recomputed in the background: "
+                    "reload the page in a few minutes."
+                ),
+                "sticky": False,
+            },
+        }

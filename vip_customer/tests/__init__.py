@@ -16,3 +16,4 @@ from . import test_validation
 from . import test_install
 from . import test_partner_merge
 from . import test_hostile_fixes
+from . import test_kpi
