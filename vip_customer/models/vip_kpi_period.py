@@ -34,7 +34,7 @@ class VipKpiPeriod(models.Model):
     satisfaction = fields.Float(aggregator="avg", readonly=True)
     nps = fields.Float(string="NPS", aggregator="avg", readonly=True)
     vip_spend = fields.Monetary(string="VIP Spend", readonly=True)
-    total_spend = fields.Monetary(string="Total Spend", readonly=True)
+    total_spend = fields.Monetary(readonly=True)
     vip_spend_share = fields.Float(string="VIP Spend Share (%)", aggregator="avg", readonly=True)
     target_retention = fields.Float(string="Retention Target (%)", readonly=True)
     target_renewal = fields.Float(string="Renewal Target (%)", readonly=True)
