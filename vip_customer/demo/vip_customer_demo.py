@@ -214,6 +214,8 @@ class VipTierEngine(models.AbstractModel):
         for months in range(12, 0, -1):
             self._recompute(company, today=today - relativedelta(months=months))
         self._recompute(company)
+        # the nightly run's last step: RFM scores, segments and lifetime value
+        env["res.partner"]._vip_refresh_customer_value(company)
         # Retention calls of risk episodes that ended before today are not due.
         retention = ref("vip_customer.mail_activity_type_vip_retention")
         for activity in env["mail.activity"].search([("activity_type_id", "=", retention.id)]):

@@ -16,6 +16,7 @@ from . import vip_kpi_engine
 from . import res_partner
 from . import res_partner_guard
 from . import res_partner_followup
+from . import res_partner_value
 from . import account_move
 from . import mail_activity
 from . import res_config_settings

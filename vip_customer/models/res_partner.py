@@ -52,10 +52,25 @@ ENGINE_FIELDS = frozenset(
         "vip_followup_activity_date",
     }
 )
-PROTECTED_FIELDS = MANAGER_FIELDS | ENGINE_FIELDS
-# Stored computes derived by the server from other fields: nobody writes them
-# by hand (the follow-up scheduler reads the date, the care messages the month).
-DERIVED_FIELDS = frozenset({"vip_next_followup_date", "vip_birthday_month"})
+# Customer value (res_partner_value.py): written by the nightly refresh only,
+# with raw SQL on these columns; nobody sets them by hand, managers included.
+VALUE_FIELDS = (
+    "vip_rfm_recency",
+    "vip_rfm_frequency",
+    "vip_rfm_monetary",
+    "vip_rfm_score",
+    "vip_rfm_segment",
+    "vip_lifetime_spend",
+    "vip_lifetime_purchase_count",
+    "vip_customer_since",
+    "vip_tenure_years",
+    "vip_avg_yearly_spend",
+)
+PROTECTED_FIELDS = MANAGER_FIELDS | ENGINE_FIELDS | frozenset(VALUE_FIELDS)
+# Stored computes derived by the server from other fields, and the customer
+# value: nobody writes them by hand (the follow-up scheduler reads the date,
+# the care messages the month).
+DERIVED_FIELDS = frozenset({"vip_next_followup_date", "vip_birthday_month", *VALUE_FIELDS})
 
 # Field groups: the customer's own portal user and staff outside the VIP
 # program read the tier only; profile preferences are for employees; the

@@ -12,6 +12,11 @@ cursor, so a call resumes where the previous one stopped, each customer is
 evaluated once per night, and a run complete for today does nothing more
 that day. A per-partner "evaluated on" date would rewrite every customer each
 night, where the engine writes only the ~5% whose values change.
+
+The run's last step, a call of its own once every customer is evaluated
+(cursor ``VALUE_STEP``): the customer value of the company (RFM scores and
+segment, lifetime figures), ranked over all its customers at once
+(``res.partner._vip_refresh_customer_value``).
 """
 
 import logging
@@ -23,6 +28,9 @@ from .vip_tier_engine import BATCH_SIZE
 
 _logger = logging.getLogger(__name__)
 
+# Cursor of a run whose customers are all evaluated: the customer value refresh remains.
+VALUE_STEP = -1
+
 
 class VipTierEngine(models.AbstractModel):
     _inherit = "vip.tier.engine"  # pylint: disable=consider-merging-classes-inherited
@@ -33,11 +41,14 @@ class VipTierEngine(models.AbstractModel):
         customers of today's run, report the progress and return.
 
         Companies are run one after the other (by id); the batch is the next
-        customers after the company's cursor. ``remaining`` counts the
-        customers of today's run not evaluated yet, in every company.
-        "Run Manually" on the cron is one such call; to evaluate every
-        customer again the same day, "Re-evaluate All Now" (settings) starts
-        a new run (:meth:`_request_full_run`).
+        customers after the company's cursor. Once they are all evaluated,
+        the company's customer value is refreshed in a call of its own (one
+        aggregate over all its customers, see ``VALUE_STEP``), in the same call
+        only when no customer was evaluated in it. ``remaining`` counts the
+        customers of today's run not evaluated yet, in every company, plus one
+        per value refresh to come. "Run Manually" on the cron is one such
+        call; to evaluate every customer again the same day, "Re-evaluate All
+        Now" (settings) starts a new run (:meth:`_request_full_run`).
         """
         today = fields.Date.context_today(self)
         engine = self.sudo()  # the rules decide for every company, whoever runs the job
@@ -47,17 +58,28 @@ class VipTierEngine(models.AbstractModel):
         for company in companies:
             cursor = company.vip_recompute_cursor if company.vip_recompute_date == today else 0
             if done:
-                remaining += engine._pending_customers(company, cursor, today)[1]
+                if cursor != VALUE_STEP:
+                    remaining += engine._pending_customers(company, cursor, today)[1]
+                remaining += 1  # the value refresh
                 continue
-            ids, pending = engine._pending_customers(company, cursor, today, limit=batch_size)
-            if ids:
-                engine._recompute(company, partner_ids=ids, today=today)
-                done = len(ids)
-            finished = pending <= len(ids)
-            engine._save_resume_point(company, 0 if finished else ids[-1], today)
-            remaining += pending - len(ids)
-            if finished:
-                _logger.info("VIP tiers of %s: today's run is complete", company.name)
+            if cursor != VALUE_STEP:
+                ids, pending = engine._pending_customers(company, cursor, today, limit=batch_size)
+                if ids:
+                    engine._recompute(company, partner_ids=ids, today=today)
+                    done = len(ids)
+                if pending > len(ids):
+                    engine._save_resume_point(company, ids[-1], today)
+                    remaining += pending - len(ids) + 1
+                    continue
+                if done:
+                    # every customer evaluated: the value refresh is the next call
+                    engine._save_resume_point(company, VALUE_STEP, today)
+                    remaining += 1
+                    continue
+            self.env["res.partner"].sudo()._vip_refresh_customer_value(company, today)
+            engine._save_resume_point(company, 0, today)
+            done = 1
+            _logger.info("VIP tiers of %s: today's run is complete", company.name)
         if not companies:
             _logger.info(
                 "VIP tiers: every customer already evaluated today, nothing to do "

@@ -17,3 +17,4 @@ from . import test_install
 from . import test_partner_merge
 from . import test_hostile_fixes
 from . import test_kpi
+from . import test_customer_value

@@ -1,0 +1,357 @@
+from unittest.mock import patch
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
+
+from odoo.addons.vip_customer.models.res_partner import VALUE_FIELDS
+from odoo.addons.vip_customer.tools.vip_value import SEGMENTS, rfm_segment
+
+from .common import VipCustomerCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerValue(VipCustomerCommon):
+    """RFM scores, segment and lifetime value of the customers, refreshed by
+    the nightly tier run: hand-computed on a small program.
+
+    Company 1's customers with purchases (days ago: amount):
+
+    ========  ==================================  =====  =====  =======  =====
+    customer  purchases                           count  spend  last     RFM
+    ========  ==================================  =====  =====  =======  =====
+    Anchor    400: 10000, 100: 10000, and its       3    30000  5        544
+              contact's 5: 10000
+    Bamboo    20: 5000, 10: 5000, refund 8: 2000    2     8000  10       333
+    Cedar     5: 1000                               1     1000  5        521
+    Delta     700, 600, 500, 400: 20000 each        4    80000  400      155
+    Elm       200: 3000                             1     3000  200      222
+    ========  ==================================  =====  =====  =======  =====
+
+    Five customers: a score is ``1 + 5 * (2 * below + ties) // 10``; Anchor and
+    Cedar share the best recency (mid-rank: both 5), Cedar and Elm the lowest
+    frequency (both 2). Fir's only invoice was reversed (no purchase), Ghost
+    never bought, Holly buys in company 2 only (alone there: 333).
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_2 = cls.setup_other_company(name="VIP Value Subsidiary")["company"]
+        Partner = cls.env["res.partner"]
+
+        def customer(name):
+            return Partner.create({"name": name, "is_company": True})
+
+        cls.anchor = customer("Anchor Corp")
+        cls.buyer = Partner.create({"name": "Anchor Buyer", "parent_id": cls.anchor.id})
+        cls.bamboo = customer("Bamboo Ltd")
+        cls.cedar = customer("Cedar Shop")
+        cls.delta = customer("Delta Holdings")
+        cls.elm = customer("Elm Studio")
+        cls.fir = customer("Fir Traders")
+        cls.ghost = cls.customer  # never bought
+        cls.holly = customer("Holly Partners")
+        for partner, amount, days in [
+            (cls.anchor, 10000, 400),
+            (cls.anchor, 10000, 100),
+            (cls.buyer, 10000, 5),
+            (cls.bamboo, 5000, 20),
+            (cls.bamboo, 5000, 10),
+            (cls.cedar, 1000, 5),
+            (cls.delta, 20000, 700),
+            (cls.delta, 20000, 600),
+            (cls.delta, 20000, 500),
+            (cls.delta, 20000, 400),
+            (cls.elm, 3000, 200),
+        ]:
+            cls._invoice(partner, amount, days_ago=days)
+        cls._invoice(cls.bamboo, 2000, days_ago=8, move_type="out_refund")
+        cls._invoice(cls.fir, 5000, days_ago=30)._reverse_moves(cancel=True)
+        cls._invoice(cls.holly, 7000, days_ago=50, company=cls.company_2)
+        # a customer of company 1's program buying in company 2 too: not counted there
+        cls._invoice(cls.anchor, 90000, days_ago=3, company=cls.company_2)
+
+    def night(self, company=None):
+        """What the nightly run does for a company: tiers, then the value."""
+        company = company or self.company
+        self.Engine._recompute(company)
+        return self.env["res.partner"]._vip_refresh_customer_value(company)
+
+    def value(self, partner):
+        return {fname: partner[fname] for fname in VALUE_FIELDS}
+
+    def expected(self, rfm, segment, spend, count, days, tenure, avg):
+        return {
+            "vip_rfm_recency": int(rfm[0]),
+            "vip_rfm_frequency": int(rfm[1]),
+            "vip_rfm_monetary": int(rfm[2]),
+            "vip_rfm_score": rfm,
+            "vip_rfm_segment": segment,
+            "vip_lifetime_spend": spend,
+            "vip_lifetime_purchase_count": count,
+            "vip_customer_since": self.today - relativedelta(days=days),
+            "vip_tenure_years": tenure,
+            "vip_avg_yearly_spend": avg,
+        }
+
+    EMPTY = dict.fromkeys(VALUE_FIELDS, False) | {
+        "vip_rfm_recency": 0,
+        "vip_rfm_frequency": 0,
+        "vip_rfm_monetary": 0,
+        "vip_lifetime_spend": 0.0,
+        "vip_lifetime_purchase_count": 0,
+        "vip_tenure_years": 0.0,
+        "vip_avg_yearly_spend": 0.0,
+    }
+
+    # ------------------------------------------------------------------
+    # The values
+    # ------------------------------------------------------------------
+    def test_scores_segments_and_lifetime_value(self):
+        self.assertEqual(self.night(), 5, "five customers with purchases, valued once")
+        expected = {
+            # 400 days: 1.1 years, 30000 / 1.1 a year
+            self.anchor: self.expected("544", "champions", 30000, 3, 400, 1.1, 27272.73),
+            # the refund lowers the spend, not the purchases; under a year: one year
+            self.bamboo: self.expected("333", "loyal", 8000, 2, 20, 0.1, 8000),
+            self.cedar: self.expected("521", "new", 1000, 1, 5, 0.0, 1000),
+            # 700 days: 1.9 years
+            self.delta: self.expected("155", "cant_lose", 80000, 4, 700, 1.9, 42105.26),
+            self.elm: self.expected("222", "hibernating", 3000, 1, 200, 0.5, 3000),
+        }
+        for partner, values in expected.items():
+            with self.subTest(customer=partner.name):
+                self.assertEqual(self.value(partner), values)
+        for partner in (self.buyer, self.fir, self.ghost, self.holly):
+            with self.subTest(customer=partner.name):
+                self.assertEqual(self.value(partner), self.EMPTY)
+
+    def test_two_companies_are_kept_apart(self):
+        self.night()
+        self.night(self.company_2)
+        # Holly is company 2's only customer: the middle of everything
+        self.assertEqual(
+            self.value(self.holly),
+            self.expected("333", "loyal", 7000, 1, 50, 0.1, 7000),
+        )
+        # Anchor's purchase in company 2 neither counts for it nor ranks it there
+        self.assertEqual(self.anchor.vip_lifetime_spend, 30000)
+        self.assertEqual(self.anchor.vip_rfm_score, "544")
+        # company 2's refresh leaves company 1's customers alone, and back
+        self.assertEqual(self.env["res.partner"]._vip_refresh_customer_value(self.company), 0)
+        self.assertEqual(self.holly.vip_rfm_score, "333")
+
+    def test_lost_purchases_and_contacts_lose_their_value(self):
+        self.night()
+        # Cedar's only invoice is reversed; Elm becomes a contact of Anchor (its
+        # invoices now count for Anchor)
+        self.env["account.move"].search([("partner_id", "=", self.cedar.id)])._reverse_moves(
+            cancel=True
+        )
+        self.elm.write({"parent_id": self.anchor.id, "is_company": False})
+        self.night()
+        self.assertEqual(self.value(self.cedar), self.EMPTY)
+        self.assertEqual(self.value(self.elm), self.EMPTY)
+        # three customers left, ranked again (a score: 1 + 5 * (2 * below + ties) // 6);
+        # Anchor: 4 purchases with Elm's, 33000, since 400 days, ties Delta's frequency
+        self.assertEqual(
+            self.value(self.anchor),
+            self.expected("543", "loyal", 33000, 4, 400, 1.1, 30000),
+        )
+        self.assertEqual(self.bamboo.vip_rfm_score, "311")
+        self.assertEqual(self.bamboo.vip_rfm_segment, "potential")
+        self.assertEqual(self.delta.vip_rfm_score, "145")
+        self.assertEqual(self.delta.vip_rfm_segment, "cant_lose")
+        # nothing moved since: nothing is written again
+        self.assertEqual(self.env["res.partner"]._vip_refresh_customer_value(self.company), 0)
+
+    def test_purchase_sources_of_other_addons_count(self):
+        """Purchases are what the tier engine counts: a source another add-on
+        adds (say, POS orders) counts in the value too."""
+        engine_cls = type(self.Engine)
+        original = engine_cls._get_purchase_sources
+        ghost_id = self.ghost.id
+
+        def sources(engine, company, date_from):
+            return original(engine, company, date_from) + [
+                SQL(
+                    "SELECT %s AS partner_id, CURRENT_DATE - 30 AS date, 500000.0 AS amount, "
+                    "1 AS purchase_count",
+                    ghost_id,
+                )
+            ]
+
+        with patch.object(engine_cls, "_get_purchase_sources", sources):
+            self.night()
+        self.assertEqual(self.ghost.vip_lifetime_spend, 500000)
+        self.assertEqual(self.ghost.vip_rfm_monetary, 5)
+        self.assertEqual(self.delta.vip_rfm_monetary, 4, "no longer the biggest spender")
+
+    def test_segment_sql_is_the_documented_table(self):
+        """The SQL CASE of the refresh gives the segment of tools.vip_value for
+        every combination of scores."""
+        Partner = self.env["res.partner"]
+        combos = [(r, f, m) for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)]
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT r, f, m, %s FROM unnest(%s::int[], %s::int[], %s::int[]) AS t(r, f, m)",
+                Partner._vip_segment_sql(SQL("r"), SQL("f"), SQL("m")),
+                [c[0] for c in combos],
+                [c[1] for c in combos],
+                [c[2] for c in combos],
+            )
+        )
+        self.assertEqual(len(rows), 125)
+        for r, f, m, segment in rows:
+            self.assertEqual(segment, rfm_segment(r, f, m), f"R{r} F{f} M{m}")
+        self.assertEqual({row[3] for row in rows}, set(SEGMENTS), "every segment reachable")
+        selection = dict(Partner._fields["vip_rfm_segment"].selection)
+        self.assertEqual(set(selection), set(SEGMENTS))
+
+    # ------------------------------------------------------------------
+    # Search, group, nightly run
+    # ------------------------------------------------------------------
+    def test_vip_user_searches_and_groups_by_segment(self):
+        self.night()
+        Partner = self.env["res.partner"].with_user(self.vip_user)
+        ours = [("id", "in", (self.anchor | self.bamboo | self.cedar | self.delta | self.elm).ids)]
+        self.assertEqual(
+            Partner.search([*ours, ("vip_rfm_segment", "=", "champions")]), self.anchor
+        )
+        self.assertEqual(
+            Partner.search([*ours, ("vip_rfm_segment", "in", ("cant_lose", "at_risk"))]),
+            self.delta,
+        )
+        self.assertEqual(
+            Partner.search([*ours, ("vip_lifetime_spend", ">", 5000)]),
+            self.anchor | self.bamboo | self.delta,
+        )
+        groups = dict(Partner._read_group(ours, ["vip_rfm_segment"], ["vip_lifetime_spend:sum"]))
+        self.assertEqual(
+            groups,
+            {
+                "champions": 30000,
+                "loyal": 8000,
+                "new": 1000,
+                "cant_lose": 80000,
+                "hibernating": 3000,
+            },
+        )
+
+    def test_nightly_run_refreshes_the_value_in_a_call_of_its_own(self):
+        engine = self.Engine.sudo()
+        for company in self.env["res.company"].sudo().search([]) - self.company:
+            engine._save_resume_point(company, 0, self.today)
+        refresh = type(self.env["res.partner"])._vip_refresh_customer_value
+        refreshed = []
+
+        def spy(partners, company, today=None):
+            refreshed.append(company)
+            return refresh(partners, company, today)
+
+        with patch.object(type(self.env["res.partner"]), "_vip_refresh_customer_value", spy):
+            progress = self.run_cron(self.Engine._cron_recompute_tiers, batch_size=4)
+        # 6 customers (5 buyers and Fir): batches of 4 and 2, then the value alone
+        self.assertEqual(progress, [(4, 3), (2, 1), (1, 0)])
+        self.assertEqual(refreshed, [self.company])
+        self.assertEqual(self.anchor.vip_rfm_segment, "champions")
+        self.assertEqual(self.delta.vip_lifetime_spend, 80000)
+        self.assertFalse(self.company.vip_recompute_cursor, "today's run is complete")
+
+    # ------------------------------------------------------------------
+    # Who writes it: nobody but the refresh
+    # ------------------------------------------------------------------
+    def _forged(self):
+        return {
+            "vip_rfm_recency": 5,
+            "vip_rfm_frequency": 5,
+            "vip_rfm_monetary": 5,
+            "vip_rfm_score": "555",
+            "vip_rfm_segment": "champions",
+            "vip_lifetime_spend": 10**7,
+            "vip_lifetime_purchase_count": 99,
+            "vip_customer_since": self.today - relativedelta(years=20),
+            "vip_tenure_years": 20.0,
+            "vip_avg_yearly_spend": 10**6,
+        }
+
+    def test_value_refused_to_every_user_over_rpc(self):
+        self.night()
+        self.assertEqual(set(self._forged()), set(VALUE_FIELDS))
+        before = self.value(self.elm)
+        for user in (self.vip_user, self.vip_manager, self.salesman):
+            for fname, value in self._forged().items():
+                with self.subTest(user=user.login, field=fname):
+                    with self.assertRaisesRegex(AccessError, "cannot be set by hand"):
+                        self.elm.with_user(user).write({fname: value})
+                    with self.assertRaises(AccessError):
+                        self.env["res.partner"].with_user(user).create(
+                            {"name": "Forged", fname: value}
+                        )
+        self.assertEqual(self.value(self.elm), before)
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Forged")]))
+        label = self.env["res.partner"]._fields["vip_rfm_segment"].string
+        with self.assertRaisesRegex(AccessError, label):
+            self.elm.with_user(self.vip_user).write({"vip_rfm_segment": False})
+
+    def test_value_hidden_from_users_outside_the_program(self):
+        self.night()
+        with self.assertRaises(AccessError):
+            self.anchor.with_user(self.salesman).read(["vip_rfm_segment"])
+        with self.assertRaises(AccessError):
+            self.env["res.partner"].with_user(self.salesman).search(
+                [("vip_lifetime_spend", ">", 0)]
+            )
+        self.assertEqual(
+            self.anchor.with_user(self.vip_user).read(["vip_rfm_score"])[0]["vip_rfm_score"],
+            "544",
+        )
+
+    def test_merge_by_a_contact_manager_skips_the_value(self):
+        """The generic merge copies every field as the merging user: the value
+        (which nobody writes) is left to the nightly refresh, the merge works."""
+        self.night()
+        merger = new_test_user(
+            self.env,
+            login="vip_customer-value-merger",
+            groups="base.group_user,base.group_partner_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        twin = self.env["res.partner"].create({"name": "Elm Studio Ltd", "is_company": True})
+        wizard = (
+            self.env["base.partner.merge.automatic.wizard"]
+            .with_user(merger)
+            .create(
+                {
+                    "partner_ids": [Command.set((twin | self.elm).ids)],
+                    "dst_partner_id": twin.id,
+                }
+            )
+        )
+        wizard.action_merge()
+        self.assertFalse(self.elm.exists())
+        self.assertEqual(self.value(twin), self.EMPTY, "not copied by the merging user")
+        self.night()
+        self.assertEqual(twin.vip_lifetime_spend, 3000)
+        self.assertEqual(twin.vip_rfm_score, "222")
+
+    def test_value_columns_are_hooked_by_nobody(self):
+        """The refresh writes its columns with raw SQL: each is a plain stored
+        field of this module that nothing tracks or computes from."""
+        registry = self.env.registry
+        for fname in VALUE_FIELDS:
+            field = self.env["res.partner"]._fields[fname]
+            with self.subTest(field=fname):
+                self.assertEqual(field._module, "vip_customer")
+                self.assertTrue(field.store)
+                self.assertFalse(field.compute or field.related or field.translate)
+                self.assertFalse(getattr(field, "tracking", None))
+                self.assertFalse(field.copy)
+                self.assertEqual(field.groups, "vip_customer.group_vip_user")
+                stored = [dep for dep in registry.get_dependent_fields(field) if dep.store]
+                self.assertFalse(stored, f"stored fields computed from {fname}")
