@@ -19,3 +19,4 @@ from . import vip_service_ticket_assignment
 from . import vip_tier_engine
 from . import res_partner
 from . import mail_activity
+from . import vip_kpi_engine

@@ -119,6 +119,23 @@ class VipServiceSlaEngine(models.AbstractModel):
         """Tickets whose stored status the clock alone changed (``sla_status_date``)."""
         return [("sla_status_date", "<=", now)]
 
+    @api.model
+    def _get_sla_met_sql(self, alias="t"):
+        """SQL of a ticket's SLA result: TRUE met, FALSE breached, NULL when it has none.
+
+        The SQL twin of ``sla_status_at`` for closed tickets: only a ticket in a closing
+        stage whose closing was recorded (``close_date``) and that had an SLA policy is
+        met or breached, as ``_close`` recorded it in ``sla_met``; an open ticket, one
+        without a policy or one in a folded stage whose closing never ran has no result.
+        The ticket analysis and the program KPIs (SLA compliance) read this expression.
+        """
+        ticket = SQL.identifier(alias)
+        return SQL(
+            "(CASE WHEN %(t)s.is_closed AND %(t)s.close_date IS NOT NULL "
+            "AND %(t)s.sla_id IS NOT NULL THEN COALESCE(%(t)s.sla_met, FALSE) END)",
+            t=ticket,
+        )
+
     # ------------------------------------------------------------------
     # Reading and writing the engine's columns
     # ------------------------------------------------------------------

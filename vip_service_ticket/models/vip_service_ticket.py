@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import is_html_empty
+from odoo.tools import SQL, is_html_empty
 
 from .vip_service_sla import PRIORITIES
 
@@ -473,6 +473,32 @@ class VipServiceTicket(models.Model):
             partner = ticket._rating_get_partner()
             if template and partner and partner != self.env.user.partner_id:
                 ticket.rating_send_request(template, lang=partner.lang, force_send=False)
+
+    @api.model
+    def _get_rating_satisfaction_query(self):
+        """The customers' ratings of tickets on the satisfaction scale (0-100), as SQL.
+
+        One definition of "a ticket rating's satisfaction", read by the program KPIs
+        (``vip.kpi.engine._get_satisfaction_sources``) and by vip_survey's satisfaction
+        history: a rating the customer gave (consumed, 1-5 smileys) times 20, dated when
+        it was given, for the ticket's customer account and company. Columns:
+        ``rating_id, ticket_id, company_id, partner_id, date, satisfaction``.
+        """
+        return SQL(
+            """
+            SELECT r.id AS rating_id,
+                   t.id AS ticket_id,
+                   t.company_id AS company_id,
+                   t.commercial_partner_id AS partner_id,
+                   COALESCE(r.write_date, r.create_date)::date AS date,
+                   (r.rating * 20.0)::float AS satisfaction
+              FROM rating_rating r
+              JOIN vip_service_ticket t ON t.id = r.res_id
+             WHERE r.res_model = 'vip.service.ticket'
+               AND r.consumed
+               AND r.rating > 0
+            """
+        )
 
     def _schedule_followup_activities(self):
         """A follow-up call of the account manager after the ticket of their customer closed.

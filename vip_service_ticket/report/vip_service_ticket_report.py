@@ -55,8 +55,8 @@ class VipServiceTicketReport(models.Model):
                    t.root_cause_id, t.responsibility_id, t.complaint_step, t.team_id,
                    t.user_id, t.stage_id, t.sla_id, t.priority, t.channel, t.is_complaint,
                    t.is_closed, 1 AS ticket_count,
-                   CASE WHEN t.is_closed AND t.sla_id IS NOT NULL
-                        THEN CASE WHEN t.sla_met THEN 100.0 ELSE 0.0 END END AS sla_compliance,
+                   CASE %(sla_met)s WHEN TRUE THEN 100.0 WHEN FALSE THEN 0.0
+                   END AS sla_compliance,
                    CASE WHEN t.first_response_date IS NOT NULL AND t.is_closed
                         THEN t.first_response_work_hours END AS first_response_hours,
                    CASE WHEN t.is_closed THEN t.resolution_work_hours END AS resolution_hours,
@@ -67,7 +67,8 @@ class VipServiceTicketReport(models.Model):
                    NULLIF(t.rating_last_value, 0) AS rating_avg
               FROM vip_service_ticket t
              WHERE t.active
-            """
+            """,
+            sla_met=self.env["vip.service.sla.engine"]._get_sla_met_sql("t"),
         )
 
     def init(self):

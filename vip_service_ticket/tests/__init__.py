@@ -14,3 +14,4 @@ from . import test_ui_clickbot
 from . import test_sla_status
 from . import test_transfer
 from . import test_bounds
+from . import test_kpi_sources
