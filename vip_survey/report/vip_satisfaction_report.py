@@ -96,15 +96,15 @@ class VipSatisfactionReport(models.Model):
               JOIN res_partner cp ON cp.id = p.commercial_partner_id
              WHERE NOT COALESCE(ui.test_entry, FALSE)
             UNION ALL
-            SELECT r.id * 2 + 1 AS id,
+            SELECT r.rating_id * 2 + 1 AS id,
                    'ticket' AS source,
-                   COALESCE(r.write_date, r.create_date)::date AS date,
-                   t.commercial_partner_id AS partner_id,
-                   t.company_id AS company_id,
+                   r.date AS date,
+                   r.partner_id AS partner_id,
+                   r.company_id AS company_id,
                    NULL::integer AS campaign_id,
                    NULL::integer AS survey_id,
                    NULL::integer AS user_input_id,
-                   t.id AS ticket_id,
+                   r.ticket_id AS ticket_id,
                    cp.vip_tier_id AS tier_id,
                    cp.vip_account_manager_id AS account_manager_id,
                    'done' AS state,
@@ -114,18 +114,16 @@ class VipSatisfactionReport(models.Model):
                    NULL::integer AS nps_score,
                    NULL::varchar AS nps_class,
                    NULL::numeric AS nps,
-                   r.rating * 20.0 AS satisfaction,
+                   r.satisfaction AS satisfaction,
                    %(target)s AS target,
-                   r.rating * 20.0 - %(target)s AS gap,
-                   r.rating * 20.0 < %(target)s AS below_target
-              FROM rating_rating r
-              JOIN vip_service_ticket t ON t.id = r.res_id
-              JOIN res_partner cp ON cp.id = t.commercial_partner_id
-             WHERE r.res_model = 'vip.service.ticket'
-               AND r.consumed
-               AND r.rating > 0
+                   r.satisfaction - %(target)s AS gap,
+                   r.satisfaction < %(target)s AS below_target
+              FROM (%(ratings)s) r
+              JOIN res_partner cp ON cp.id = r.partner_id
             """,
             target=DEFAULT_TARGET,
+            # one definition of a ticket rating's satisfaction (the program KPIs read it)
+            ratings=self.env["vip.service.ticket"]._get_rating_satisfaction_query(),
         )
 
     def init(self):
