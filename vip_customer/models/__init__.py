@@ -20,3 +20,4 @@ from . import res_partner_value
 from . import account_move
 from . import mail_activity
 from . import res_config_settings
+from . import digest

@@ -17,4 +17,5 @@ from . import test_install
 from . import test_partner_merge
 from . import test_hostile_fixes
 from . import test_kpi
+from . import test_kpi_ui
 from . import test_customer_value
