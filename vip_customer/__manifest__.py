@@ -1,7 +1,7 @@
 {
     "name": "VIP Customers",
     "summary": "Rule-based VIP tiers, customer profiles, follow-ups, care moments and churn risk",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/VIP",
     "website": "https://github.com/vip-suite/vip-suite",
     "author": "VIP Suite Authors",
@@ -25,6 +25,7 @@
         "views/vip_care_log_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/vip_manager_scorecard_views.xml",
         "views/vip_kpi_views.xml",
         "views/digest_views.xml",
         "report/vip_pareto_report_views.xml",

@@ -1,6 +1,7 @@
 from . import vip_bounds_mixin
 from . import vip_company_guard_mixin
 from . import res_company
+from . import res_company_scorecard
 from . import vip_tier
 from . import vip_tier_history
 from . import vip_interest_tag
@@ -13,6 +14,7 @@ from . import vip_tier_engine_cron
 from . import vip_kpi_fact
 from . import vip_kpi_period
 from . import vip_kpi_engine
+from . import vip_manager_scorecard
 from . import res_partner
 from . import res_partner_guard
 from . import res_partner_followup

@@ -13,7 +13,7 @@ class MailActivity(models.Model):
         followups = self.filtered(
             lambda a: a.activity_type_id == followup_type and a.res_model == "res.partner"
         )
-        # read before super(): done activities are unlinked
+        # read before super(): done activities are unlinked (or archived)
         partner_ids = followups.mapped("res_id")
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         # sudo only to reach the commercial partner of a contact the user may not read

@@ -27,3 +27,19 @@ class ResConfigSettings(models.TransientModel):
     vip_kpi_retention_tier_id = fields.Many2one(
         related="company_id.vip_kpi_retention_tier_id", readonly=False
     )
+    vip_score_weight_retention = fields.Integer(
+        related="company_id.vip_score_weight_retention", readonly=False
+    )
+    vip_score_weight_renewal = fields.Integer(
+        related="company_id.vip_score_weight_renewal", readonly=False
+    )
+    vip_score_weight_satisfaction = fields.Integer(
+        related="company_id.vip_score_weight_satisfaction", readonly=False
+    )
+    vip_score_weight_followup = fields.Integer(
+        related="company_id.vip_score_weight_followup", readonly=False
+    )
+    vip_score_weight_sla = fields.Integer(related="company_id.vip_score_weight_sla", readonly=False)
+    vip_score_weight_growth = fields.Integer(
+        related="company_id.vip_score_weight_growth", readonly=False
+    )

@@ -19,3 +19,4 @@ from . import test_hostile_fixes
 from . import test_kpi
 from . import test_kpi_ui
 from . import test_customer_value
+from . import test_scorecard

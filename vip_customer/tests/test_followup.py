@@ -97,7 +97,10 @@ class TestFollowup(VipCustomerCommon):
         activity = self._followups()
         with freeze_time("2025-03-02"):
             activity.with_user(self.vip_user).action_feedback(feedback="Visited the showroom")
-        self.assertFalse(activity.exists())
+            self.env.flush_all()
+        # done follow-ups stay, archived with their date, for the account-manager scorecard
+        self.assertFalse(activity.active)
+        self.assertEqual(activity.date_done, date(2025, 3, 2))
         self.assertEqual(self.customer.vip_last_followup_date, date(2025, 3, 2))
         self.assertEqual(self.customer.vip_next_followup_date, date(2025, 5, 31))  # +90 days
         self.assertIn("Visited the showroom", self.customer.message_ids[0].body)

@@ -1,0 +1,336 @@
+"""Account-manager scorecards (``vip.manager.scorecard``), on a hand-made program.
+
+March 2026, company of the fixtures, two account managers:
+
+=========  ==========================================  =========================
+manager    customers (facts of March)                   follow-ups due in March
+=========  ==========================================  =========================
+vip_user   Lotus: kept, bought; satisfaction 90;        on 10th done on the 9th;
+           spend 1,000 (prev 800)                       on 15th (on a contact of
+           Peony: lost, no purchase; spend 0 (prev 500)  Lotus) done on the 18th;
+           Orchid: new VIP; 2 tickets, 1 complaint,     on 20th never done
+           SLA 50%; spend 300 (prev 0)
+other      Jade: kept, bought; satisfaction 60;         on 12th done on the 12th
+           spend 500 (prev 1,000)
+=========  ==========================================  =========================
+
+By hand, with the default weights (retention 25, renewal 20, satisfaction 20,
+follow-ups 15, SLA 10, growth 10):
+
+- vip_user: retention 50, renewal 50, satisfaction 90, follow-ups 1 of 3
+  settled on time = 33.33, SLA 50, growth 0% -> 50;
+  score = (25*50 + 20*50 + 20*90 + 15*33.33 + 10*50 + 10*50) / 100 = 55.5.
+- other: retention 100, renewal 100, satisfaction 60, follow-ups 100, no SLA
+  (left out), growth -50% -> 25;
+  score = (25*100 + 20*100 + 20*60 + 15*100 + 10*25) / 90 = 82.78 (counting the
+  missing SLA as 0 would give 74.5).
+"""
+
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from .common import VipCustomerCommon
+
+MARCH = date(2026, 3, 1)
+TODAY = "2026-05-10"
+
+
+@tagged("post_install", "-at_install")
+class TestScorecard(VipCustomerCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Card = cls.env["vip.manager.scorecard"]
+        cls.followup_type = cls.env.ref("vip_customer.mail_activity_type_vip_followup")
+        cls.other_manager = new_test_user(
+            cls.env,
+            login="vip_customer-other-am",
+            groups="base.group_user,vip_customer.group_vip_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        Partner = cls.env["res.partner"]
+        cls.lotus, cls.peony, cls.orchid, cls.jade, cls.unmanaged = Partner.create(
+            [
+                {"name": name, "is_company": True}
+                for name in ("Lotus", "Peony", "Orchid", "Jade", "Iris")
+            ]
+        )
+        cls.lotus_contact = Partner.create({"name": "Mei (Lotus)", "parent_id": cls.lotus.id})
+        customers = cls.lotus | cls.peony | cls.orchid | cls.jade | cls.unmanaged
+        customers.sudo().with_context(vip_engine=True).write({"vip_company_id": cls.company.id})
+
+        def fact(partner, manager, **vals):
+            return {
+                "company_id": cls.company.id,
+                "period_type": "month",
+                "date_start": MARCH,
+                "date_end": date(2026, 3, 31),
+                "partner_id": partner.id if partner else False,
+                "manager_id": manager.id if manager else False,
+                "customer_count": 1,
+                **vals,
+            }
+
+        cls.env["vip.kpi.fact"].sudo().with_context(vip_kpi_engine=True).create(
+            [
+                fact(
+                    cls.lotus,
+                    cls.vip_user,
+                    retention_pct=100,
+                    renewal_pct=100,
+                    satisfaction=90,
+                    satisfaction_count=1,
+                    spend=1000,
+                    prev_spend=800,
+                    purchase_count=2,
+                ),
+                fact(
+                    cls.peony, cls.vip_user, retention_pct=0, renewal_pct=0, spend=0, prev_spend=500
+                ),
+                fact(
+                    cls.orchid,
+                    cls.vip_user,
+                    spend=300,
+                    prev_spend=0,
+                    purchase_count=1,
+                    ticket_count=2,
+                    complaint_count=1,
+                    sla_pct=50,
+                ),
+                fact(
+                    cls.jade,
+                    cls.other_manager,
+                    retention_pct=100,
+                    renewal_pct=100,
+                    satisfaction=60,
+                    satisfaction_count=1,
+                    spend=500,
+                    prev_spend=1000,
+                    purchase_count=1,
+                ),
+                # no account manager: no card
+                fact(cls.unmanaged, False, retention_pct=0, renewal_pct=0, spend=9999),
+                # the non-VIP bucket row
+                fact(False, False, customer_count=40, spend=12345),
+                # another period: not in March's cards
+                dict(
+                    fact(cls.lotus, cls.vip_user, retention_pct=0, spend=7),
+                    date_start=date(2026, 2, 1),
+                    date_end=date(2026, 2, 28),
+                ),
+            ]
+        )
+        Activity = cls.env["mail.activity"].with_context(mail_activity_quick_update=True)
+
+        def followup(partner, user, deadline, activity_type=None):
+            return Activity.create(
+                {
+                    "activity_type_id": (activity_type or cls.followup_type).id,
+                    "res_model_id": cls.env["ir.model"]._get_id("res.partner"),
+                    "res_id": partner.id,
+                    "user_id": user.id,
+                    "date_deadline": deadline,
+                }
+            )
+
+        on_time = followup(cls.lotus, cls.vip_user, date(2026, 3, 10))
+        late = followup(cls.lotus_contact, cls.vip_user, date(2026, 3, 15))
+        followup(cls.peony, cls.vip_user, date(2026, 3, 20))  # never done
+        jade_on_time = followup(cls.jade, cls.other_manager, date(2026, 3, 12))
+        # not counted: due in April, another activity type
+        followup(cls.orchid, cls.vip_user, date(2026, 4, 2))
+        followup(
+            cls.orchid,
+            cls.vip_user,
+            date(2026, 3, 5),
+            cls.env.ref("vip_customer.mail_activity_type_vip_retention"),
+        )
+        with freeze_time("2026-03-09 10:00:00"):
+            on_time.action_done()
+            cls.env.flush_all()  # date_done is computed at the flush
+        with freeze_time("2026-03-18 10:00:00"):
+            late.action_done()
+            cls.env.flush_all()  # date_done is computed at the flush
+        with freeze_time("2026-03-12 10:00:00"):
+            jade_on_time.action_done()
+            cls.env.flush_all()  # date_done is computed at the flush
+
+    def compute(self):
+        with freeze_time(TODAY):
+            self.Card._compute_period(self.company, "month", MARCH)
+        return self.Card.search([("company_id", "=", self.company.id), ("date_start", "=", MARCH)])
+
+    def card_of(self, cards, user):
+        card = cards.filtered(lambda c: c.user_id == user)
+        self.assertEqual(len(card), 1)
+        return card
+
+    def test_done_followups_stay_archived_with_their_date(self):
+        done = (
+            self.env["mail.activity"]
+            .with_context(active_test=False)
+            .search(
+                [("res_id", "=", self.jade.id), ("activity_type_id", "=", self.followup_type.id)]
+            )
+        )
+        self.assertTrue(self.followup_type.keep_done)
+        self.assertFalse(done.active)
+        self.assertEqual(done.date_done, date(2026, 3, 12))
+
+    def test_exact_figures(self):
+        cards = self.compute()
+        self.assertEqual(cards.user_id, self.vip_user | self.other_manager)
+        mine = self.card_of(cards, self.vip_user)
+        self.assertEqual(mine.period_name, "2026-03")
+        self.assertEqual(mine.date_end, date(2026, 3, 31))
+        self.assertEqual(mine.customer_count, 3)
+        self.assertEqual(
+            (mine.followup_due_count, mine.followup_on_time_count, mine.followup_overdue_count),
+            (3, 1, 2),
+        )
+        self.assertAlmostEqual(mine.followup_rate, 100 / 3, places=4)
+        self.assertEqual((mine.retention_rate, mine.renewal_rate), (50, 50))
+        self.assertEqual(mine.satisfaction, 90)
+        self.assertEqual((mine.ticket_count, mine.complaint_count, mine.sla_rate), (2, 1, 50))
+        self.assertEqual((mine.spend, mine.prev_spend, mine.spend_growth), (1300, 1300, 0))
+        self.assertAlmostEqual(mine.score, 55.5, places=4)
+
+        other = self.card_of(cards, self.other_manager)
+        self.assertEqual(other.customer_count, 1)
+        self.assertEqual(
+            (other.followup_due_count, other.followup_on_time_count, other.followup_overdue_count),
+            (1, 1, 0),
+        )
+        self.assertEqual(other.followup_rate, 100)
+        self.assertEqual(other.spend_growth, -50)
+        # the missing SLA is left out of the mean, not counted as 0 (74.5)
+        self.assertAlmostEqual(other.score, 7450 / 90, places=4)
+        self.assertEqual((other.rank, mine.rank), (1, 2))
+        self.assertIn("SLA: no data", other.score_detail)
+        self.assertIn("SLA: 50 × 10", mine.score_detail)
+        # the pivot's average leaves out the card without data, as it does for the facts
+        [(sla_rate,)] = self.Card._read_group(
+            [("id", "in", cards.ids)], aggregates=["sla_rate:avg"]
+        )
+        self.assertEqual(sla_rate, 50)
+
+    def test_recompute_replaces_the_cards(self):
+        self.compute()
+        cards = self.compute()
+        self.assertEqual(len(cards), 2)
+
+    def test_not_yet_due_followup_is_not_overdue(self):
+        with freeze_time("2026-03-16"):
+            self.Card._compute_period(self.company, "month", MARCH)
+        mine = self.Card.search([("user_id", "=", self.vip_user.id), ("date_start", "=", MARCH)])
+        # the follow-up of the 20th is still open and not due yet: neither on time nor overdue
+        self.assertEqual(
+            (mine.followup_due_count, mine.followup_on_time_count, mine.followup_overdue_count),
+            (3, 1, 1),
+        )
+        self.assertEqual(mine.followup_rate, 50)
+
+    def test_weights_change_score_and_ranking(self):
+        self.company.write(
+            {
+                "vip_score_weight_retention": 0,
+                "vip_score_weight_renewal": 0,
+                "vip_score_weight_satisfaction": 50,
+                "vip_score_weight_followup": 0,
+                "vip_score_weight_sla": 0,
+                "vip_score_weight_growth": 50,
+            }
+        )
+        cards = self.compute()
+        mine, other = self.card_of(cards, self.vip_user), self.card_of(cards, self.other_manager)
+        self.assertAlmostEqual(mine.score, (50 * 90 + 50 * 50) / 100, places=4)
+        self.assertAlmostEqual(other.score, (50 * 60 + 50 * 25) / 100, places=4)
+        self.assertEqual((mine.rank, other.rank), (1, 2))
+
+    def test_weights_are_validated(self):
+        with self.assertRaises(ValidationError):
+            self.company.vip_score_weight_sla = -1
+        zero = dict.fromkeys(
+            [
+                "vip_score_weight_retention",
+                "vip_score_weight_renewal",
+                "vip_score_weight_satisfaction",
+                "vip_score_weight_followup",
+                "vip_score_weight_sla",
+                "vip_score_weight_growth",
+            ],
+            0,
+        )
+        with self.assertRaises(ValidationError):
+            self.company.write(zero)
+        settings = self.env["res.config.settings"].create({"vip_score_weight_growth": 30})
+        settings.execute()
+        self.assertEqual(self.company.vip_score_weight_growth, 30)
+
+    def test_account_manager_reads_only_own_card(self):
+        cards = self.compute()
+        other_card = self.card_of(cards, self.other_manager)
+        as_user = self.Card.with_user(self.vip_user)
+        self.assertEqual(as_user.search([]).user_id, self.vip_user)
+        self.assertEqual(as_user.search_count([("user_id", "=", self.other_manager.id)]), 0)
+        with self.assertRaises(AccessError):
+            as_user.browse(other_card.id).read(["score"])
+        # their own card's customers: the facts of their customers only
+        action = self.card_of(cards, self.vip_user).with_user(self.vip_user).action_open_customers()
+        facts = self.env["vip.kpi.fact"].with_user(self.vip_user).search(action["domain"])
+        self.assertEqual(facts.partner_id, self.lotus | self.peony | self.orchid)
+        # their own follow-ups, the done ones included
+        action = self.card_of(cards, self.vip_user).with_user(self.vip_user).action_open_followups()
+        activities = (
+            self.env["mail.activity"]
+            .with_user(self.vip_user)
+            .with_context(active_test=False)
+            .search(action["domain"])
+        )
+        self.assertEqual(len(activities), 3)
+
+    def test_vip_manager_reads_all_cards_of_their_companies(self):
+        cards = self.compute()
+        self.assertEqual(self.Card.with_user(self.vip_manager).search([]), cards)
+        other_company = self.env["res.company"].create({"name": "VIP Elsewhere"})
+        foreign_manager = new_test_user(
+            self.env,
+            login="vip_customer-foreign-manager",
+            groups="base.group_user,vip_customer.group_vip_manager",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        self.assertFalse(self.Card.with_user(foreign_manager).search([]))
+        with self.assertRaises(AccessError):
+            cards.with_user(foreign_manager).read(["score"])
+
+    def test_nobody_writes_a_card(self):
+        card = self.card_of(self.compute(), self.vip_user)
+        vals = {
+            "company_id": self.company.id,
+            "period_type": "month",
+            "date_start": date(2026, 1, 1),
+            "user_id": self.vip_user.id,
+            "score": 100,
+        }
+        for user in (self.vip_user, self.vip_manager):
+            with self.assertRaises(AccessError):
+                card.with_user(user).write({"score": 100})
+            with self.assertRaises(AccessError):
+                self.Card.with_user(user).create(vals)
+            with self.assertRaises(AccessError):
+                card.with_user(user).unlink()
+        # not even an administrator, outside the engine
+        with self.assertRaises(UserError):
+            card.sudo().write({"score": 100})
+        with self.assertRaises(UserError):
+            self.Card.sudo().create(vals)
+        with self.assertRaises(UserError):
+            card.sudo().unlink()
+        self.assertAlmostEqual(card.score, 55.5, places=4)
