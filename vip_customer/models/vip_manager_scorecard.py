@@ -132,6 +132,7 @@ class VipManagerScorecard(models.Model):
         help="1 = best score among the company's account managers in the period.",
     )
     score_components = fields.Json(
+        string="Score Inputs",
         readonly=True,
         help="The engine's inputs of the score: each component (0-100, null without data) "
         "and the weights of the company when the card was computed.",
