@@ -16,7 +16,7 @@ class TestKpiSources(VipServiceTicketCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Engine = cls.env["vip.kpi.engine"]
+        cls.Kpi = cls.env["vip.kpi.engine"]
         cls.other_company = cls.setup_other_company(name="VIP KPI Other Co")["company"]
         cls.partners = cls.customer | cls.contact | cls.other_customer
 
@@ -34,15 +34,17 @@ class TestKpiSources(VipServiceTicketCommon):
         return sorted(rows, key=repr)
 
     def _service_rows(self, date_from, date_to, company=None):
-        sources = self.Engine._get_service_sources(company or self.company, date_from, date_to)
+        sources = self.Kpi._get_service_sources(company or self.company, date_from, date_to)
         return self._rows(sources, ["partner_id", "date", "is_complaint", "sla_met"])
 
     def _satisfaction_rows(self, date_from, date_to, company=None):
-        sources = self.Engine._get_satisfaction_sources(company or self.company, date_from, date_to)
+        sources = self.Kpi._get_satisfaction_sources(company or self.company, date_from, date_to)
         return self._rows(sources, ["partner_id", "date", "satisfaction", "nps"])
 
-    def test_service_rows(self):
-        june = (date(2024, 6, 1), date(2024, 6, 30))
+    def _june_tickets(self):
+        """Monday 3 June 2024, tier A (4 h / 24 h): a ticket of a contact closed in time,
+        one closed late, an open complaint; a ticket of a customer without tier closed
+        with no policy; an archived ticket, a ticket of another company; one in July."""
         with freeze_time(MONDAY.replace(hour=8)):
             met = self.create_ticket(partner_id=self.contact.id)
             late = self.create_ticket()
@@ -64,6 +66,11 @@ class TestKpiSources(VipServiceTicketCommon):
             self.create_ticket()
         self.assertEqual((met.sla_status, late.sla_status), ("met", "breached"))
         self.assertFalse(no_policy.sla_met, "stored False: no policy, no result")
+        self.assertTrue(complaint.is_complaint)
+
+    def test_service_rows(self):
+        june = (date(2024, 6, 1), date(2024, 6, 30))
+        self._june_tickets()
         monday = MONDAY.date()
         self.assertEqual(
             self._service_rows(*june),
@@ -80,7 +87,6 @@ class TestKpiSources(VipServiceTicketCommon):
                 key=repr,
             ),
         )
-        self.assertEqual(complaint.is_complaint, True)
         self.assertEqual(
             self._service_rows(date(2024, 7, 1), date(2024, 7, 1)),
             [(self.customer.id, date(2024, 7, 1), False, None)],
@@ -90,6 +96,54 @@ class TestKpiSources(VipServiceTicketCommon):
             self._service_rows(*june, company=self.other_company),
             [(self.customer.id, monday, False, None)],
         )
+
+    def test_service_kpis_end_to_end(self):
+        """The facts of June count the tickets, complaints and SLA compliance of each VIP
+        customer (``vip.kpi.engine._compute_period``)."""
+        self.Engine._log_tier_changes(
+            [
+                {
+                    "partner": partner,
+                    "old_tier": self.Tier,
+                    "new_tier": tier,
+                    "reason": "import",
+                    "date": date(2024, 5, 1),
+                }
+                for partner, tier in (
+                    (self.customer, self.tier_a),
+                    (self.other_customer, self.tier_c),
+                )
+            ]
+        )
+        self._june_tickets()
+        self.Kpi._compute_period(self.company, "month", date(2024, 6, 1))
+        facts = self.env["vip.kpi.fact"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("period_type", "=", "month"),
+                ("date_start", "=", date(2024, 6, 1)),
+                ("partner_id", "in", self.partners.ids),
+            ]
+        )
+        self.assertEqual(
+            {
+                fact.partner_id: (fact.ticket_count, fact.complaint_count, fact.sla_pct)
+                for fact in facts
+            },
+            # the ORM reads an empty rate as 0.0: its emptiness is checked below
+            {self.customer: (3, 1, 50.0), self.other_customer: (1, 0, 0.0)},
+            "one ticket met and one breached of the two closed with a policy: 50 %",
+        )
+        [(sla_count,)] = self.env["vip.kpi.fact"]._read_group(
+            [("id", "in", facts.ids)], [], ["sla_pct:count"]
+        )
+        self.assertEqual(sla_count, 1, "no SLA result for the customer without policy")
+        [(sla_pct, complaints, tickets)] = self.env["vip.kpi.fact"]._read_group(
+            [("id", "in", facts.ids)],
+            [],
+            ["sla_pct:avg", "complaint_count:sum", "ticket_count:sum"],
+        )
+        self.assertEqual((sla_pct, complaints, tickets), (50.0, 1, 4))
 
     def test_reopened_ticket_has_no_result(self):
         with freeze_time(MONDAY.replace(hour=8)):
@@ -147,3 +201,37 @@ class TestKpiSources(VipServiceTicketCommon):
         self.assertEqual(
             self._satisfaction_rows(today - timedelta(days=31), today - timedelta(days=1)), []
         )
+
+    def test_rating_kpis_end_to_end(self):
+        """A rating is the satisfaction of the month it was given; no NPS from it."""
+        today = fields.Date.today()
+        self.Engine._log_tier_changes(
+            [
+                {
+                    "partner": self.customer,
+                    "old_tier": self.Tier,
+                    "new_tier": self.tier_a,
+                    "reason": "import",
+                    "date": date(2024, 5, 1),
+                }
+            ]
+        )
+        for rating in (4, 2):
+            ticket = self.create_ticket(partner_id=self.contact.id)
+            ticket.rating_apply(rating, token=ticket._rating_get_access_token())
+        self.Kpi._compute_period(self.company, "month", today)
+        fact = self.env["vip.kpi.fact"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("period_type", "=", "month"),
+                ("date_start", "=", today.replace(day=1)),
+                ("partner_id", "=", self.customer.id),
+            ]
+        )
+        self.assertEqual(
+            (fact.satisfaction, fact.satisfaction_count, fact.ticket_count), (60.0, 2, 2)
+        )
+        [(nps_count,)] = self.env["vip.kpi.fact"]._read_group(
+            [("id", "=", fact.id)], [], ["nps_pct:count"]
+        )
+        self.assertEqual(nps_count, 0, "a rating is no NPS answer")

@@ -16,7 +16,7 @@ class TestKpiSources(VipSurveyCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Engine = cls.env["vip.kpi.engine"]
+        cls.Kpi = cls.env["vip.kpi.engine"]
         cls.contact = cls.env["res.partner"].create(
             {"name": "Ms. Wang", "parent_id": cls.customer.id, "email": "wang@gd.example.com"}
         )
@@ -35,7 +35,7 @@ class TestKpiSources(VipSurveyCommon):
 
     def _rows(self, date_from, date_to, company=None):
         """The satisfaction rows of every source for the test's customers, sorted."""
-        sources = self.Engine._get_satisfaction_sources(company or self.company, date_from, date_to)
+        sources = self.Kpi._get_satisfaction_sources(company or self.company, date_from, date_to)
         rows = self.env.execute_query(
             SQL(
                 "SELECT s.partner_id, s.date, s.satisfaction, s.nps FROM (%s) s "
@@ -125,3 +125,57 @@ class TestKpiSources(VipSurveyCommon):
             ),
             rows,
         )
+
+    def test_satisfaction_kpis_end_to_end(self):
+        """The facts of June: the mean satisfaction of a customer's answers, the NPS of
+        their last answer, and the recovery ticket of a detractor as a complaint."""
+        self.Engine._log_tier_changes(
+            [
+                {
+                    "partner": partner,
+                    "old_tier": self.Tier,
+                    "new_tier": self.tier_b,
+                    "reason": "import",
+                    "date": date(2024, 5, 1),
+                }
+                for partner in (self.customer, self.jade)
+            ]
+        )
+        with freeze_time(datetime(2024, 6, 5, 10)):
+            self._answer(self.customer, 3, satisfaction=1)  # detractor, 0
+        with freeze_time(datetime(2024, 6, 10, 10)):
+            self._answer(self.contact, 9, satisfaction=4)  # promoter, 75
+        with freeze_time(datetime(2024, 6, 20, 10)):
+            self._answer(self.jade, 9, satisfaction=5)  # promoter, 100
+        with freeze_time(datetime(2024, 6, 30, 10)):
+            self._answer(self.jade, 8, satisfaction=3)  # passive, 50
+            self._answer(self.jade, 0, satisfaction=1, done=False)
+        self.Kpi._compute_period(self.company, "month", date(2024, 6, 1))
+        facts = self.env["vip.kpi.fact"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("period_type", "=", "month"),
+                ("date_start", "=", date(2024, 6, 1)),
+                ("partner_id", "in", self.partners.ids),
+            ]
+        )
+        self.assertEqual(
+            {
+                fact.partner_id: (
+                    fact.satisfaction,
+                    fact.satisfaction_count,
+                    fact.nps_pct,
+                    fact.complaint_count,
+                )
+                for fact in facts
+            },
+            {self.customer: (37.5, 2, 100.0, 1), self.jade: (75.0, 2, 0.0, 0)},
+        )
+        period = self.env["vip.kpi.period"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("period_type", "=", "month"),
+                ("date_start", "=", date(2024, 6, 1)),
+            ]
+        )
+        self.assertEqual((period.satisfaction, period.nps), (56.25, 50.0))
