@@ -144,6 +144,16 @@ class TestKpiSources(VipServiceTicketCommon):
             ["sla_pct:avg", "complaint_count:sum", "ticket_count:sum"],
         )
         self.assertEqual((sla_pct, complaints, tickets), (50.0, 1, 4))
+        # the account manager's scorecard reads its customers' facts
+        card = self.env["vip.manager.scorecard"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("period_type", "=", "month"),
+                ("date_start", "=", date(2024, 6, 1)),
+                ("user_id", "=", self.vip_user.id),
+            ]
+        )
+        self.assertEqual((card.ticket_count, card.complaint_count, card.sla_rate), (3, 1, 50.0))
 
     def test_reopened_ticket_has_no_result(self):
         with freeze_time(MONDAY.replace(hour=8)):
