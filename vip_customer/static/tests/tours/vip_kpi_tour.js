@@ -11,6 +11,15 @@ registry.category("web_tour.tours").add("vip_customer_kpi_manager_tour", {
             trigger: `.o_kanban_view ${CARD}`,
         },
         {
+            content: "Ask for the KPIs to be computed again",
+            trigger: '.o_control_panel button.o_vip_kpi_recompute',
+            run: "click",
+        },
+        {
+            content: "The page says it happens in the background",
+            trigger: '.o_notification:contains("background")',
+        },
+        {
             content: "Retention at 95% against 90% shows green",
             trigger: `${CARD} button.o_vip_kpi_retention.btn-success:contains("95")`,
         },
