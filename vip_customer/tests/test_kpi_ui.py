@@ -4,8 +4,8 @@ from unittest.mock import patch
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields
-from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import SQL
 
 from .common import VipCustomerCommon
@@ -228,6 +228,29 @@ class TestVipDigest(VipCustomerCommon):
     def test_default_digest_lists_the_vip_kpis(self):
         default = self.env.ref("digest.digest_digest_default")
         self.assertTrue(default.kpi_vip_new and default.kpi_vip_retention)
+
+
+@tagged("post_install", "-at_install")
+class TestVipKpiSettings(VipCustomerCommon):
+    """The Program KPIs block of the VIP settings writes the company's targets and weights."""
+
+    def test_targets_and_weights_from_the_settings(self):
+        with Form(self.env["res.config.settings"].sudo()) as settings:
+            settings.vip_target_retention = 80
+            settings.vip_target_repeat = 45
+            settings.vip_kpi_retention_tier_id = self.tier_b
+            settings.vip_score_weight_sla = 30
+        settings.save().execute()
+        company = self.company.sudo()
+        self.assertEqual(company.vip_target_retention, 80)
+        self.assertEqual(company.vip_target_repeat, 45)
+        self.assertEqual(company.vip_kpi_retention_tier_id, self.tier_b)
+        self.assertEqual(company.vip_score_weight_sla, 30)
+
+    def test_a_target_out_of_range_is_refused(self):
+        with self.assertRaisesRegex(ValidationError, "Renewal Target"):
+            self.env["res.config.settings"].sudo().create({"vip_target_renewal": 150}).execute()
+        self.assertEqual(self.company.sudo().vip_target_renewal, 90)
 
 
 @tagged("post_install", "-at_install")
