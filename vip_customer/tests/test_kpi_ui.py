@@ -9,6 +9,7 @@ from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import SQL
 
 from .common import VipCustomerCommon
+from .common_ui import VipClickbotCase
 
 ENGINE_CTX = {"vip_kpi_engine": True}
 
@@ -385,3 +386,16 @@ class TestVipKpiUi(HttpCase):
             "vip_customer_kpi_account_manager_tour",
             login=self.account_manager.login,
         )
+
+
+@tagged("post_install", "-at_install")
+class TestVipMenuClickbotManager(VipClickbotCase):
+    """The VIP app, Program KPIs included, opens everywhere for a VIP manager who
+    is not a system administrator (the admin and plain-user runs are in
+    test_ui_clickbot.py)."""
+
+    clickbot_login = "vip_customer-clickbot-manager"
+    clickbot_groups = "base.group_user,vip_customer.group_vip_manager"
+
+    def test_clickbot_vip_menu_as_vip_manager(self):
+        self.click_everywhere(self.clickbot_user.login)
