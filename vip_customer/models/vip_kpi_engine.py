@@ -201,8 +201,7 @@ class VipKpiEngine(models.AbstractModel):
                        COALESCE(SUM(p.amount) FILTER (WHERE p.date >= %(start)s), 0) AS spend,
                        COALESCE(SUM(p.amount) FILTER (WHERE p.date < %(start)s), 0) AS prev_spend,
                        COALESCE(SUM(p.purchase_count) FILTER (WHERE p.date >= %(start)s), 0)
-                           AS purchase_count,
-                       bool_or(p.date >= %(start)s) AS bought
+                           AS purchase_count
                   FROM (%(purchases)s) p
                  WHERE p.date >= %(prev_start)s AND p.date <= %(end)s
                  GROUP BY p.partner_id
@@ -242,7 +241,7 @@ class VipKpiEngine(models.AbstractModel):
                   LEFT JOIN answers a ON a.partner_id = v.partner_id
                   LEFT JOIN tickets t ON t.partner_id = v.partner_id
             )
-            INSERT INTO vip_kpi_fact (%(columns)s, create_uid, create_date, write_uid, write_date)
+            INSERT INTO vip_kpi_fact (%(columns)s)
             SELECT %(company)s, %(period_type)s, %(start)s, %(end)s,
                    r.partner_id, 1, r.tier_start_id, r.tier_end_id, r.manager_id,
                    CASE WHEN r.tier_start_id IS NULL THEN 'new'
@@ -269,16 +268,14 @@ class VipKpiEngine(models.AbstractModel):
                         WHEN r.nps >= 9 THEN 100.0
                         WHEN r.nps >= 7 THEN 0.0 ELSE -100.0 END,
                    r.nps IS NOT NULL,
-                   r.ticket_count, r.complaint_count, r.sla_pct,
-                   %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                   r.ticket_count, r.complaint_count, r.sla_pct
               FROM facts r
             UNION ALL
             SELECT %(company)s, %(period_type)s, %(start)s, %(end)s,
-                   NULL, COUNT(*) FILTER (WHERE b.bought), NULL, NULL, NULL, NULL,
+                   NULL, COUNT(*) FILTER (WHERE b.purchase_count > 0), NULL, NULL, NULL, NULL,
                    FALSE, FALSE, FALSE, NULL, NULL, NULL,
                    SUM(b.spend), SUM(b.prev_spend), SUM(b.purchase_count),
-                   NULL, 0, NULL, FALSE, 0, 0, NULL,
-                   %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                   NULL, 0, NULL, FALSE, 0, 0, NULL
               FROM buys b
              WHERE NOT EXISTS (SELECT 1 FROM vips v WHERE v.partner_id = b.partner_id)
             HAVING COUNT(*) > 0
@@ -293,7 +290,6 @@ class VipKpiEngine(models.AbstractModel):
             tickets=tickets,
             retention_level=retention_level,
             columns=SQL(", ").join(SQL.identifier(c) for c in FACT_COLUMNS),
-            uid=self.env.uid,
         )
 
     @api.model

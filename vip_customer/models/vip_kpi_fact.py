@@ -57,6 +57,9 @@ class VipKpiFact(models.Model):
     _description = "VIP KPI Fact"
     _order = "date_start desc, company_id, partner_id"
     _rec_name = "partner_id"
+    # a snapshot rewritten by the engine, tens of thousands of rows a night:
+    # no create/write columns (two foreign keys checked on every row, nothing to audit)
+    _log_access = False
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")

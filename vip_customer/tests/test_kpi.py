@@ -537,3 +537,23 @@ class TestProgramKpis(VipCustomerCommon):
         )
         with self.assertRaises(ValidationError):
             self.company.vip_kpi_retention_tier_id = other_tier
+
+    def test_bucket_counts_buyers_only(self):
+        """A non-VIP customer whose only document of the period is a refund
+        lowers the non-VIP spend but is not a purchasing customer."""
+        theta = self.env["res.partner"].create({"name": "Theta Ltd", "is_company": True})
+        refund = self._invoice(
+            theta, 70, days_ago=(self.today - D(2025, 2, 17)).days, move_type="out_refund"
+        )
+        self.assertEqual(refund.state, "posted")
+        self._compute()
+        bucket = self._facts()[self.Fact.partner_id]
+        # Zeta bought (1000); Theta only gave back 70
+        self.assertEqual((bucket.customer_count, bucket.spend, bucket.purchase_count), (1, 930, 1))
+        march = D(2025, 3, 1)
+        self.assertEqual(self._compute(march), 5)
+        bucket = self._facts(march)[self.Fact.partner_id]
+        # nobody bought in March; Beta, VIP no more, joins the non-VIPs of the
+        # previous period's spend: 800 (Beta) + 1000 (Zeta) - 70 (Theta)
+        self.assertEqual((bucket.customer_count, bucket.spend, bucket.prev_spend), (0, 0, 1730))
+        self.assertAlmostEqual(self._summary(march).vip_spend_share, 0)
