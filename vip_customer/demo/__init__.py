@@ -1,1 +1,2 @@
 from . import vip_customer_demo
+from . import vip_manager_scorecard_demo

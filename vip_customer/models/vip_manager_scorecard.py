@@ -19,28 +19,10 @@ the best score of the company in that period; cards without any data have no
 score and no rank.
 """
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .vip_kpi_fact import ENGINE_CONTEXT_KEY, PERIOD_TYPES
-
-PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
-
-
-def period_end(period_type, date_start):
-    """Last day (inclusive) of the period of ``period_type`` starting on ``date_start``."""
-    return date_start + relativedelta(months=PERIOD_MONTHS[period_type], days=-1)
-
-
-def period_name(period_type, date_start):
-    """Label of a period: "2026-11", "2026 Q4" or "2026" (a code, the same in every language)."""
-    if period_type == "month":
-        return date_start.strftime("%Y-%m")
-    if period_type == "quarter":
-        return f"{date_start.year} Q{(date_start.month - 1) // 3 + 1}"
-    return str(date_start.year)
 
 
 class VipManagerScorecard(models.Model):
@@ -346,7 +328,8 @@ class VipManagerScorecard(models.Model):
     @api.model
     def _prepare_scorecard_vals(self, company, period_type, date_start, today=None):
         """The values of the period's cards, scored and ranked."""
-        date_end = period_end(period_type, date_start)
+        engine = self.env["vip.kpi.engine"]
+        date_start, date_end, _prev_start = engine._period_bounds(period_type, date_start)
         today = today or fields.Date.context_today(self)
         facts = self._read_fact_figures(company, period_type, date_start)
         followups = self._read_followup_figures(company, date_start, date_end, today)
@@ -358,7 +341,7 @@ class VipManagerScorecard(models.Model):
                 "period_type": period_type,
                 "date_start": date_start,
                 "date_end": date_end,
-                "period_name": period_name(period_type, date_start),
+                "period_name": engine._period_name(period_type, date_start),
                 "user_id": user_id,
                 "customer_count": 0,
                 "ticket_count": 0,
@@ -399,6 +382,7 @@ class VipManagerScorecard(models.Model):
         Called by the KPI engine right after it refilled the period's facts.
         Returns the number of cards written.
         """
+        date_start = self.env["vip.kpi.engine"]._period_start(period_type, date_start)
         vals_list = self._prepare_scorecard_vals(company, period_type, date_start)
         # sudo + engine context: the cards are written by the engine only
         cards = self.sudo().with_context(**{ENGINE_CONTEXT_KEY: True, "active_test": False})

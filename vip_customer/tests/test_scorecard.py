@@ -26,13 +26,16 @@ follow-ups 15, SLA 10, growth 10):
   missing SLA as 0 would give 74.5).
 """
 
+import importlib.util
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools.misc import file_path
 
 from .common import VipCustomerCommon
 
@@ -182,6 +185,15 @@ class TestScorecard(VipCustomerCommon):
         self.assertTrue(self.followup_type.keep_done)
         self.assertFalse(done.active)
         self.assertEqual(done.date_done, date(2026, 3, 12))
+
+    def test_existing_databases_keep_done_followups_after_the_upgrade(self):
+        self.followup_type.keep_done = False
+        path = file_path("vip_customer/migrations/18.0.1.1.0/post-migration.py")
+        spec = importlib.util.spec_from_file_location("vip_customer_post_migration", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "18.0.1.0.0")
+        self.assertTrue(self.followup_type.keep_done)
 
     def test_exact_figures(self):
         cards = self.compute()
@@ -334,3 +346,105 @@ class TestScorecard(VipCustomerCommon):
         with self.assertRaises(UserError):
             card.sudo().unlink()
         self.assertAlmostEqual(card.score, 55.5, places=4)
+
+
+@tagged("post_install", "-at_install")
+class TestScorecardFromEngine(VipCustomerCommon):
+    """The cards the KPI engine writes after the facts, from tier history and
+    invoices (February 2025): Alpha (vip_user's) C since December, bought 500
+    in January and 1,000 in February; Gamma (other manager's) A since November,
+    left VIP on 5 February, bought nothing."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_manager = new_test_user(
+            cls.env,
+            login="vip_customer-other-am",
+            groups="base.group_user,vip_customer.group_vip_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        Partner = cls.env["res.partner"]
+        cls.alpha = Partner.create(
+            {"name": "Alpha Ltd", "is_company": True, "vip_account_manager_id": cls.vip_user.id}
+        )
+        cls.gamma = Partner.create(
+            {
+                "name": "Gamma Ltd",
+                "is_company": True,
+                "vip_account_manager_id": cls.other_manager.id,
+            }
+        )
+        cls.Engine._log_tier_changes(
+            [
+                {
+                    "partner": partner,
+                    "old_tier": old,
+                    "new_tier": new,
+                    "reason": "rule",
+                    "date": day,
+                }
+                for partner, old, new, day in (
+                    (cls.gamma, cls.Tier, cls.tier_a, date(2024, 11, 1)),
+                    (cls.alpha, cls.Tier, cls.tier_c, date(2024, 12, 10)),
+                    (cls.gamma, cls.tier_a, cls.Tier, date(2025, 2, 5)),
+                )
+            ]
+        )
+        for amount, day in ((500, date(2025, 1, 15)), (1000, date(2025, 2, 5))):
+            cls._invoice(cls.alpha, amount, days_ago=(cls.today - day).days)
+
+    def compute(self):
+        self.env["vip.kpi.engine"]._compute_period(self.company, "month", date(2025, 2, 1))
+        return self.env["vip.manager.scorecard"].search(
+            [("company_id", "=", self.company.id), ("date_start", "=", date(2025, 2, 1))]
+        )
+
+    def test_engine_writes_the_cards(self):
+        cards = self.compute()
+        alpha_card = cards.filtered(lambda c: c.user_id == self.vip_user)
+        gamma_card = cards.filtered(lambda c: c.user_id == self.other_manager)
+        self.assertEqual(
+            (alpha_card.customer_count, alpha_card.retention_rate, alpha_card.renewal_rate),
+            (1, 100, 100),
+        )
+        self.assertEqual(
+            (alpha_card.spend, alpha_card.prev_spend, alpha_card.spend_growth), (1000, 500, 100)
+        )
+        self.assertEqual(
+            (gamma_card.customer_count, gamma_card.retention_rate, gamma_card.renewal_rate),
+            (1, 0, 0),
+        )
+        # retention 100 x 25, renewal 100 x 20, growth +100% -> 100 x 10 (nothing else has data)
+        self.assertAlmostEqual(alpha_card.score, 100, places=4)
+        # retention 0 x 25, renewal 0 x 20; no spend in either period: no growth
+        self.assertAlmostEqual(gamma_card.score, 0, places=4)
+        self.assertEqual((alpha_card.rank, gamma_card.rank), (1, 2))
+
+    def test_manager_change_credits_the_whole_period_to_the_new_manager(self):
+        self.compute()
+        self.gamma.vip_account_manager_id = self.vip_user
+        cards = self.compute()
+        self.assertEqual(cards.user_id, self.vip_user)
+        self.assertEqual((cards.customer_count, cards.retention_rate), (2, 50))
+
+
+@tagged("post_install", "-at_install")
+class TestScorecardDemo(TransactionCase):
+    def test_demo_database_has_ranked_cards_with_followups(self):
+        if not self.env.ref("vip_customer.res_partner_vip_golden_dragon", raise_if_not_found=False):
+            self.skipTest("no demo data")
+        last_month = (fields.Date.today() - relativedelta(months=1)).replace(day=1)
+        cards = self.env["vip.manager.scorecard"].search(
+            [
+                ("company_id", "=", self.env.ref("base.main_company").id),
+                ("period_type", "=", "month"),
+                ("date_start", "=", last_month),
+            ]
+        )
+        self.assertGreaterEqual(len(cards), 2, "one card per demo account manager")
+        self.assertEqual(cards.sorted("rank")[0].rank, 1)
+        self.assertTrue(sum(cards.mapped("followup_on_time_count")))
+        self.assertTrue(sum(cards.mapped("followup_overdue_count")))
+        self.assertTrue(sum(cards.mapped("customer_count")))
