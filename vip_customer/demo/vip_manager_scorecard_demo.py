@@ -13,7 +13,7 @@ DEMO_FOLLOWUP_OUTCOMES = (-1, 4, None)
 
 
 class VipTierEngine(models.AbstractModel):
-    _inherit = "vip.tier.engine"
+    _inherit = "vip.tier.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _load_demo_data(self):
