@@ -197,6 +197,9 @@ class VipServiceSlaEngine(models.AbstractModel):
             )
         self._close_demo_complaint_loops(by_state["closed"].filtered("is_complaint"))
         (by_state["escalated"] | by_state["breached"] | by_state["at_risk"])._sla_escalate(now)
+        # the program KPIs were computed when vip_customer loaded its demo: again, now
+        # that the tickets (complaints, SLA results, ratings) exist
+        self.env["vip.kpi.engine"]._load_demo_kpis(ref("base.main_company"))
         return tickets
 
     @api.model

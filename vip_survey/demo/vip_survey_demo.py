@@ -150,6 +150,9 @@ class VipSurveyCampaign(models.Model):
                 for index, ticket in enumerate(tickets, start=1)
             ]
         )
+        # the program KPIs were computed when vip_customer loaded its demo: again,
+        # now that the answers (and their recovery tickets) exist
+        env["vip.kpi.engine"]._load_demo_kpis(env.ref("base.main_company"))
 
     @api.model
     def _load_demo_runs(self, campaign, runs, customers, today):

@@ -124,3 +124,32 @@ class TestInstall(VipSurveyCommon):
         satisfaction = [sat for _month, sat, _target in months]
         self.assertLess(min(satisfaction), 85, "some months below target")
         self.assertGreaterEqual(max(satisfaction), 85, "some months on target")
+
+    def test_demo_program_kpis_show_satisfaction_nps_and_complaints(self):
+        """vip_customer computes the demo KPIs before the answers and tickets exist:
+        they are computed again once they do, so a fresh demo database shows the
+        satisfaction, NPS and complaint figures of the program."""
+        if not self.env.ref(
+            "vip_survey.vip_survey_campaign_demo_half_yearly", raise_if_not_found=False
+        ):
+            self.skipTest("no demo data")
+        company = self.env.ref("base.main_company")
+        # sudo: the demo data is in the main company, the test user in another one
+        Period = self.env["vip.kpi.period"].sudo()
+        months = Period.search([("company_id", "=", company.id), ("period_type", "=", "month")])
+        self.assertGreaterEqual(len(months.filtered("has_satisfaction")), 6)
+        self.assertTrue(months.filtered("has_nps"), "the NPS of some month")
+        year = Period.search(
+            [
+                ("company_id", "=", company.id),
+                ("period_type", "=", "year"),
+                ("date_start", "=", self.today.replace(month=1, day=1)),
+            ]
+        )
+        self.assertTrue(year.has_satisfaction and year.has_nps)
+        facts = (
+            self.env["vip.kpi.fact"]
+            .sudo()
+            .search([("company_id", "=", company.id), ("complaint_count", ">", 0)])
+        )
+        self.assertTrue(facts, "the demo complaints reach the facts")
