@@ -159,6 +159,28 @@ class VipTier(models.Model):
                     )
                 )
 
+    @api.constrains("company_id")
+    def _check_kpi_retention_tier_company(self):
+        """A company's retention tier (program KPIs) stays one of its own tiers:
+        moving it to another company would count another program's customers."""
+        companies = (
+            self.env["res.company"]
+            .sudo()
+            .search([("vip_kpi_retention_tier_id", "in", self.ids)])
+        )
+        for company in companies:
+            tier = company.vip_kpi_retention_tier_id
+            if tier.company_id != company:
+                raise ValidationError(
+                    self.env._(
+                        "Tier %(tier)s is the retention tier of %(company)s's program KPIs: "
+                        "it cannot move to another company. Choose another retention tier "
+                        "first.",
+                        tier=tier.display_name,
+                        company=company.name,
+                    )
+                )
+
     @api.depends("code")
     def _compute_display_name(self):
         for tier in self:

@@ -538,6 +538,19 @@ class TestProgramKpis(VipCustomerCommon):
         with self.assertRaises(ValidationError):
             self.company.vip_kpi_retention_tier_id = other_tier
 
+    def test_retention_tier_cannot_move_to_another_company(self):
+        """The company's check runs when the company is written; moving the tier
+        itself to another company is refused too (hostile test: it succeeded)."""
+        other_company = self.env["res.company"].create({"name": "Other KPI company"})
+        self.company.vip_kpi_retention_tier_id = self.tier_b
+        with self.assertRaises(ValidationError) as error:
+            self.tier_b.company_id = other_company
+        self.assertIn("retention tier", str(error.exception))
+        self.company.vip_kpi_retention_tier_id = False
+        spare = self.Tier.create({"name": "Spare", "code": "SP", "level": 9})
+        spare.company_id = other_company  # not a retention tier: free to move
+        self.assertEqual(spare.company_id, other_company)
+
     def test_bucket_counts_buyers_only(self):
         """A non-VIP customer whose only document of the period is a refund
         lowers the non-VIP spend but is not a purchasing customer."""
