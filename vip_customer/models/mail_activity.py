@@ -1,8 +1,99 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class MailActivity(models.Model):
     _inherit = "mail.activity"
+
+    # ------------------------------------------------------------------
+    # Guard: the follow-ups measure the account managers (scorecards)
+    # ------------------------------------------------------------------
+    def _vip_is_followup_guard_exempt(self):
+        """The engine (superuser) and VIP managers may correct follow-ups."""
+        return self.env.su or self.env.user.has_group("vip_customer.group_vip_manager")
+
+    @api.model
+    def _vip_followup_type(self):
+        return self.env.ref(
+            "vip_customer.mail_activity_type_vip_followup", raise_if_not_found=False
+        )
+
+    def _vip_done_followups(self):
+        """The done VIP follow-ups of customers in ``self``: archived (the type
+        keeps done ones) or with a done date."""
+        followup_type = self._vip_followup_type()
+        if not followup_type:
+            return self.browse()
+        # any model: moving a done follow-up onto a customer is a write too
+        return self.sudo().filtered(
+            lambda a: a.activity_type_id == followup_type and (not a.active or a.date_done)
+        )
+
+    def _vip_check_done_followups(self, operation):
+        if self._vip_is_followup_guard_exempt() or not self._vip_done_followups():
+            return
+        self._vip_check_done_followups_raise(operation)
+
+    def _vip_check_done_followups_raise(self, operation):
+        message = (
+            self.env._(
+                "A done VIP follow-up counts in the account manager's scorecard: only VIP "
+                "managers can change it."
+            )
+            if operation == "write"
+            else self.env._(
+                "A done VIP follow-up counts in the account manager's scorecard: only VIP "
+                "managers can delete it."
+            )
+        )
+        raise UserError(message)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._vip_is_followup_guard_exempt():
+            followup_type = self._vip_followup_type()
+            for vals in vals_list:
+                if (
+                    followup_type
+                    and vals.get("activity_type_id") == followup_type.id
+                    and ("active" in vals and not vals["active"] or vals.get("date_done"))
+                ):
+                    raise UserError(
+                        self.env._(
+                            "A VIP follow-up is created open and marked done by its assignee "
+                            "(“Mark Done”): only VIP managers can create it already done "
+                            "(Active or Done Date)."
+                        )
+                    )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self._vip_is_followup_guard_exempt():
+            self._vip_check_done_followups("write")
+            followup_type = self._vip_followup_type()
+            to_followup = followup_type and vals.get("activity_type_id") == followup_type.id
+            if to_followup and self.sudo().filtered(lambda a: not a.active or a.date_done):
+                # a done activity of another type turned into a done follow-up
+                self._vip_check_done_followups_raise("write")
+            if (
+                "date_done" in vals
+                and followup_type
+                and (
+                    to_followup
+                    or self.sudo().filtered(lambda a: a.activity_type_id == followup_type)
+                )
+            ):
+                raise UserError(
+                    self.env._(
+                        "The done date of a VIP follow-up is set when its assignee marks it "
+                        "done: only VIP managers can change it."
+                    )
+                )
+        return super().write(vals)
+
+    def unlink(self):
+        self._vip_check_done_followups("unlink")
+        return super().unlink()
 
     def _action_done(self, feedback=False, attachment_ids=None):
         """Marking a VIP follow-up done records the follow-up on the customer,

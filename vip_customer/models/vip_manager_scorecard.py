@@ -7,9 +7,14 @@ after the period's facts (``vip.kpi.engine._compute_period`` calls
 - the customers' figures come from ``vip.kpi.fact`` grouped by ``manager_id``
   (the account manager when the period was computed: a manager change
   mid-period credits the whole period to the new manager);
-- the follow-ups come from the VIP follow-up activities assigned to the
-  manager whose deadline falls in the period, open and done (the activity type
-  keeps done activities archived with their ``date_done``).
+- the follow-ups come from the VIP follow-up activities whose deadline falls
+  in the period, open and done (the activity type keeps done activities
+  archived with their ``date_done``), counted only when assigned to the
+  customer's account manager (``vip_account_manager_id`` of the commercial
+  partner): a follow-up someone assigns to a colleague on a customer the
+  colleague does not manage counts for nobody. Done follow-ups cannot be
+  edited or deleted but by VIP managers (``mail.activity``), so the person
+  measured cannot change what measures them.
 
 The score is the weighted mean of 0-100 components with the company's weights
 (``res.company.vip_score_weight_*``); a component without data (no customer
@@ -20,6 +25,7 @@ score and no rank.
 """
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .vip_kpi_fact import ENGINE_CONTEXT_KEY, PERIOD_TYPES
@@ -116,12 +122,14 @@ class VipManagerScorecard(models.Model):
     score_components = fields.Json(
         string="Score Inputs",
         readonly=True,
-        help="The engine's inputs of the score: each component (0-100, null without data) "
-        "and the weights of the company when the card was computed.",
+        help="The engine's inputs of the score: each component with data (0-100; a "
+        "component without data is absent) and the weights of the company when the card "
+        "was computed.",
     )
     score_detail = fields.Char(
         string="Score Components",
         compute="_compute_score_detail",
+        search="_search_score_detail",
         help="Each component (0-100) with its weight when the card was computed; a "
         "component without data is left out of the score.",
     )
@@ -157,6 +165,43 @@ class VipManagerScorecard(models.Model):
                     )
                 )
             card.score_detail = " · ".join(parts) if stored else False
+
+    def _search_score_detail(self, operator, value):
+        # built at display time in the reader's language: nothing to search in
+        raise UserError(
+            self.env._(
+                "The field “Score Components” is built when a card is displayed and cannot be "
+                "searched; search on the score or its figures instead."
+            )
+        )
+
+    # The score inputs (Json) are not a figure to group or search by: a group
+    # per distinct dictionary matches no row when opened.
+    _UNGROUPABLE_FIELDS = ("score_components",)
+    _UNSEARCHABLE_FIELDS = ("score_components", "score_detail")
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        result = super().fields_get(allfields=allfields, attributes=attributes)
+        for name, description in result.items():
+            if name in self._UNGROUPABLE_FIELDS and "groupable" in description:
+                description["groupable"] = False
+            if name in self._UNSEARCHABLE_FIELDS and "searchable" in description:
+                description["searchable"] = False
+            if name in self._UNGROUPABLE_FIELDS and "sortable" in description:
+                description["sortable"] = False
+        return result
+
+    @api.model
+    def _read_group_groupby(self, groupby_spec, query):
+        if groupby_spec.split(":")[0] in self._UNGROUPABLE_FIELDS:
+            raise UserError(
+                self.env._(
+                    "The scorecards cannot be grouped by “Score Inputs”; group them by the "
+                    "account manager, the period or a figure instead."
+                )
+            )
+        return super()._read_group_groupby(groupby_spec, query)
 
     # ------------------------------------------------------------------
     # Hooks
@@ -266,7 +311,9 @@ class VipManagerScorecard(models.Model):
     def _followup_sql(self, company, date_start, date_end, select, user=None):
         """The one definition of "a follow-up of the period": a VIP follow-up
         activity (open, or done and kept archived) on a customer of the
-        company's VIP program whose deadline falls in the period; alias ``a``.
+        company's VIP program, assigned to that customer's account manager
+        (``vip_account_manager_id`` of the commercial partner), whose deadline
+        falls in the period; alias ``a``.
         ``select`` is the SQL of the columns read; ``user`` narrows it to one
         assignee."""
         activity_type = self._get_followup_activity_type()
@@ -281,7 +328,9 @@ class VipManagerScorecard(models.Model):
                 "active",
             ]
         )
-        self.env["res.partner"].flush_model(["commercial_partner_id", "vip_company_id"])
+        self.env["res.partner"].flush_model(
+            ["commercial_partner_id", "vip_company_id", "vip_account_manager_id"]
+        )
         return SQL(
             """
             SELECT %(select)s
@@ -292,6 +341,7 @@ class VipManagerScorecard(models.Model):
                AND a.activity_type_id = %(type_id)s
                AND a.date_deadline BETWEEN %(date_start)s AND %(date_end)s
                AND cp.vip_company_id = %(company_id)s
+               AND a.user_id = cp.vip_account_manager_id
                AND %(user_clause)s
             """,
             select=select,
@@ -365,7 +415,12 @@ class VipManagerScorecard(models.Model):
             )
             components = self._get_score_components(vals)
             vals["score"] = self._get_score(components, weights)
-            vals["score_components"] = {"values": components, "weights": weights}
+            # only the components with data: XML-RPC cannot marshal a None
+            # (a missing key reads as "no data", see _compute_score_detail)
+            vals["score_components"] = {
+                "values": {key: value for key, value in components.items() if value is not None},
+                "weights": weights,
+            }
             vals_list.append(vals)
         # competition ranking: equal scores share a rank, the next one skips
         scored = sorted((v for v in vals_list if v["score"] is not None), key=lambda v: -v["score"])

@@ -37,6 +37,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools.misc import file_path
 
+from odoo.addons.base.controllers.rpc import dumps as xmlrpc_dumps
+
 from .common import VipCustomerCommon
 
 MARCH = date(2026, 3, 1)
@@ -60,8 +62,14 @@ class TestScorecard(VipCustomerCommon):
         Partner = cls.env["res.partner"]
         cls.lotus, cls.peony, cls.orchid, cls.jade, cls.unmanaged = Partner.create(
             [
-                {"name": name, "is_company": True}
-                for name in ("Lotus", "Peony", "Orchid", "Jade", "Iris")
+                {"name": name, "is_company": True, "vip_account_manager_id": manager.id}
+                for name, manager in (
+                    ("Lotus", cls.vip_user),
+                    ("Peony", cls.vip_user),
+                    ("Orchid", cls.vip_user),
+                    ("Jade", cls.other_manager),
+                    ("Iris", cls.env["res.users"]),
+                )
             ]
         )
         cls.lotus_contact = Partner.create({"name": "Mei (Lotus)", "parent_id": cls.lotus.id})
@@ -143,7 +151,7 @@ class TestScorecard(VipCustomerCommon):
             )
 
         on_time = followup(cls.lotus, cls.vip_user, date(2026, 3, 10))
-        late = followup(cls.lotus_contact, cls.vip_user, date(2026, 3, 15))
+        cls.late = late = followup(cls.lotus_contact, cls.vip_user, date(2026, 3, 15))
         followup(cls.peony, cls.vip_user, date(2026, 3, 20))  # never done
         jade_on_time = followup(cls.jade, cls.other_manager, date(2026, 3, 12))
         # not counted: due in April, another activity type
@@ -163,6 +171,15 @@ class TestScorecard(VipCustomerCommon):
         with freeze_time("2026-03-12 10:00:00"):
             jade_on_time.action_done()
             cls.env.flush_all()  # date_done is computed at the flush
+
+    def followup_vals(self, partner, user, deadline):
+        return {
+            "activity_type_id": self.followup_type.id,
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "res_id": partner.id,
+            "user_id": user.id,
+            "date_deadline": deadline,
+        }
 
     def compute(self):
         with freeze_time(TODAY):
@@ -231,6 +248,129 @@ class TestScorecard(VipCustomerCommon):
             [("id", "in", cards.ids)], aggregates=["sla_rate:avg"]
         )
         self.assertEqual(sla_rate, 50)
+
+    def test_cards_marshal_over_xmlrpc(self):
+        """A default read (every field) of cards with figures without data
+        goes through the XML-RPC marshaller (no None anywhere)."""
+        cards = self.compute()
+        other = self.card_of(cards, self.other_manager)
+        self.assertNotIn("sla", other.score_components["values"])
+        self.assertIn("SLA: no data", other.score_detail)
+        for result in (
+            self.Card.search_read([]),
+            self.Card.search_read([], limit=1),
+            other.read(),
+            other.with_user(self.other_manager).read(),
+            self.Card.with_user(self.vip_manager).search_read([("id", "in", cards.ids)]),
+            other.read(["score_components", "score_detail"]),
+        ):
+            self.assertTrue(result)
+            xmlrpc_dumps((result,))
+
+    def test_score_inputs_are_not_grouped_or_searched(self):
+        cards = self.compute()
+        description = self.Card.fields_get(["score_components", "score_detail"])
+        self.assertFalse(description["score_components"]["groupable"])
+        self.assertFalse(description["score_components"]["searchable"])
+        self.assertFalse(description["score_detail"]["searchable"])
+        # still groupable by a real figure
+        self.assertTrue(self.Card.fields_get(["user_id"])["user_id"]["groupable"])
+        with self.assertRaisesRegex(UserError, "Score Inputs"):
+            self.Card.read_group([], ["score:avg"], ["score_components"])
+        with self.assertRaisesRegex(UserError, "Score Components"):
+            self.Card.search_count([("score_detail", "ilike", "x")])
+        self.assertEqual(len(self.Card.search([("id", "in", cards.ids)])), 2)
+
+    def test_account_manager_cannot_rig_done_followups(self):
+        """The measured cannot change what measures them: done follow-ups are
+        for VIP managers to correct (the late one of the 15th, done on the 18th)."""
+        late = self.late.with_user(self.vip_user).with_context(active_test=False)
+        self.assertFalse(self.late.active)
+        for vals in (
+            {"date_done": date(2026, 3, 14)},
+            {"date_deadline": date(2026, 3, 31)},
+            {"active": True},
+            {"summary": "rewritten"},
+        ):
+            with self.assertRaisesRegex(UserError, "only VIP managers"):
+                late.write(vals)
+        with self.assertRaisesRegex(UserError, "only VIP managers"):
+            late.unlink()
+        # an open follow-up's done date is set by "Mark Done", not by hand
+        [open_one] = self.env["mail.activity"].search(
+            [("res_id", "=", self.peony.id), ("activity_type_id", "=", self.followup_type.id)]
+        )
+        with self.assertRaisesRegex(UserError, "only VIP managers"):
+            open_one.with_user(self.vip_user).write({"active": False, "date_done": "2026-03-19"})
+        # nor created already done
+        Activity = self.env["mail.activity"].with_user(self.vip_user)
+        for extra in ({"active": False}, {"date_done": "2026-03-01"}):
+            with self.assertRaisesRegex(UserError, "only VIP managers"):
+                Activity.create(
+                    {**self.followup_vals(self.lotus, self.vip_user, date(2026, 3, 2)), **extra}
+                )
+        # a done activity of another type cannot become a done follow-up
+        todo = Activity.create(
+            {
+                **self.followup_vals(self.lotus, self.vip_user, date(2026, 3, 25)),
+                "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+            }
+        )
+        todo.action_archive()
+        with self.assertRaisesRegex(UserError, "only VIP managers"):
+            todo.write({"activity_type_id": self.followup_type.id})
+        self.assertEqual(
+            (self.late.date_done, self.late.date_deadline), (date(2026, 3, 18), date(2026, 3, 15))
+        )
+        mine = self.card_of(self.compute(), self.vip_user)
+        self.assertEqual((mine.followup_on_time_count, mine.followup_overdue_count), (1, 2))
+        # a VIP manager corrects it
+        manager_late = self.late.with_user(self.vip_manager)
+        manager_late.write({"date_done": date(2026, 3, 14)})
+        mine = self.card_of(self.compute(), self.vip_user)
+        self.assertEqual((mine.followup_on_time_count, mine.followup_overdue_count), (2, 1))
+        manager_late.unlink()
+        self.assertFalse(self.late.exists())
+
+    def test_account_manager_marks_own_followup_done(self):
+        """The normal flow still works as an account manager: mark done and
+        done with feedback; a new follow-up open."""
+        Activity = self.env["mail.activity"].with_user(self.vip_user)
+        first, second = Activity.create(
+            [
+                self.followup_vals(self.peony, self.vip_user, date(2026, 3, 25)),
+                self.followup_vals(self.peony, self.vip_user, date(2026, 3, 26)),
+            ]
+        )
+        with freeze_time("2026-03-24 10:00:00"):
+            first.action_done()
+            second.action_feedback(feedback="Called, all well")
+            self.env.flush_all()
+        self.assertEqual((first.active, first.date_done), (False, date(2026, 3, 24)))
+        self.assertEqual((second.active, second.date_done), (False, date(2026, 3, 24)))
+        mine = self.card_of(self.compute(), self.vip_user)
+        self.assertEqual(
+            (mine.followup_due_count, mine.followup_on_time_count, mine.followup_overdue_count),
+            (5, 3, 2),
+        )
+
+    def test_followups_assigned_to_a_colleague_do_not_count(self):
+        """Follow-ups assigned to someone who is not the customer's account
+        manager count for nobody (sabotage of a colleague's card)."""
+        colleague = new_test_user(
+            self.env,
+            login="vip_customer-colleague-am",
+            groups="base.group_user,vip_customer.group_vip_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.env["mail.activity"].with_user(self.vip_user).create(
+            [self.followup_vals(self.jade, colleague, date(2026, 3, day)) for day in (1, 2, 3)]
+        )
+        cards = self.compute()
+        self.assertFalse(cards.filtered(lambda c: c.user_id == colleague))
+        other = self.card_of(cards, self.other_manager)
+        self.assertEqual((other.followup_due_count, other.followup_overdue_count), (1, 0))
 
     def test_recompute_replaces_the_cards(self):
         self.compute()
