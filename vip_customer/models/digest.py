@@ -29,14 +29,24 @@ class Digest(models.Model):
     kpi_vip_satisfaction_value = fields.Float(compute="_compute_kpi_vip_satisfaction_value")
 
     def _get_vip_kpi_window(self):
-        """``(first day, last day, companies)`` of the digest's current window."""
-        start, end = (self.env.context.get(key) for key in ("start_datetime", "end_datetime"))
-        # the digest passes datetimes in the company's time zone: their day is the local day
-        start, end = (
-            value if isinstance(value, datetime) else fields.Datetime.to_datetime(value)
-            for value in (start, end)
-        )
+        """``(first day, last day, companies)`` of the digest's current window,
+        or ``None`` outside a digest run (a plain ``read``, an export: no window
+        in the context), where the VIP KPIs read 0 as Odoo's own ones do."""
+        bounds = []
+        for key in ("start_datetime", "end_datetime"):
+            value = self.env.context.get(key)
+            if isinstance(value, str):
+                try:
+                    value = fields.Datetime.to_datetime(value)
+                except ValueError:
+                    return None
+            # (the digest's own datetimes may carry the company's time zone)
+            if not isinstance(value, datetime):
+                return None
+            bounds.append(value)
+        start, end = bounds
         __, __, companies = self._get_kpi_compute_parameters()
+        # the digest passes datetimes in the company's time zone: their day is the local day
         return start.date() + timedelta(days=1), end.date(), companies
 
     def _check_vip_digest_access(self, group):
@@ -47,8 +57,12 @@ class Digest(models.Model):
 
     def _compute_vip_tier_moves(self, direction, fname):
         """Customers whose tier history has a ``direction`` change in the window."""
+        window = self._get_vip_kpi_window()
+        if not window:
+            self[fname] = 0
+            return
         self._check_vip_digest_access("vip_customer.group_vip_user")
-        date_from, date_to, companies = self._get_vip_kpi_window()
+        date_from, date_to, companies = window
         counts = dict(
             self.env["vip.tier.history"]._read_group(
                 [
@@ -78,8 +92,12 @@ class Digest(models.Model):
         window did, as computed by the KPI engine (``vip.kpi.period``); 0 when no
         month has been computed or it had no VIP customer at its start.
         """
+        window = self._get_vip_kpi_window()
+        if not window:
+            self.kpi_vip_retention_value = 0.0
+            return
         self._check_vip_digest_access("vip_customer.group_vip_manager")
-        __, date_to, companies = self._get_vip_kpi_window()
+        __, date_to, companies = window
         periods = self.env["vip.kpi.period"].search(
             [
                 ("company_id", "in", companies.ids),
@@ -103,8 +121,12 @@ class Digest(models.Model):
         ticket ratings when their add-ons are installed); a customer counts as VIP
         when their tier history says they were on the day of the answer.
         """
+        window = self._get_vip_kpi_window()
+        if not window:
+            self.kpi_vip_satisfaction_value = 0.0
+            return
         self._check_vip_digest_access("vip_customer.group_vip_user")
-        date_from, date_to, companies = self._get_vip_kpi_window()
+        date_from, date_to, companies = window
         engine = self.env["vip.kpi.engine"]
         self.env["vip.tier.history"].flush_model(
             ["partner_id", "company_id", "date", "new_tier_id"]
