@@ -398,7 +398,11 @@ class VipKpiEngine(models.AbstractModel):
             "nps": nps or 0.0,
             "vip_spend": vip_spend,
             "total_spend": total_spend,
-            "vip_spend_share": 100.0 * vip_spend / total_spend if total_spend else 0.0,
+            "vip_spend_share": (
+                100.0 * vip_spend / total_spend
+                if self.env["vip.kpi.period"]._is_spend_share_defined(vip_spend, total_spend)
+                else 0.0
+            ),
         }
         for key, (value, target) in targets.items():
             vals[f"target_{key}"] = target

@@ -36,6 +36,12 @@ class VipKpiPeriod(models.Model):
     vip_spend = fields.Monetary(string="VIP Spend", readonly=True)
     total_spend = fields.Monetary(readonly=True)
     vip_spend_share = fields.Float(string="VIP Spend Share (%)", aggregator="avg", readonly=True)
+    has_spend_share = fields.Boolean(
+        compute="_compute_has_spend_share",
+        store=True,
+        help="The VIP spend share is a figure only when the period's total spend is above 0 "
+        "and holds the VIP spend (refunds larger than the purchases give no share).",
+    )
     target_retention = fields.Float(string="Retention Target (%)", readonly=True)
     target_renewal = fields.Float(string="Renewal Target (%)", readonly=True)
     target_repeat = fields.Float(string="Repeat Purchase Target (%)", readonly=True)
@@ -59,6 +65,20 @@ class VipKpiPeriod(models.Model):
             "One KPI summary per company and period.",
         )
     ]
+
+    @api.depends("vip_spend", "total_spend")
+    def _compute_has_spend_share(self):
+        for period in self:
+            period.has_spend_share = period._is_spend_share_defined(
+                period.vip_spend, period.total_spend
+            )
+
+    @api.model
+    def _is_spend_share_defined(self, vip_spend, total_spend):
+        """A share of the spend is a percentage only when the total spend is
+        positive and the VIP spend lies within it (non-VIP or VIP refunds
+        larger than the purchases would give a share below 0 or above 100)."""
+        return total_spend > 0 and 0 <= vip_spend <= total_spend
 
     # ------------------------------------------------------------------
     # Drill-down: the customers behind each figure
@@ -96,6 +116,14 @@ class VipKpiPeriod(models.Model):
             "spend": (self.env._("Spend"), []),
         }
 
+    def _get_drilldown(self, key):
+        """``(title, extra domain)`` of the figure ``key``; a clear error for
+        a key that is not a known figure name (a list or a dict from RPC too)."""
+        drilldowns = self._get_drilldown_domains()
+        if not isinstance(key, str) or key not in drilldowns:
+            raise UserError(self.env._("Unknown KPI %(key)s: nothing to open.", key=key))
+        return drilldowns[key]
+
     def _get_facts_domain(self, key=None):
         self.ensure_one()
         domain = [
@@ -103,27 +131,35 @@ class VipKpiPeriod(models.Model):
             ("period_type", "=", self.period_type),
             ("date_start", "=", self.date_start),
         ]
-        if key:
-            drilldowns = self._get_drilldown_domains()
-            if key not in drilldowns:
-                raise UserError(self.env._("Unknown KPI %(key)s: nothing to open.", key=key))
-            domain += drilldowns[key][1]
+        if not (key is None or key is False or key == ""):
+            domain += self._get_drilldown(key)[1]
         return domain
+
+    def _ensure_one_period(self):
+        """The one period a drill-down button acts on (the same id twice is
+        that period); a clear error instead of "Expected singleton"."""
+        period = self.browse(list(dict.fromkeys(self.ids)))
+        if len(period) != 1:
+            raise UserError(
+                self.env._(
+                    "Open the figures of one period at a time (%(count)s given).",
+                    count=len(period),
+                )
+            )
+        return period
 
     def action_open_facts(self):
         """Open the customers behind one figure of the period: the figure is
         the context key ``vip_kpi`` (e.g. ``retention``, ``new``, ``lost``;
         none: every row of the period)."""
-        self.ensure_one()
+        period = self._ensure_one_period()
         key = self.env.context.get("vip_kpi")
-        title = (
-            self._get_drilldown_domains()[key][0] if key in self._get_drilldown_domains() else None
-        )
-        domain = self._get_facts_domain(key)
+        domain = period._get_facts_domain(key)
+        title = self._get_drilldown(key)[0] if key else None
         name = (
-            self.env._("%(figure)s - %(period)s", figure=title, period=self.name)
+            self.env._("%(figure)s - %(period)s", figure=title, period=period.name)
             if title
-            else self.name
+            else period.name
         )
         return {
             "type": "ir.actions.act_window",
