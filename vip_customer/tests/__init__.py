@@ -20,3 +20,4 @@ from . import test_kpi
 from . import test_kpi_ui
 from . import test_customer_value
 from . import test_scorecard
+from . import test_kpi_hostile_fixes
