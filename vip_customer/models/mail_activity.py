@@ -65,7 +65,32 @@ class MailActivity(models.Model):
                             "(Active or Done Date)."
                         )
                     )
-        return super().create(vals_list)
+        activities = super().create(vals_list)
+        activities._vip_check_past_followups_of_others()
+        return activities
+
+    def _vip_check_past_followups_of_others(self):
+        """Only VIP managers (and the scheduler) give someone else a VIP
+        follow-up already overdue: it would count against them."""
+        if self._vip_is_followup_guard_exempt():
+            return
+        followup_type = self._vip_followup_type()
+        today = fields.Date.context_today(self)
+        if self.sudo().filtered(
+            lambda a: (
+                a.activity_type_id == followup_type
+                and a.active
+                and a.user_id
+                and a.user_id != self.env.user
+                and a.date_deadline < today
+            )
+        ):
+            raise UserError(
+                self.env._(
+                    "A VIP follow-up of someone else cannot be given a deadline in the past (it "
+                    "would count as overdue on their scorecard): only VIP managers can do that."
+                )
+            )
 
     def write(self, vals):
         if not self._vip_is_followup_guard_exempt():
@@ -89,7 +114,10 @@ class MailActivity(models.Model):
                         "done: only VIP managers can change it."
                     )
                 )
-        return super().write(vals)
+        result = super().write(vals)
+        if {"user_id", "date_deadline", "activity_type_id", "active"} & set(vals):
+            self._vip_check_past_followups_of_others()
+        return result
 
     def unlink(self):
         self._vip_check_done_followups("unlink")

@@ -27,6 +27,7 @@ follow-ups 15, SLA 10, growth 10):
 """
 
 import importlib.util
+from contextlib import contextmanager
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -172,6 +173,13 @@ class TestScorecard(VipCustomerCommon):
             jade_on_time.action_done()
             cls.env.flush_all()  # date_done is computed at the flush
 
+    @contextmanager
+    def refused(self):
+        """A follow-up change refused for not being a VIP manager (rolled back)."""
+        with self.assertRaises(UserError) as catcher:
+            yield
+        self.assertIn("only VIP managers", str(catcher.exception))
+
     def followup_vals(self, partner, user, deadline):
         return {
             "activity_type_id": self.followup_type.id,
@@ -293,20 +301,20 @@ class TestScorecard(VipCustomerCommon):
             {"active": True},
             {"summary": "rewritten"},
         ):
-            with self.assertRaisesRegex(UserError, "only VIP managers"):
+            with self.refused():
                 late.write(vals)
-        with self.assertRaisesRegex(UserError, "only VIP managers"):
+        with self.refused():
             late.unlink()
         # an open follow-up's done date is set by "Mark Done", not by hand
         [open_one] = self.env["mail.activity"].search(
             [("res_id", "=", self.peony.id), ("activity_type_id", "=", self.followup_type.id)]
         )
-        with self.assertRaisesRegex(UserError, "only VIP managers"):
+        with self.refused():
             open_one.with_user(self.vip_user).write({"active": False, "date_done": "2026-03-19"})
         # nor created already done
         Activity = self.env["mail.activity"].with_user(self.vip_user)
         for extra in ({"active": False}, {"date_done": "2026-03-01"}):
-            with self.assertRaisesRegex(UserError, "only VIP managers"):
+            with self.refused():
                 Activity.create(
                     {**self.followup_vals(self.lotus, self.vip_user, date(2026, 3, 2)), **extra}
                 )
@@ -318,7 +326,7 @@ class TestScorecard(VipCustomerCommon):
             }
         )
         todo.action_archive()
-        with self.assertRaisesRegex(UserError, "only VIP managers"):
+        with self.refused():
             todo.write({"activity_type_id": self.followup_type.id})
         self.assertEqual(
             (self.late.date_done, self.late.date_deadline), (date(2026, 3, 18), date(2026, 3, 15))
@@ -365,13 +373,32 @@ class TestScorecard(VipCustomerCommon):
             company_id=self.company.id,
             company_ids=[Command.set(self.company.ids)],
         )
-        self.env["mail.activity"].with_user(self.vip_user).create(
-            [self.followup_vals(self.jade, colleague, date(2026, 3, day)) for day in (1, 2, 3)]
-        )
+        # due in March, set up in February, never done: overdue by May
+        with freeze_time("2026-02-20"):
+            self.env["mail.activity"].with_user(self.vip_user).create(
+                [self.followup_vals(self.jade, colleague, date(2026, 3, day)) for day in (1, 2, 3)]
+            )
         cards = self.compute()
         self.assertFalse(cards.filtered(lambda c: c.user_id == colleague))
         other = self.card_of(cards, self.other_manager)
         self.assertEqual((other.followup_due_count, other.followup_overdue_count), (1, 0))
+        # nor can a colleague give the customer's account manager overdue follow-ups
+        Activity = self.env["mail.activity"].with_user(colleague)
+        with freeze_time(TODAY), self.refused():
+            Activity.create(self.followup_vals(self.jade, self.other_manager, date(2026, 3, 2)))
+        with freeze_time(TODAY):
+            upcoming = Activity.create(
+                self.followup_vals(self.jade, self.other_manager, date(2026, 6, 2))
+            )
+            with self.refused():
+                upcoming.write({"date_deadline": date(2026, 3, 3)})
+            # their own follow-up, or a VIP manager: allowed
+            Activity.create(self.followup_vals(self.jade, colleague, date(2026, 3, 4)))
+            self.env["mail.activity"].with_user(self.vip_manager).create(
+                self.followup_vals(self.jade, self.other_manager, date(2026, 3, 5))
+            )
+        other = self.card_of(self.compute(), self.other_manager)
+        self.assertEqual((other.followup_due_count, other.followup_overdue_count), (2, 1))
 
     def test_recompute_replaces_the_cards(self):
         self.compute()
