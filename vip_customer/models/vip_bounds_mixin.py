@@ -53,8 +53,8 @@ class VipBoundsMixin(models.AbstractModel):
                         "%(field)s: %(value)s is out of range (from %(low)s to %(high)s).",
                         field=label,
                         value=value,
-                        low=f"{low:,}",
-                        high=f"{high:,}",
+                        low=format(low, ","),
+                        high=format(high, ","),
                     )
                 )
 

@@ -160,7 +160,7 @@ class VipManagerScorecard(models.Model):
                     else self.env._(
                         "%(label)s: %(value)s × %(weight)s",
                         label=label,
-                        value=f"{round(value, 1):g}",
+                        value=format(round(value, 1), "g"),
                         weight=weights.get(key, 0),
                     )
                 )

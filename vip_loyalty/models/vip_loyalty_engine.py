@@ -159,7 +159,8 @@ class VipLoyaltyEngine(models.AbstractModel):
                 raise UserError(self.env._(
                     "%(move)s: %(points)s points is more than a points move can hold "
                     "(%(max)s).",
-                    move=vals.get("name") or "", points=f"{vals['points']:,}", max=f"{INT_MAX:,}",
+                    move=vals.get("name") or "", points=format(vals["points"], ","),
+                    max=format(INT_MAX, ","),
                 ))
             delta[accounts[(vals["partner_id"], vals["company_id"])].id] += vals["points"]
         for account_id, points in delta.items():
@@ -170,7 +171,7 @@ class VipLoyaltyEngine(models.AbstractModel):
                     "%(customer)s: a balance of %(points)s points is more than an account "
                     "can hold (%(max)s).",
                     customer=account.partner_id.display_name,
-                    points=f"{balance + points:,}", max=f"{INT_MAX:,}",
+                    points=format(balance + points, ","), max=format(INT_MAX, ","),
                 ))
 
     def _give_back(self, undos):
@@ -415,7 +416,7 @@ class VipLoyaltyEngine(models.AbstractModel):
                     "%(customer)s: the merged points accounts hold more points than an "
                     "account can (%(max)s).",
                     customer=Account.browse(kept_id).partner_id.display_name,
-                    max=f"{INT_MAX:,}",
+                    max=format(INT_MAX, ","),
                 ))
         self.env.flush_all()
         cr = self.env.cr

@@ -208,7 +208,7 @@ class VipLoyaltyRedemption(models.Model):
                     "Redemption %(name)s: %(quantity)s × %(cost)s points is more than "
                     "%(max)s points.",
                     name=redemption.name, quantity=redemption.quantity,
-                    cost=redemption.reward_id.points_cost, max=f"{MAX_POINTS:,}",
+                    cost=redemption.reward_id.points_cost, max=format(MAX_POINTS, ","),
                 ))
             if redemption.points != expected:
                 raise UserError(self.env._(
@@ -265,7 +265,7 @@ class VipLoyaltyRedemption(models.Model):
         if derived["points"] > MAX_POINTS:
             raise UserError(self.env._(
                 "Redemption %(name)s: %(points)s points is more than %(max)s points.",
-                name=self.name, points=derived["points"], max=f"{MAX_POINTS:,}",
+                name=self.name, points=derived["points"], max=format(MAX_POINTS, ","),
             ))
         if (self.points, self.currency_id.round(self.amount)) != (
             derived["points"], derived["amount"]

@@ -162,7 +162,7 @@ class VipLoyaltyImport(models.TransientModel):
             raise UserError(self.env._(
                 "%(file)s totals %(points)s points, more than one import can hold "
                 "(%(max)s): split the file.",
-                file=self.file_name, points=f"{total:,}", max=f"{INT_MAX:,}",
+                file=self.file_name, points=format(total, ","), max=format(INT_MAX, ","),
             ))
         return {
             "row_count": len(rows),
@@ -287,7 +287,7 @@ class VipLoyaltyImport(models.TransientModel):
         if number > MAX_POINTS:
             raise ValueError(self.env._(
                 "Points: %(value)s is more than %(max)s.",
-                value=import_rows.cell_text(value), max=f"{MAX_POINTS:,}",
+                value=import_rows.cell_text(value), max=format(MAX_POINTS, ","),
             ))
         return int(number)
 

@@ -409,7 +409,7 @@ class VipServiceSlaEngine(models.AbstractModel):
             % self.env._(
                 "The customer answered after %(hours)s working hours: the SLA deadlines "
                 "move by as much.",
-                hours=f"{hours:.2f}",
+                hours=format(hours, ".2f"),
             )
             for tid, hours in paused.items()
             if hours

@@ -66,7 +66,7 @@ class VipServiceSlaEscalation(models.Model):
             return self.env._(
                 "%(deadline)s breached + %(hours)s h",
                 deadline=deadlines.get(deadline_type, ""),
-                hours=f"{delay_hours or 0:g}",
+                hours=format(delay_hours or 0, "g"),
             )
         return f"{deadlines.get(deadline_type, '')}: {triggers.get(trigger, '')}"
 
