@@ -7,7 +7,7 @@
     "author": "VIP Suite Authors",
     "maintainers": ["vip-suite"],
     "license": "LGPL-3",
-    "depends": ["account", "contacts", "digest", "phone_validation"],
+    "depends": ["account", "contacts", "digest", "phone_validation", "sms"],
     "external_dependencies": {"python": ["openpyxl", "xlrd"]},
     "data": [
         "security/vip_customer_security.xml",
@@ -18,6 +18,7 @@
         "data/digest_data.xml",
         "wizard/vip_tier_change_views.xml",
         "wizard/vip_customer_import_views.xml",
+        "views/vip_moment_views.xml",
         "views/vip_tier_views.xml",
         "views/vip_tier_history_views.xml",
         "views/vip_interest_tag_views.xml",

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import html2plaintext
 
 
 class MailActivity(models.Model):
@@ -121,7 +122,22 @@ class MailActivity(models.Model):
 
     def unlink(self):
         self._vip_check_done_followups("unlink")
-        return super().unlink()
+        # a key-moment task deleted before it was done cancels the moment (one
+        # marked done was processed first, see _action_done)
+        moments = self._vip_moment_occurrences()
+        result = super().unlink()
+        moments._mark_cancelled()
+        return result
+
+    def _vip_moment_occurrences(self):
+        """The open key moments whose task is one of these activities."""
+        if not self.ids:
+            return self.env["vip.moment.occurrence"].sudo()
+        return (
+            self.env["vip.moment.occurrence"]
+            .sudo()
+            .search([("activity_id", "in", self.ids), ("state", "=", "open")])
+        )
 
     def _action_done(self, feedback=False, attachment_ids=None):
         """Marking a VIP follow-up done records the follow-up on the customer,
@@ -134,6 +150,10 @@ class MailActivity(models.Model):
         )
         # read before super(): done activities are unlinked (or archived)
         partner_ids = followups.mapped("res_id")
+        # the key moments of these tasks are processed (before super() unlinks them)
+        self._vip_moment_occurrences()._mark_done(
+            feedback=html2plaintext(feedback) if feedback else None
+        )
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         # sudo only to reach the commercial partner of a contact the user may not read
         partners = (

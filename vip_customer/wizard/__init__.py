@@ -4,3 +4,4 @@ from . import vip_customer_import
 from . import vip_customer_import_rows
 from . import vip_customer_import_line
 from . import base_partner_merge_automatic_wizard
+from . import vip_moment_visit
