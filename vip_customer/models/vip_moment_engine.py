@@ -87,9 +87,7 @@ class VipMomentEngine(models.AbstractModel):
             if rule.tier_ids
             else SQL("p.vip_tier_id IS NOT NULL")
         )
-        partner_filter = (
-            SQL("AND c.partner_id IN %s", tuple(partner_ids)) if partner_ids else SQL()
-        )
+        partner_filter = SQL("AND c.partner_id IN %s", tuple(partner_ids)) if partner_ids else SQL()
         cooldown_from = today - datetime.timedelta(days=rule.cooldown_days)
         return SQL(
             """
@@ -125,8 +123,9 @@ class VipMomentEngine(models.AbstractModel):
         """``[(partner_id, occasion_key, occasion_date, tier_id)]`` to act on now."""
         query = self._selection_sql(rule, today, partner_ids)
         if limit is not None:
-            query = SQL("SELECT * FROM (%s) s ORDER BY occasion_date, partner_id LIMIT %s",
-                        query, limit)
+            query = SQL(
+                "SELECT * FROM (%s) s ORDER BY occasion_date, partner_id LIMIT %s", query, limit
+            )
         self.env.cr.execute(query)
         return self.env.cr.fetchall()
 
@@ -214,7 +213,9 @@ class VipMomentEngine(models.AbstractModel):
             if rule.assign_to == "salesperson":
                 candidates = commercial.user_id | partner.user_id
             else:
-                candidates = commercial.vip_account_manager_id | commercial.user_id | partner.user_id
+                candidates = (
+                    commercial.vip_account_manager_id | commercial.user_id | partner.user_id
+                )
             user = candidates.filtered(lambda u: u.active and not u.share)[:1]
             if user:
                 result[partner.id] = user
@@ -243,7 +244,9 @@ class VipMomentEngine(models.AbstractModel):
             )
         ]
         if occasion_date:
-            lines.append(env._("Occasion date: %(date)s.", date=fields.Date.to_string(occasion_date)))
+            lines.append(
+                env._("Occasion date: %(date)s.", date=fields.Date.to_string(occasion_date))
+            )
         note = Markup("").join(Markup("<p>%s</p>") % line for line in lines)
         if rule_l.activity_note:
             note += rule_l.activity_note
@@ -277,8 +280,8 @@ class VipMomentEngine(models.AbstractModel):
 
         :return: the occurrences created
         """
-        Occurrence = self.env["vip.moment.occurrence"].sudo().with_context(
-            **{ENGINE_CONTEXT_KEY: True}
+        Occurrence = (
+            self.env["vip.moment.occurrence"].sudo().with_context(**{ENGINE_CONTEXT_KEY: True})
         )
         if not rows:
             return Occurrence
@@ -298,7 +301,10 @@ class VipMomentEngine(models.AbstractModel):
                     continue
                 vals_list.append(
                     self._prepare_activity_vals(
-                        rule, Partner.browse(partner_id), user, deadlines[partner_id],
+                        rule,
+                        Partner.browse(partner_id),
+                        user,
+                        deadlines[partner_id],
                         occasion_date,
                     )
                 )
@@ -325,8 +331,10 @@ class VipMomentEngine(models.AbstractModel):
                     )
             if rule.sms_template_id:
                 reachable = partners.filtered(
-                    lambda p: (p.mobile or p.phone)
-                    and not (p.vip_care_opt_out or p.commercial_partner_id.vip_care_opt_out)
+                    lambda p: (
+                        (p.mobile or p.phone)
+                        and not (p.vip_care_opt_out or p.commercial_partner_id.vip_care_opt_out)
+                    )
                 )
                 for partner in partners - reachable:
                     reasons[partner.id].append(self.env._("no phone for the SMS"))
@@ -435,7 +443,5 @@ class VipMomentEngine(models.AbstractModel):
         rules = self._get_rules()
         created = self._run(today, rules=rules, limit=batch_size)
         remaining = self._pending(today, rules) if len(created) >= batch_size else 0
-        _logger.info(
-            "VIP key moments: %s moments recorded, %s remaining", len(created), remaining
-        )
+        _logger.info("VIP key moments: %s moments recorded, %s remaining", len(created), remaining)
         self.env["ir.cron"]._notify_progress(done=len(created), remaining=remaining)

@@ -122,9 +122,7 @@ class VipMomentOccurrence(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if not self._is_engine_write():
-            raise AccessError(
-                self.env._("Key moments are created by the key-moment engine only.")
-            )
+            raise AccessError(self.env._("Key moments are created by the key-moment engine only."))
         today = fields.Date.context_today(self)
         for vals in vals_list:
             for key, value in self._board_values(
@@ -260,8 +258,9 @@ class VipMomentOccurrence(models.Model):
         self.ensure_one()
         if self.state == "cancelled":
             raise UserError(
-                self.env._("%(moment)s was cancelled: it has no visit to record.",
-                           moment=self.display_name)
+                self.env._(
+                    "%(moment)s was cancelled: it has no visit to record.", moment=self.display_name
+                )
             )
         self.write(vals)
         activity = self.activity_id.sudo().exists()

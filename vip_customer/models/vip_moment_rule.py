@@ -231,8 +231,7 @@ class VipMomentRule(models.Model):
             if rule.create_activity and rule.assign_to == "user" and not rule.assign_user_id:
                 raise ValidationError(
                     self.env._(
-                        "Key moment %(name)s assigns its tasks to a chosen user: choose the "
-                        "user.",
+                        "Key moment %(name)s assigns its tasks to a chosen user: choose the user.",
                         name=rule.name,
                     )
                 )
@@ -254,9 +253,7 @@ class VipMomentRule(models.Model):
     def _get_activity_type(self):
         """The activity type of this rule's tasks (default: the VIP follow-up)."""
         self.ensure_one()
-        return self.activity_type_id or self.env.ref(
-            "vip_customer.mail_activity_type_vip_followup"
-        )
+        return self.activity_type_id or self.env.ref("vip_customer.mail_activity_type_vip_followup")
 
     def action_view_occurrences(self):
         self.ensure_one()
@@ -279,8 +276,7 @@ class VipMomentRule(models.Model):
                 "type": "success",
                 "title": self.env._("Key moments started"),
                 "message": self.env._(
-                    "Today's key-moment tasks are created in the background within a few "
-                    "minutes."
+                    "Today's key-moment tasks are created in the background within a few minutes."
                 ),
                 "next": {"type": "ir.actions.act_window_close"},
             },

@@ -32,8 +32,12 @@ class TestMomentEngine(VipCustomerCommon):
             {"vip_tier_id": cls.tier_a.id, "vip_account_manager_id": cls.vip_user.id}
         )
         cls.other = cls.env["res.partner"].create(
-            {"name": "Quiet Pine Ltd", "is_company": True, "vip_tier_id": cls.tier_c.id,
-             "user_id": cls.vip_user.id}
+            {
+                "name": "Quiet Pine Ltd",
+                "is_company": True,
+                "vip_tier_id": cls.tier_c.id,
+                "user_id": cls.vip_user.id,
+            }
         )
 
     def _at_risk(self, partners, since=None):
@@ -95,14 +99,18 @@ class TestMomentEngine(VipCustomerCommon):
     def test_visit_record_writes_the_timeline(self):
         self._at_risk(self.customer)
         moment = self.MomentEngine._run(self.today)
-        wizard = self.env["vip.moment.visit"].with_user(self.vip_user).create(
-            {
-                "occurrence_id": moment.id,
-                "outcome": "reached",
-                "feedback": "Unhappy with delivery times",
-                "needs": "Faster delivery",
-                "next_step": "Call logistics",
-            }
+        wizard = (
+            self.env["vip.moment.visit"]
+            .with_user(self.vip_user)
+            .create(
+                {
+                    "occurrence_id": moment.id,
+                    "outcome": "reached",
+                    "feedback": "Unhappy with delivery times",
+                    "needs": "Faster delivery",
+                    "next_step": "Call logistics",
+                }
+            )
         )
         wizard.action_record()
         self.assertEqual(moment.state, "done")
@@ -119,22 +127,37 @@ class TestMomentEngine(VipCustomerCommon):
         self._at_risk(self.customer)
         moment = self.MomentEngine._run(self.today)
         as_user = moment.with_user(self.vip_user)
-        for vals in ({"state": "done"}, {"user_id": self.vip_manager.id},
-                     {"date_deadline": fields.Date.add(self.today, days=30)}):
+        for vals in (
+            {"state": "done"},
+            {"user_id": self.vip_manager.id},
+            {"date_deadline": fields.Date.add(self.today, days=30)},
+        ):
             with self.assertRaises(AccessError):
                 as_user.write(vals)
         with self.assertRaises(AccessError):
             self.Occurrence.with_user(self.vip_manager).create(
-                {"rule_id": self.rule.id, "partner_id": self.customer.id,
-                 "occasion_key": "x", "date_deadline": self.today}
+                {
+                    "rule_id": self.rule.id,
+                    "partner_id": self.customer.id,
+                    "occasion_key": "x",
+                    "date_deadline": self.today,
+                }
             )
         with self.assertRaises(AccessError):
             as_user.unlink()
         # the assignee records their visit; a colleague cannot
         as_user.write({"feedback": "ok"})
-        colleague = self.vip_manager.copy({"login": "vip-colleague", "groups_id": [
-            Command.set(self.env.ref("vip_customer.group_vip_user").ids
-                        + self.env.ref("base.group_user").ids)]})
+        colleague = self.vip_manager.copy(
+            {
+                "login": "vip-colleague",
+                "groups_id": [
+                    Command.set(
+                        self.env.ref("vip_customer.group_vip_user").ids
+                        + self.env.ref("base.group_user").ids
+                    )
+                ],
+            }
+        )
         with self.assertRaises(AccessError):
             moment.with_user(colleague).write({"feedback": "not mine"})
         # rules: a VIP user reads them, cannot write them

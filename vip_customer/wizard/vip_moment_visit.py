@@ -40,9 +40,9 @@ class VipMomentVisit(models.TransientModel):
                 self.env._(
                     "%(moment)s is already %(state)s: its contact was recorded.",
                     moment=occurrence.display_name,
-                    state=dict(
-                        occurrence._fields["state"]._description_selection(self.env)
-                    )[occurrence.state],
+                    state=dict(occurrence._fields["state"]._description_selection(self.env))[
+                        occurrence.state
+                    ],
                 )
             )
         occurrence._record_visit(
