@@ -27,6 +27,7 @@ import datetime
 import logging
 from collections import defaultdict
 
+import psycopg2
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
@@ -431,7 +432,18 @@ class VipMomentEngine(models.AbstractModel):
         rules = self._get_rules(trigger_types, companies)
         if not rules:
             return self.env["vip.moment.occurrence"]
-        return self.sudo()._run(today=today, rules=rules, partner_ids=partners.ids)
+        try:
+            # the event's own transaction (a portal answer, a ticket closed) must not
+            # fail because the nightly run recorded the same occasion meanwhile
+            with self.env.cr.savepoint():
+                return self.sudo()._run(today=today, rules=rules, partner_ids=partners.ids)
+        except psycopg2.IntegrityError:
+            _logger.info(
+                "VIP key moments: %s already recorded concurrently, left to the nightly run",
+                trigger_types,
+            )
+            self.env.invalidate_all()
+            return self.env["vip.moment.occurrence"]
 
     @api.model
     def _cron_run_key_moments(self, batch_size=MOMENT_BATCH_SIZE):
