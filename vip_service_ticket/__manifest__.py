@@ -2,7 +2,7 @@
     "name": "VIP Service Tickets",
     "summary": "VIP service tickets with tier SLAs on working calendars, an escalation ladder "
     "and closed-loop complaints",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Services/VIP",
     "website": "https://github.com/vip-suite/vip-suite",
     "author": "VIP Suite Authors",
@@ -17,6 +17,7 @@
         "data/mail_message_subtype_data.xml",
         "data/mail_template_data.xml",
         "data/vip_service_ticket_data.xml",
+        "data/vip_moment_rule_data.xml",
         "data/ir_cron_data.xml",
         "wizard/vip_service_ticket_reassign_views.xml",
         "wizard/vip_service_ticket_complaint_step_views.xml",

@@ -20,3 +20,6 @@ from . import vip_tier_engine
 from . import res_partner
 from . import mail_activity
 from . import vip_kpi_engine
+from . import vip_moment_rule
+from . import vip_moment_engine
+from . import res_company

@@ -81,6 +81,10 @@ class VipServiceEscalationEngine(models.AbstractModel):
         stale_domain = Sla._get_status_stale_domain(now)
         stale = Stale.search(stale_domain, limit=ESCALATION_BATCH_SIZE, order="sla_status_date, id")
         Sla._refresh_status(stale)
+        # a breach found now is a key moment now (the account manager hears of it)
+        (batch | stale).filtered_domain(Sla._get_breached_domain())._vip_signal_moments(
+            ["sla_breached"]
+        )
         # counted after the work: what this batch did no longer matches the domains
         remaining = Ticket.search_count(due_domain) + Stale.search_count(stale_domain)
         self.env["ir.cron"]._notify_progress(done=len(batch) + len(stale), remaining=remaining)

@@ -9,7 +9,6 @@ the complaint loop in ``vip_service_ticket_steps.py`` and its rules in
 
 import re
 from collections import defaultdict
-from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -448,10 +447,11 @@ class VipServiceTicket(models.Model):
             reopened._on_reopen(now)
 
     def _on_close(self, now):
-        """Closing: SLA results, rating request, follow-up of the account manager."""
+        """Closing: SLA results, rating request, the key moments of the closing (the
+        account manager's follow-up call is the built-in "ticket closed" rule)."""
         self._sla_on_close(now)
         self._send_rating_request()
-        self._schedule_followup_activities()
+        self._vip_signal_moments(["ticket_closed", "complaint_closed", "sla_breached"])
 
     def _on_reopen(self, now):
         # one write per reopen count, not per ticket
@@ -500,34 +500,11 @@ class VipServiceTicket(models.Model):
             """
         )
 
-    def _schedule_followup_activities(self):
-        """A follow-up call of the account manager after the ticket of their customer closed.
-
-        Complaints are followed up by their loop's follow-up visit instead.
-        """
-        activity_type = self.env.ref(
-            "vip_service_ticket.mail_activity_type_ticket_followup", raise_if_not_found=False
-        )
-        if not activity_type:
-            return
-        model_id = self.env["ir.model"]._get_id(self._name)
-        vals_list = [
-            {
-                "res_model_id": model_id,
-                "res_id": ticket.id,
-                "activity_type_id": activity_type.id,
-                "user_id": ticket.account_manager_id.id,
-                "summary": self.env._(
-                    "Follow up with the customer on %(ticket)s", ticket=ticket.number
-                ),
-                "date_deadline": fields.Date.context_today(self)
-                + timedelta(days=activity_type.delay_count or 2),
-            }
-            for ticket in self
-            if ticket.account_manager_id
-            and not ticket.account_manager_id.share
-            and not ticket.is_complaint
-        ]
-        if vals_list:
-            # sudo: the closer may not be allowed to schedule activities for the manager
-            self.env["mail.activity"].sudo().create(vals_list)
+    def _vip_signal_moments(self, trigger_types):
+        """Run the key-moment rules of ``trigger_types`` for the customers of these
+        tickets now (the task comes at once; the nightly run catches what a signal
+        missed)."""
+        partners = self.sudo().commercial_partner_id
+        if partners:
+            self.env["vip.moment.engine"]._signal(trigger_types, partners)
+        return True
