@@ -31,6 +31,7 @@
         "views/vip_service_ticket_views.xml",
         "views/vip_service_ticket_escalation_views.xml",
         "views/vip_service_ticket_assignment_views.xml",
+        "views/vip_moment_views.xml",
         "views/res_partner_views.xml",
         "views/vip_service_ticket_templates.xml",
         "report/vip_service_ticket_report_views.xml",

@@ -22,4 +22,5 @@ from . import mail_activity
 from . import vip_kpi_engine
 from . import vip_moment_rule
 from . import vip_moment_engine
+from . import vip_moment_occurrence
 from . import res_company

@@ -162,6 +162,18 @@ class VipServiceTicket(models.Model):
     assignment_ids = fields.One2many(
         "vip.service.ticket.assignment", "ticket_id", string="Assignment History"
     )
+    # set by vip.moment.occurrence.action_open_ticket only (refused to users, see
+    # SERVER_DERIVED_FIELDS); VIP users only: service agents may not read key moments
+    vip_moment_occurrence_id = fields.Many2one(
+        "vip.moment.occurrence",
+        string="Key Moment",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        groups="vip_customer.group_vip_user",
+        help="The contact of a key moment in which the customer raised this need.",
+    )
 
     _sql_constraints = [
         (
@@ -353,6 +365,19 @@ class VipServiceTicket(models.Model):
         )
         action["context"] = {"active_model": self._name, "active_ids": self.ids}
         return action
+
+    def action_view_moment(self):
+        """The key moment (visit record) this ticket was opened from."""
+        self.ensure_one()
+        moment = self.vip_moment_occurrence_id
+        moment.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "vip.moment.occurrence",
+            "res_id": moment.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
 
     def action_view_assignments(self):
         self.ensure_one()

@@ -50,6 +50,7 @@ SERVER_DERIVED_FIELDS = frozenset(
         "close_date",
         "reopen_count",
         "last_reopen_date",
+        "vip_moment_occurrence_id",
     }
 )
 # Fields a service manager may correct (the deadlines follow at once); nobody else.

@@ -15,3 +15,4 @@ from . import test_sla_status
 from . import test_transfer
 from . import test_bounds
 from . import test_kpi_sources
+from . import test_moments
