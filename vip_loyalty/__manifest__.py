@@ -2,7 +2,7 @@
     "name": "VIP Loyalty Points",
     "summary": "Auditable points ledger with tier multipliers, rewards, FIFO expiry, "
     "referrals and benefit quotas",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/VIP",
     "website": "https://github.com/vip-suite/vip-suite",
     "author": "VIP Suite Authors",
@@ -17,6 +17,7 @@
         "data/vip_loyalty_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
+        "data/vip_moment_rule_data.xml",
         "report/vip_loyalty_statement_reports.xml",
         "report/vip_loyalty_statement_templates.xml",
         "wizard/vip_loyalty_adjust_views.xml",

@@ -15,3 +15,6 @@ from . import vip_benefit_usage
 from . import res_partner
 from . import account_move
 from . import account_partial_reconcile
+from . import res_company
+from . import vip_moment_rule
+from . import vip_moment_engine

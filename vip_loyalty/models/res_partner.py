@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, split_every
 
+from .vip_moment_engine import EXPIRY_WINDOW_KEY
+
 # No 0/O, 1/I/L: codes are read out on the phone and typed from paper.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -38,6 +40,13 @@ class ResPartner(models.Model):
     vip_loyalty_next_expiry_date = fields.Date(
         string="Next Points Expiry", compute="_compute_vip_loyalty_expiry",
         groups="vip_loyalty.group_vip_loyalty_user",
+    )
+    vip_loyalty_expiring_lot_ids = fields.Many2many(
+        "vip.loyalty.move", string="Lots Expiring Soon",
+        compute="_compute_vip_loyalty_expiring_lot_ids",
+        groups="vip_loyalty.group_vip_loyalty_user",
+        help="Open lots expiring soon, first to expire first (the lots the points-expiring "
+        "e-mail lists).",
     )
 
     # ------------------------------------------------------------------
@@ -99,6 +108,29 @@ class ResPartner(models.Model):
             account = partner.vip_loyalty_account_id
             partner.vip_loyalty_expiring_points = account.expiring_points if account else 0
             partner.vip_loyalty_next_expiry_date = account.next_expiry_date if account else False
+
+    @api.depends_context("company", EXPIRY_WINDOW_KEY)
+    def _compute_vip_loyalty_expiring_lot_ids(self):
+        """The window of the key moment being sent (see vip_moment_engine.py), else
+        the program's "expiring soon" delay from today."""
+        window = self.env.context.get(EXPIRY_WINDOW_KEY)
+        if window:
+            start, until = (fields.Date.to_date(day) for day in window)
+        else:
+            start = fields.Date.context_today(self)
+            program = self.env["vip.loyalty.program"]._get_for_company(self.env.company)
+            until = fields.Date.add(start, days=program.warning_days if program else 0)
+        # sudo: the lots of the accounts the caller reads (an e-mail rendered for them)
+        lots = self.env["vip.loyalty.move"].sudo().search(
+            [("account_id", "in", self.vip_loyalty_account_id.ids),
+             ("remaining_points", ">", 0),
+             ("expiry_date", ">", start), ("expiry_date", "<=", until)],
+            order="expiry_date, id",
+        )
+        for partner in self:
+            partner.vip_loyalty_expiring_lot_ids = lots.filtered(
+                lambda lot, partner=partner: lot.account_id == partner.vip_loyalty_account_id
+            )
 
     def _search_vip_loyalty_balance(self, operator, value):
         accounts = self.env["vip.loyalty.account"]._search(

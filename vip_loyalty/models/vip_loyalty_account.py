@@ -40,13 +40,9 @@ class VipLoyaltyAccount(models.Model):
     move_ids = fields.One2many("vip.loyalty.move", "account_id", string="Moves", readonly=True)
     expiring_points = fields.Integer(
         string="Expiring Soon", compute="_compute_expiry",
-        help="Points that expire within the program's warning delay.",
+        help="Points that expire within the program's \"expiring soon\" delay.",
     )
     next_expiry_date = fields.Date(compute="_compute_expiry")
-    expiry_warning_lot_ids = fields.Many2many(
-        "vip.loyalty.move", string="Expiry Warning Lots", compute="_compute_expiry_warning_lot_ids",
-        help="Lots announced by the expiry warning being sent.",
-    )
 
     _sql_constraints = [
         ("partner_company_uniq", "unique(partner_id, company_id)",
@@ -77,14 +73,6 @@ class VipLoyaltyAccount(models.Model):
             limit = horizon.get(account.company_id.id, today)
             account.expiring_points = sum(points for day, points in lots if day <= limit)
             account.next_expiry_date = lots[0][0] if lots else False
-
-    @api.depends_context("vip_warning_lot_ids")
-    def _compute_expiry_warning_lot_ids(self):
-        lots = self.env["vip.loyalty.move"].browse(self.env.context.get("vip_warning_lot_ids", []))
-        for account in self:
-            account.expiry_warning_lot_ids = lots.filtered(
-                lambda lot, account=account: lot.account_id == account
-            ).sorted("expiry_date")
 
     @api.model
     def _get_or_create(self, pairs):

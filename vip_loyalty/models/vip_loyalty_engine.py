@@ -23,13 +23,13 @@ their rows are written by one set-based statement on the ledger's own tables
 (:meth:`_post_expiries`: tens of thousands of lots a night), the twin of what
 the generic path writes for a negative move reversing a lot (tested).
 
-The two other writes of the ledger also live here: the expiry warning flag of
-lots (:meth:`_mark_expiry_warning_sent`) and the joining of the accounts of
+The other write of the ledger also lives here: the joining of the accounts of
 merged contacts (:meth:`_join_accounts`, no movement: totals re-derived from the
 ledger).
 
 Earning (invoices, referrals) is in ``vip_loyalty_engine_earning.py``, the
-expiry and warning crons in ``vip_loyalty_engine_expiry.py``.
+expiry cron in ``vip_loyalty_engine_expiry.py``; the warning before points
+expire is a key moment (``vip_moment_engine.py``).
 """
 
 from collections import defaultdict
@@ -349,10 +349,10 @@ class VipLoyaltyEngine(models.AbstractModel):
                     INSERT INTO vip_loyalty_move (
                         name, partner_id, company_id, account_id, move_type, date, points,
                         is_lot, is_earning, remaining_points, uncovered_points, expired,
-                        warning_sent, reversed_move_id, reason, user_id,
+                        reversed_move_id, reason, user_id,
                         create_uid, write_uid, create_date, write_date)
                     SELECT %(prefix)s || lots.name, partner_id, company_id, account_id, 'expire',
-                           %(date)s, -remaining_points, false, false, 0, 0, false, false,
+                           %(date)s, -remaining_points, false, false, 0, 0, false,
                            id, %(reason)s, %(uid)s, %(uid)s, %(uid)s,
                            now() at time zone 'UTC', now() at time zone 'UTC'
                       FROM lots
@@ -377,11 +377,6 @@ class VipLoyaltyEngine(models.AbstractModel):
     # ------------------------------------------------------------------
     # Other writes of the ledger (no movement of points)
     # ------------------------------------------------------------------
-    def _mark_expiry_warning_sent(self, lots):
-        """Remember that the customers were told these lots expire soon (once per lot)."""
-        # sudo: the flag is the engine's, whoever runs the warning
-        lots.sudo().with_context(vip_loyalty_engine=True).write({"warning_sent": True})
-
     @api.model
     def _join_accounts(self, src_partners, dst_partner):
         """Merging contacts: per company, the moves of every account of the merged

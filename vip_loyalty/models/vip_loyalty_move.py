@@ -13,7 +13,7 @@ MOVE_TYPES = [
     ("import", "Opening Balance"),
 ]
 # Fields the engine keeps up to date on existing moves; nothing else ever changes.
-ENGINE_FIELDS = {"remaining_points", "uncovered_points", "expired", "warning_sent"}
+ENGINE_FIELDS = {"remaining_points", "uncovered_points", "expired"}
 
 
 class VipLoyaltyMove(models.Model):
@@ -72,7 +72,6 @@ class VipLoyaltyMove(models.Model):
         "cover them first.",
     )
     expired = fields.Boolean(readonly=True, help="The lot reached its expiry date.")
-    warning_sent = fields.Boolean(string="Expiry Warning Sent", readonly=True)
     tier_id = fields.Many2one(
         "vip.tier", readonly=True, ondelete="set null",
         help="Customer tier when the points were earned.",

@@ -66,12 +66,15 @@ class VipLoyaltyProgram(models.Model):
         tracking=True,
         help="Earned points expire this many months after they were earned. 0: never.",
     )
+    # the column of the former expiry warning: the e-mail is now the key moment
+    # "Points expiring" (its own "within" days); this delay stays for the figure
     warning_days = fields.Integer(
-        string="Expiry Warning (days)",
+        string="Expiring Soon (days)",
         default=30,
         tracking=True,
-        help="Customers are emailed this many days before their points expire (once per lot). "
-        "0: no warning.",
+        help="Points that expire within this many days are shown as expiring soon (customer "
+        "form, portal). The e-mail to the customer before their points expire is the key "
+        "moment rule \"Points expiring\" (VIP > Configuration > Key Moment Rules).",
     )
     # Redemption
     min_redeem_points = fields.Integer(
