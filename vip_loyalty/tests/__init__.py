@@ -15,3 +15,4 @@ from . import test_i18n
 from . import test_ui_clickbot
 from . import test_partner_merge
 from . import test_ledger
+from . import test_moment_points_expiring

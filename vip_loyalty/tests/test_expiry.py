@@ -54,40 +54,17 @@ class TestExpiry(VipLoyaltyCommon):
             self.customer.vip_loyalty_next_expiry_date, self.today + relativedelta(days=10)
         )
 
-    def test_warning_sent_once_per_lot(self):
-        lot = self._give(self.customer, 120, expiry_date=self.today + relativedelta(days=10))
-        later = self._give(self.customer, 80, expiry_date=self.today + relativedelta(days=200))
-        Mail = self.env["mail.mail"]
-
-        def mails():
-            return Mail.search([("recipient_ids", "in", self.customer.ids)])
-
-        self.Engine._send_expiry_warnings()
-        self.assertEqual(len(mails()), 1)
-        self.assertIn("120", mails().body_html)
-        self.assertIn(self.customer.email, mails().email_to or mails().recipient_ids.email)
-        self.assertTrue(lot.warning_sent)
-        self.assertFalse(later.warning_sent)
-        self.Engine._send_expiry_warnings()
-        self.assertEqual(len(mails()), 1, "once per lot")
-        # later, the other lot enters the warning window: one new mail, for it only
-        with freeze_time(self.today + relativedelta(days=180)):
-            self.Engine._send_expiry_warnings()
-        self.assertEqual(len(mails()), 2)
-        self.assertTrue(later.warning_sent)
-
     def test_cron_entry_points(self):
         self._invoice(self.customer, 100, days_ago=800)
         self.Engine._cron_expire_points()
-        self.Engine._cron_send_expiry_warnings()
         self.assertEqual(self.balance(self.customer), 0)
         self.assertLedger(self.customer)
 
 
 @tagged("post_install", "-at_install")
 class TestExpiryCron(VipLoyaltyCommon):
-    """One cron pattern (issue 9, item 6): each call expires or warns one bounded
-    batch, reports what it did and what is left, and returns; the runner calls again."""
+    """One cron pattern (issue 9, item 6): each call expires one bounded batch,
+    reports what it did and what is left, and returns; the runner calls again."""
 
     @classmethod
     def setUpClass(cls):
@@ -148,33 +125,6 @@ class TestExpiryCron(VipLoyaltyCommon):
         self.assertEqual(self._balances(), [5] * 4)
         self.assertLedger(self.lots.partner_id)
 
-    def test_warnings_in_batches_sent_once(self):
-        self.Engine._send_expiry_warnings()  # the warnings already due (demo data) first
-        soon = self.today + relativedelta(days=10)
-        customers = self.env["res.partner"]
-        for i in range(3):
-            customers |= self._partner(f"Warned {i}", email=f"warned{i}@vip-test.example.com")
-            self._give(customers[-1], 41, expiry_date=soon)
-            self._give(customers[-1], 67, expiry_date=soon + relativedelta(days=5))
-        self._give(self._partner("No mail"), 40, expiry_date=soon)
-        Mail = self.env["mail.mail"]
-
-        def mails():
-            return Mail.search([("recipient_ids", "in", customers.ids)])
-
-        reports = self._progress()
-        for expected_remaining in (2, 1, 0):
-            self.Engine._cron_send_expiry_warnings(batch_size=1)
-            self.assertEqual(reports[-1], (1, expected_remaining))
-            self.assertEqual(len(mails()), 3 - expected_remaining, "one customer per call")
-        self.assertEqual(mails().recipient_ids, customers, "one mail per customer")
-        for mail in mails():
-            self.assertIn("41", mail.body_html)
-            self.assertIn("67", mail.body_html, "both lots in one mail")
-        self.Engine._cron_send_expiry_warnings(batch_size=1)
-        self.assertEqual(reports[-1], (0, 0))
-        self.assertEqual(len(mails()), 3, "not sent twice")
-
 
 @tagged("post_install", "-at_install")
 class TestExpiryTwin(VipLoyaltyCommon):
@@ -207,7 +157,7 @@ class TestExpiryTwin(VipLoyaltyCommon):
                 "move": move.read([
                     "name", "move_type", "date", "points", "is_lot", "is_earning",
                     "expiry_date", "remaining_points", "uncovered_points", "reason",
-                    "user_id", "company_id", "warning_sent",
+                    "user_id", "company_id",
                 ])[0] | {"reverses_own_lot": move.reversed_move_id == lot,
                          "partner": move.partner_id == partner},
                 "allocations": [(a.lot_id == lot, a.points, a.company_id.id)
