@@ -1,7 +1,7 @@
 {
     "name": "VIP Satisfaction Surveys",
     "summary": "Satisfaction and NPS campaigns on Odoo surveys, with detractor recovery tickets",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Marketing/Surveys",
     "website": "https://github.com/vip-suite/vip-suite",
     "author": "VIP Suite Authors",
@@ -13,6 +13,7 @@
         "security/ir.model.access.csv",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
+        "data/vip_moment_rule_data.xml",
         "views/vip_survey_campaign_views.xml",
         "views/survey_user_input_views.xml",
         "views/vip_service_ticket_views.xml",

@@ -107,7 +107,8 @@ class VipSurveyCampaign(models.Model):
                 30,
                 [
                     (21, "golden_dragon", 10, 9, "Excellent service, thank you."),
-                    (20, "jade_garden", 8, 7, "Good, delivery could be faster."),
+                    # answered this week: the passive's follow-up task (key moment)
+                    (5, "jade_garden", 8, 7, "Good, delivery could be faster."),
                     (19, "zhang_studio", 3, 2, "Three late deliveries in a row."),
                     (30, "lin_mei", None, None, None),
                 ],
@@ -158,7 +159,8 @@ class VipSurveyCampaign(models.Model):
     def _load_demo_runs(self, campaign, runs, customers, today):
         """The past runs of ``campaign``: invitations dated at each run, completed
         answers created as an import would create them (the completion hook
-        classifies them and closes the loop of the last run)."""
+        classifies them and closes the loop; the key moments of the last days get
+        their tasks)."""
         questions = {
             "nps": self.env.ref("vip_survey.survey_vip_nps_q_recommend"),
             "satisfaction": self.env.ref("vip_survey.survey_vip_nps_q_satisfaction"),
@@ -168,15 +170,12 @@ class VipSurveyCampaign(models.Model):
         now = fields.Datetime.now()
         vals_list = []
         for run, (run_days, answers) in enumerate(runs, start=1):
-            last_run = run == len(runs)
             for days, name, nps, satisfaction, comment in answers:
                 partner = customers[name]
                 vals = campaign._prepare_invitation_vals(partner)
                 vals.update(
                     vip_campaign_run=run,
                     create_date=now - timedelta(days=run_days),
-                    # follow-ups of the earlier runs were made at the time
-                    vip_followup_scheduled=not last_run,
                 )
                 if nps is not None:
                     lines = [

@@ -5,3 +5,6 @@ from . import res_partner
 from . import vip_service_ticket
 from . import vip_tier_engine
 from . import vip_kpi_engine
+from . import res_company
+from . import vip_moment_rule
+from . import vip_moment_engine

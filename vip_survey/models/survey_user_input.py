@@ -3,19 +3,20 @@
 The hook is the answer's passage to ``state = 'done'``, in ``create`` and ``write``:
 whether a customer submits the survey (``_mark_done``), an integrator imports
 completed answers or writes the state over RPC, the answer is classified, the
-customer's last NPS is updated, a detractor gets one recovery ticket and a passive
-a follow-up activity. Everything is idempotent: completing the same answer twice
-creates nothing twice.
+customer's last NPS is updated, a detractor gets one recovery ticket, and the
+key-moment engine is signalled (the rules "Detractor answer" / "Passive answer"
+give the account manager a task). Everything is idempotent: completing the same
+answer twice creates nothing twice.
 """
 
 from collections import defaultdict
-from datetime import timedelta
 
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
+from .vip_moment_engine import NPS_TRIGGERS
 from .vip_survey_campaign import NPS_CLASSES, reader_lang
 
 # Fields the completion hook derives from the answer lines, or related: nobody writes them.
@@ -23,7 +24,6 @@ DERIVED_FIELDS = {
     "vip_nps_score",
     "vip_nps_class",
     "vip_satisfaction_score",
-    "vip_followup_scheduled",
     "vip_followup_ticket_id",
     # related: written, they would rewrite the campaign or the customer through the answer
     "vip_company_id",
@@ -68,7 +68,6 @@ class SurveyUserInput(models.Model):
     vip_satisfaction_score = fields.Float(
         string="Satisfaction (/100)", readonly=True, copy=False, aggregator="avg"
     )
-    vip_followup_scheduled = fields.Boolean(readonly=True, copy=False)
     vip_recovery_ticket_ids = fields.One2many(
         "vip.service.ticket",
         "vip_survey_answer_id",
@@ -166,13 +165,7 @@ class SurveyUserInput(models.Model):
         self.filtered(
             lambda a: a.vip_nps_class == "detractor" and a.vip_campaign_id.create_recovery_ticket
         )._vip_create_recovery_tickets()
-        self.filtered(
-            lambda a: (
-                a.vip_nps_class == "passive"
-                and a.vip_campaign_id.create_passive_activity
-                and not a.vip_followup_scheduled
-            )
-        )._vip_schedule_passive_activities()
+        self._vip_signal_moments()
 
     def _vip_process_followups(self):
         """Score the follow-up surveys of recovery tickets like campaign answers, and
@@ -426,38 +419,16 @@ class SurveyUserInput(models.Model):
         )
         return tickets
 
-    def _vip_schedule_passive_activities(self):
-        """A follow-up call of the account manager for each passive customer."""
-        activity_type = self.env.ref(
-            "vip_survey.mail_activity_type_vip_nps_followup", raise_if_not_found=False
+    def _vip_signal_moments(self):
+        """The key moments of these answers, at once: the account manager's task of
+        the active "Detractor answer" / "Passive answer" rules (see
+        vip_moment_engine.py; one per answer, the nightly run catches any missed)."""
+        answers = self.filtered(
+            lambda a: a.partner_id and a.vip_nps_class in NPS_TRIGGERS.values()
         )
-        model_id = self.env["ir.model"]._get_id("res.partner")
-        today = fields.Date.context_today(self)
-        vals_list = []
-        for answer in self.filtered("partner_id"):
-            partner = answer.partner_id.commercial_partner_id
-            user = partner.vip_account_manager_id or answer.vip_campaign_id.user_id
-            if not user or user.share:
-                continue
-            vals_list.append(
-                {
-                    "res_model_id": model_id,
-                    "res_id": partner.id,
-                    "activity_type_id": activity_type.id if activity_type else False,
-                    "user_id": user.id,
-                    # in the language of the user who reads it
-                    "summary": self.with_context(lang=reader_lang(self.env, user)).env._(
-                        "Passive customer (NPS %(score)s): ask what would make them recommend us",
-                        score=answer.vip_nps_score,
-                    ),
-                    "date_deadline": today
-                    + timedelta(days=activity_type.delay_count if activity_type else 7),
-                }
-            )
-        if vals_list:
-            # sudo: the customer's submission schedules the activity of the account manager
-            self.env["mail.activity"].sudo().create(vals_list)
-        self.sudo().write({"vip_followup_scheduled": True})
+        if not answers:
+            return self.env["vip.moment.occurrence"]
+        return self.env["vip.moment.engine"]._signal(list(NPS_TRIGGERS), answers.partner_id)
 
     # ------------------------------------------------------------------
     # Actions

@@ -174,10 +174,14 @@ class VipSurveyCampaign(models.Model):
         default=True,
         help="A detractor answer opens a complaint ticket for the account manager.",
     )
+    # the switch of the former passive follow-up: the task is now the key moment
+    # "Passive answer" of the company; a campaign may still keep out of it
     create_passive_activity = fields.Boolean(
-        string="Follow-up Activity for Passives",
+        string="Follow-up Task for Passives",
         default=True,
-        help="A passive answer schedules a follow-up call of the account manager.",
+        help="A passive answer to this campaign is a key moment \"Passive answer\": the "
+        "active rules of that trigger (VIP > Configuration > Key Moment Rules) give the "
+        "account manager a follow-up task. Off: no task for this campaign's passives.",
     )
     followup_survey_id = fields.Many2one(
         "survey.survey",
