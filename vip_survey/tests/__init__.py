@@ -13,3 +13,4 @@ from . import test_i18n
 from . import test_followup_confirmation
 from . import test_bounds
 from . import test_kpi_sources
+from . import test_moments

@@ -194,7 +194,6 @@ class TestSecurity(VipSurveyCommon):
                 {"vip_nps_score": 10},
                 {"vip_nps_class": "promoter"},
                 {"vip_satisfaction_score": 100},
-                {"vip_followup_scheduled": True},
                 {"vip_company_id": self.other_company.id},
                 {"vip_commercial_partner_id": self.other_customer.id},
             ):
