@@ -99,7 +99,6 @@ def ensure_setup(env):
             "min_spend": min_spend, "min_purchase_count": 1,
             "retention_spend": retention, "retention_purchase_count": 1,
             "grace_days": 30, "pricelist_id": False, "account_manager_required": False,
-            "followup_interval_days": 0,
         }
         if code in existing:
             write_changed(existing[code], vals)
@@ -377,7 +376,7 @@ def _instrument(env, timings):
         return wrapper
 
     for name in ("_fetch_rows", "_process_batch", "_write_sql", "_apply_tier_changes",
-                 "_schedule_retention_activities", "_pending_customers"):
+                 "_signal_moments", "_pending_customers"):
         if hasattr(cls, name):  # phases the engine no longer has are reported as 0
             setattr(cls, name, timed(name, getattr(cls, name)))
     if hasattr(cls, "_write_sql"):
@@ -631,7 +630,7 @@ def report(options, marker, split, first, nights, floor, naive, elapsed):
         process = phases.get("_process_batch", 0.0)
         write_sql = phases.get("_write_sql", 0.0)
         orm = phases.get("_apply_tier_changes", 0.0)
-        activities = phases.get("_schedule_retention_activities", 0.0)
+        activities = phases.get("_signal_moments", 0.0)
         pending = phases.get("_pending_customers", 0.0)
         other = timed["seconds"] - fetch - process - pending - phases.get("commit", 0.0)
         print("steady night, where the time goes: "

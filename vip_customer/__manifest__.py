@@ -1,7 +1,7 @@
 {
     "name": "VIP Customers",
     "summary": "Rule-based VIP tiers, customer profiles, follow-ups, care moments and churn risk",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/VIP",
     "website": "https://github.com/vip-suite/vip-suite",
     "author": "VIP Suite Authors",
@@ -31,10 +31,14 @@
         "views/digest_views.xml",
         "report/vip_pareto_report_views.xml",
         "views/vip_customer_menus.xml",
+        # last: the built-in key moments of every company (after any data record
+        # of one for the main company)
+        "data/vip_moment_rule_data.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
         "demo/vip_tier_demo.xml",
+        "demo/vip_moment_rule_cadence_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/vip_care_occasion_demo.xml",
     ],

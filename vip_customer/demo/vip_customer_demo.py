@@ -234,4 +234,6 @@ class VipTierEngine(models.AbstractModel):
         platinum.write({"vip_last_followup_date": today - timedelta(days=88)})
         gold.write({"vip_last_followup_date": today - timedelta(days=185)})
         fading.write({"vip_last_followup_date": today - timedelta(days=95)})
-        env["res.partner"]._vip_followups_to_schedule(today)._vip_schedule_followups()
+        # the nightly key-moment run of the follow-up cadences: their tasks come due
+        cadences = env["vip.moment.rule"].search([("trigger_type", "=", "cadence")])
+        env["vip.moment.engine"]._run(today, rules=cadences)

@@ -11,6 +11,8 @@ from . import vip_moment_rule
 from . import vip_moment_occurrence
 from . import vip_moment_engine
 from . import vip_moment_engine_anomaly
+from . import vip_moment_engine_cadence
+from . import vip_moment_rule_cadence
 from . import vip_tier_engine
 from . import vip_tier_engine_run
 from . import vip_tier_engine_tier_change

@@ -1,6 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+# built-in key-moment rules of vip_customer (vip.moment.rule.builtin_code)
+CHURN_RETENTION_CODE = "churn_retention"
+MINIMUM_CADENCE_CODE = "cadence_minimum"
+
 
 class ResCompany(models.Model):
     _name = "res.company"
@@ -26,10 +30,13 @@ class ResCompany(models.Model):
     vip_churn_high_threshold = fields.Integer(
         string="Churn Risk: High From", default=70, groups="base.group_user"
     )
-    vip_followup_lead_days = fields.Integer(
-        string="Follow-up Lead Time (days)",
-        default=7,
-        help="Follow-up activities are scheduled this many days before they are due.",
+    vip_followup_minimum = fields.Boolean(
+        string="Quarterly Contact for Every VIP",
+        compute="_compute_vip_followup_minimum",
+        inverse="_inverse_vip_followup_minimum",
+        help="Every VIP customer gets a follow-up at least every 90 days (the built-in "
+        'key moment "Quarterly contact"), unless a cadence of their tier already '
+        "contacts them as often.",
         groups="base.group_user",
     )
     # Keyset cursor of the nightly tier run (one batch per cron call, see
@@ -84,7 +91,6 @@ class ResCompany(models.Model):
             "vip_window_months": (1, 120),
             "vip_churn_medium_threshold": (1, 100),
             "vip_churn_high_threshold": (1, 100),
-            "vip_followup_lead_days": (0, 365),
             "vip_target_retention": (0, 100),
             "vip_target_renewal": (0, 100),
             "vip_target_repeat": (0, 100),
@@ -96,7 +102,6 @@ class ResCompany(models.Model):
         "vip_window_months",
         "vip_churn_medium_threshold",
         "vip_churn_high_threshold",
-        "vip_followup_lead_days",
     )
     def _check_vip_settings(self):
         for company in self:
@@ -116,13 +121,6 @@ class ResCompany(models.Model):
                         company=company.name,
                     )
                 )
-            if company.vip_followup_lead_days < 0:
-                raise ValidationError(
-                    self.env._(
-                        "%(company)s: the follow-up lead time cannot be negative.",
-                        company=company.name,
-                    )
-                )
 
     @api.constrains("vip_kpi_retention_tier_id")
     def _check_vip_kpi_retention_tier_id(self):
@@ -136,3 +134,139 @@ class ResCompany(models.Model):
                         tier=tier.display_name,
                     )
                 )
+
+    # ------------------------------------------------------------------
+    # Built-in key moments (one set per company)
+    # ------------------------------------------------------------------
+    def _compute_vip_followup_minimum(self):
+        # sudo: the setting shows whether the company's built-in rule runs
+        rules = self._vip_get_builtin_moment_rules(MINIMUM_CADENCE_CODE)
+        for company in self:
+            company.vip_followup_minimum = bool(
+                rules.filtered(lambda r, c=company: r.company_id == c and r.active)
+            )
+
+    def _inverse_vip_followup_minimum(self):
+        missing = self.filtered(
+            lambda c: (
+                c.vip_followup_minimum
+                and not self._vip_get_builtin_moment_rules(MINIMUM_CADENCE_CODE).filtered(
+                    lambda r, c=c: r.company_id == c
+                )
+            )
+        )
+        missing._vip_create_builtin_moment_rules()
+        rules = self._vip_get_builtin_moment_rules(MINIMUM_CADENCE_CODE)
+        for company in self:
+            rule = rules.filtered(lambda r, c=company: r.company_id == c)
+            if rule and rule.active != company.vip_followup_minimum:
+                # sudo: whoever may write the company's settings switches its built-in rule
+                rule.sudo().active = company.vip_followup_minimum
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._vip_create_builtin_moment_rules()
+        return companies
+
+    def _vip_get_builtin_moment_rules(self, code=None):
+        """The built-in key-moment rules of these companies (archived ones too)."""
+        domain = [("company_id", "in", self.ids), ("builtin", "=", True)]
+        if code:
+            domain.append(("builtin_code", "=", code))
+        # sudo: built-in rules are looked up whoever reads the company
+        return self.env["vip.moment.rule"].sudo().with_context(active_test=False).search(domain)
+
+    def _vip_get_builtin_moment_rules_vals(self):
+        """Hook: the built-in key-moment rules of this company, as a list of
+        ``vip.moment.rule`` values. Other add-ons extend the list with
+        ``super()``.
+
+        ``company_id`` and ``builtin`` are set by the creator
+        (:meth:`_vip_create_builtin_moment_rules`); ``builtin_code`` names the
+        rule (default: its trigger type) so it is created once per company.
+        Texts are given in the language of the context: the rules are created
+        in English and translated into every installed language by calling
+        this hook again in that language.
+        """
+        followup = self.env.ref(
+            "vip_customer.mail_activity_type_vip_followup", raise_if_not_found=False
+        )
+        retention = self.env.ref(
+            "vip_customer.mail_activity_type_vip_retention", raise_if_not_found=False
+        )
+        return [
+            {
+                "builtin_code": CHURN_RETENTION_CODE,
+                "name": self.env._("Churn risk: retention call"),
+                "sequence": 20,
+                "trigger_type": "churn_high",
+                "activity_type_id": retention.id if retention else False,
+                "activity_summary": self.env._("Churn risk is high: call the customer"),
+                "deadline_days": 3,
+            },
+            {
+                "builtin_code": MINIMUM_CADENCE_CODE,
+                "name": self.env._("Quarterly contact"),
+                "sequence": 90,
+                "trigger_type": "cadence",
+                "interval_days": 90,
+                "activity_type_id": followup.id if followup else False,
+                "activity_summary": self.env._("Follow-up: at least one contact a quarter"),
+                # switched on in the settings (vip_followup_minimum)
+                "active": False,
+            },
+        ]
+
+    @api.model
+    def _vip_create_all_builtin_moment_rules(self):
+        """Install and upgrade: the built-in rules of every company."""
+        self.sudo().search([])._vip_create_builtin_moment_rules()
+        return True
+
+    @api.model
+    def _vip_builtin_code(self, vals):
+        return vals.get("builtin_code") or vals["trigger_type"]
+
+    def _vip_create_builtin_moment_rules(self):
+        """Create the built-in key-moment rules these companies do not have yet.
+
+        A company has a built-in rule when one of its built-in rules (archived
+        ones too: archived on purpose) carries its ``builtin_code``, or, for a
+        record of a data file without one, its trigger type. Idempotent.
+
+        :return: the rules created
+        """
+        Rule = self.env["vip.moment.rule"].sudo().with_context(active_test=False, lang="en_US")
+        existing = {
+            (rule.company_id.id, rule.builtin_code or rule.trigger_type)
+            for rule in self._vip_get_builtin_moment_rules()
+        }
+        langs = [code for code, _name in self.env["res.lang"].get_installed() if code != "en_US"]
+        translatable = [fname for fname, field in Rule._fields.items() if field.translate]
+        created = Rule
+        for company in self.sudo():
+            vals_list = [
+                dict(
+                    vals,
+                    company_id=company.id,
+                    builtin=True,
+                    builtin_code=self._vip_builtin_code(vals),
+                )
+                for vals in company.with_context(lang="en_US")._vip_get_builtin_moment_rules_vals()
+                if (company.id, self._vip_builtin_code(vals)) not in existing
+            ]
+            if not vals_list:
+                continue
+            # sudo: built-in rules are the program's own records, created for every company
+            rules = Rule.create(vals_list)
+            created |= rules
+            by_code = {rule.builtin_code: rule for rule in rules}
+            for lang in langs:
+                for vals in company.with_context(lang=lang)._vip_get_builtin_moment_rules_vals():
+                    rule = by_code.get(self._vip_builtin_code(vals))
+                    for fname in translatable if rule else ():
+                        value = vals.get(fname)
+                        if isinstance(value, str) and value and value != rule[fname]:
+                            rule.update_field_translations(fname, {lang: value})
+        return created

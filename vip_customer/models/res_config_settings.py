@@ -12,8 +12,8 @@ class ResConfigSettings(models.TransientModel):
     vip_churn_high_threshold = fields.Integer(
         related="company_id.vip_churn_high_threshold", readonly=False
     )
-    vip_followup_lead_days = fields.Integer(
-        related="company_id.vip_followup_lead_days", readonly=False
+    vip_followup_minimum = fields.Boolean(
+        related="company_id.vip_followup_minimum", readonly=False
     )
     vip_target_retention = fields.Float(
         related="company_id.vip_target_retention", readonly=False

@@ -49,7 +49,6 @@ ENGINE_FIELDS = frozenset(
         "vip_prev_spend",
         "vip_prev_purchase_count",
         *CHURN_COLUMNS,
-        "vip_followup_activity_date",
     }
 )
 # Customer value (res_partner_value.py): written by the nightly refresh only,
@@ -68,7 +67,7 @@ VALUE_FIELDS = (
 )
 PROTECTED_FIELDS = MANAGER_FIELDS | ENGINE_FIELDS | frozenset(VALUE_FIELDS)
 # Stored computes derived by the server from other fields, and the customer
-# value: nobody writes them by hand (the follow-up scheduler reads the date,
+# value: nobody writes them by hand (the follow-up cadences set the date,
 # the care messages the month).
 DERIVED_FIELDS = frozenset({"vip_next_followup_date", "vip_birthday_month", *VALUE_FIELDS})
 
@@ -244,16 +243,12 @@ class ResPartner(models.Model):
     # Follow-up plan
     # ------------------------------------------------------------------
     vip_last_followup_date = fields.Date(string="Last Follow-up", copy=False, groups=VIP_USER)
+    # the next date of the customer's follow-up cadences (res_partner_followup.py)
     vip_next_followup_date = fields.Date(
         string="Next Follow-up",
         compute="_compute_vip_next_followup_date",
         store=True,
         index="btree_not_null",
-        groups=VIP_USER,
-    )
-    vip_followup_activity_date = fields.Date(
-        copy=False,
-        help="Due date the last follow-up activity was scheduled for.",
         groups=VIP_USER,
     )
     vip_followup_due = fields.Boolean(
@@ -314,8 +309,7 @@ class ResPartner(models.Model):
     def _vip_followup_due_domain(self, on_date=None):
         """Customers whose next follow-up falls on ``on_date`` (default today)
         or earlier. "Follow-up Due" is this domain for today, "Overdue" for
-        yesterday; the follow-up cron plans the ones due by today plus the
-        company's lead time."""
+        yesterday."""
         on_date = on_date or fields.Date.context_today(self)
         return [("vip_next_followup_date", "!=", False), ("vip_next_followup_date", "<=", on_date)]
 
@@ -421,16 +415,6 @@ class ResPartner(models.Model):
     def _compute_vip_birthday_month(self):
         for partner in self:
             partner.vip_birthday_month = partner.vip_birthday.month if partner.vip_birthday else 0
-
-    @api.depends("vip_tier_id.followup_interval_days", "vip_last_followup_date", "vip_tier_since")
-    def _compute_vip_next_followup_date(self):
-        for partner in self:
-            interval = partner.vip_tier_id.followup_interval_days
-            start = partner.vip_last_followup_date or partner.vip_tier_since
-            if interval and start and partner.commercial_partner_id == partner:
-                partner.vip_next_followup_date = fields.Date.add(start, days=interval)
-            else:
-                partner.vip_next_followup_date = False
 
     # ------------------------------------------------------------------
     # Actions

@@ -172,7 +172,18 @@ class VipMomentRule(models.Model):
     builtin = fields.Boolean(
         readonly=True, help="Shipped with the VIP add-ons; it can be tuned or archived."
     )
+    # technical: which built-in rule this is (one per company, see
+    # res.company._vip_create_builtin_moment_rules)
+    builtin_code = fields.Char(readonly=True, copy=False, index="btree_not_null")
     occurrence_count = fields.Integer(string="Moments", compute="_compute_occurrence_count")
+
+    _sql_constraints = [
+        (
+            "builtin_code_company_uniq",
+            "unique(builtin_code, company_id)",
+            "A built-in key moment exists once per company.",
+        )
+    ]
 
     @api.depends("trigger_type")
     def _compute_trigger_kind(self):

@@ -66,14 +66,12 @@ class VipTier(models.Model):
         check_company=True,
         help="Tier-exclusive prices: set on the customer when they enter the tier.",
     )
-    followup_interval_days = fields.Integer(
-        string="Follow-up Every (days)",
-        help="Cadence of follow-up visits for customers of this tier. 0: no follow-up plan.",
-    )
-    followup_channel = fields.Selection(
-        [("phone", "Phone"), ("visit", "On-site visit"), ("email", "Email")],
-        string="Follow-up Channel",
-        default="phone",
+    followup_rule_ids = fields.Many2many(
+        "vip.moment.rule",
+        string="Follow-up Cadences",
+        compute="_compute_followup_rule_ids",
+        help="The active follow-up cadences (key moments) of this tier's customers, "
+        "including those of every tier.",
     )
     account_manager_required = fields.Boolean(
         string="Dedicated Account Manager",
@@ -98,9 +96,8 @@ class VipTier(models.Model):
         (
             "thresholds_positive",
             "CHECK(min_spend >= 0 AND min_purchase_count >= 0 AND retention_spend >= 0 "
-            "AND retention_purchase_count >= 0 AND grace_days >= 0 "
-            "AND followup_interval_days >= 0)",
-            "Thresholds, grace period and follow-up cadence cannot be negative.",
+            "AND retention_purchase_count >= 0 AND grace_days >= 0)",
+            "Thresholds and grace period cannot be negative.",
         ),
     ]
 
@@ -116,7 +113,6 @@ class VipTier(models.Model):
             "min_purchase_count": counts,
             "retention_purchase_count": counts,
             "grace_days": days,
-            "followup_interval_days": days,
             # tiers rank from 1 (the engine orders them by level; no tier is below all)
             "level": (1, 1000),
         }
@@ -131,6 +127,20 @@ class VipTier(models.Model):
                 or tier.retention_purchase_count > tier.min_purchase_count
             ):
                 tier.retention_purchase_count = tier.min_purchase_count
+
+    def _compute_followup_rule_ids(self):
+        # sudo: the tier shows its cadences to whoever reads the tier
+        rules = (
+            self.env["vip.moment.rule"]
+            .sudo()
+            .search([("trigger_type", "=", "cadence"), ("company_id", "in", self.company_id.ids)])
+        )
+        for tier in self:
+            tier.followup_rule_ids = rules.filtered(
+                lambda r, t=tier: (
+                    r.company_id == t.company_id and (not r.tier_ids or t in r.tier_ids)
+                )
+            ).sudo(False)
 
     def _compute_partner_count(self):
         counts = dict(
@@ -164,9 +174,7 @@ class VipTier(models.Model):
         """A company's retention tier (program KPIs) stays one of its own tiers:
         moving it to another company would count another program's customers."""
         companies = (
-            self.env["res.company"]
-            .sudo()
-            .search([("vip_kpi_retention_tier_id", "in", self.ids)])
+            self.env["res.company"].sudo().search([("vip_kpi_retention_tier_id", "in", self.ids)])
         )
         for company in companies:
             tier = company.vip_kpi_retention_tier_id
@@ -205,6 +213,42 @@ class VipTier(models.Model):
         action["domain"] = [("vip_tier_id", "=", self.id)]
         action["context"] = {"default_vip_tier_id": self.id}
         return action
+
+    def action_view_followup_rules(self):
+        """The follow-up cadences of this tier (key-moment rules), to add or tune."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "vip_customer.vip_moment_rule_action"
+        )
+        action["domain"] = [
+            ("trigger_type", "=", "cadence"),
+            ("company_id", "=", self.company_id.id),
+            "|",
+            ("tier_ids", "=", False),
+            ("tier_ids", "in", self.ids),
+        ]
+        action["context"] = {
+            "default_trigger_type": "cadence",
+            "default_company_id": self.company_id.id,
+            "default_tier_ids": self.ids,
+        }
+        return action
+
+    def _vip_cadence_rule_texts(self, channel):
+        """``{name, activity_summary}`` of this tier's follow-up cadence by
+        ``channel`` (phone, visit, email), in the language of the context: the
+        follow-up plan of a tier before 18.0.1.2.0 becomes such a rule."""
+        self.ensure_one()
+        summaries = {
+            "phone": self.env._("Follow-up by phone"),
+            "visit": self.env._("Follow-up visit"),
+            "email": self.env._("Follow-up by email"),
+        }
+        summary = summaries.get(channel) or self.env._("Follow-up")
+        return {
+            "name": self.env._("%(followup)s (%(tier)s)", followup=summary, tier=self.name),
+            "activity_summary": summary,
+        }
 
     def _to_rule(self):
         """The engine's immutable view of the tier (see ``tools.vip_rules``)."""

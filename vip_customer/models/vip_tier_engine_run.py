@@ -255,10 +255,27 @@ class VipTierEngine(models.AbstractModel):
             self._write_sql(updates, columns)
         if tier_changes:
             self._apply_tier_changes(company, tier_changes, context["today"])
-        if new_episodes:
-            self._schedule_retention_activities(new_episodes)
+        self._signal_moments(tier_changes, new_episodes, context["today"])
         self.env.flush_all()
         return len(tier_changes)
+
+    def _signal_moments(self, tier_changes, new_episodes, today):
+        """The key moments of the batch act at once: tier up / tier down for the
+        customers whose tier changed, churn risk became high for the new risk
+        episodes (the built-in retention call). The nightly key-moment run
+        catches anything missed."""
+        Partner = self.env["res.partner"].sudo()
+        Engine = self.env["vip.moment.engine"].sudo()
+        if tier_changes:
+            Engine._signal(
+                ["tier_up", "tier_down"],
+                Partner.browse([change["partner_id"] for change in tier_changes]),
+                today=today,
+            )
+        if new_episodes:
+            Engine._signal(
+                ["churn_high"], Partner.browse([row["id"] for row in new_episodes]), today=today
+            )
 
     def _write_sql(self, updates, columns=None):
         """One ``UPDATE ... FROM unnest(arrays)`` for the batch's changed rows:

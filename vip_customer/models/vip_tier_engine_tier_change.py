@@ -7,8 +7,9 @@ commercial-field sync (``vip_tier_id`` is a commercial field, see
 and every stored field depending on the tier (the next follow-up, other
 add-ons' fields) is recomputed by the ORM. Then the tier history, a chatter
 note per customer (through ``mail``'s API), the account manager a tier
-requires and the tier's pricelist. Retention activities of new churn risk
-episodes are planned here too.
+requires and the tier's pricelist. The key moments of tier changes and
+new churn risk episodes (the retention call) are the key-moment engine's
+(``vip_tier_engine_run._signal_moments``).
 """
 
 import datetime
@@ -241,46 +242,4 @@ class VipTierEngine(models.AbstractModel):
             )
             contacts.sudo().with_company(company).write(
                 {"specific_property_product_pricelist": pricelist_id}
-            )
-
-    # ------------------------------------------------------------------
-    # Churn activities
-    # ------------------------------------------------------------------
-    def _schedule_retention_activities(self, rows):
-        """One retention activity per high-risk episode, for the account manager."""
-        activity_type = self.env.ref(
-            "vip_customer.mail_activity_type_vip_retention", raise_if_not_found=False
-        )
-        if not activity_type:
-            return
-        model_id = self.env["ir.model"]._get_id("res.partner")
-        deadline = fields.Date.context_today(self) + datetime.timedelta(
-            days=activity_type.delay_count or 3
-        )
-        vals_list = []
-        users = self.env["res.users"].browse(
-            {row["vip_account_manager_id"] or row["user_id"] for row in rows} - {None}
-        )
-        # the summary is read by the assignee: in their language
-        summaries = {
-            lang: self.with_context(lang=lang).env._("Churn risk is high: call the customer")
-            for lang in {user.lang or self.env.lang for user in users}
-        }
-        for row in rows:
-            user = users.browse(row["vip_account_manager_id"] or row["user_id"])
-            if not user:
-                continue
-            vals_list.append(
-                {
-                    "res_model_id": model_id,
-                    "res_id": row["id"],
-                    "activity_type_id": activity_type.id,
-                    "user_id": user.id,
-                    "date_deadline": deadline,
-                    "summary": summaries[user.lang or self.env.lang],
-                }
-            )
-        if vals_list:
-            self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
-                vals_list
             )

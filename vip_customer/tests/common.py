@@ -31,8 +31,6 @@ class VipCustomerCommon(AccountTestInvoicingCommon):
                 "min_spend": 0,
                 "min_purchase_count": 1,
                 "grace_days": 30,
-                "followup_interval_days": 365,
-                "followup_channel": "email",
             }
         )
         cls.tier_b = cls.Tier.create(
@@ -45,8 +43,6 @@ class VipCustomerCommon(AccountTestInvoicingCommon):
                 "min_purchase_count": 1,
                 "retention_spend": 40000,
                 "grace_days": 30,
-                "followup_interval_days": 180,
-                "followup_channel": "phone",
             }
         )
         cls.tier_a = cls.Tier.create(
@@ -60,8 +56,6 @@ class VipCustomerCommon(AccountTestInvoicingCommon):
                 "retention_spend": 80000,
                 "retention_purchase_count": 1,
                 "grace_days": 30,
-                "followup_interval_days": 90,
-                "followup_channel": "visit",
                 "account_manager_required": True,
             }
         )
@@ -136,6 +130,31 @@ class VipCustomerCommon(AccountTestInvoicingCommon):
         if post:
             move.action_post()
         return move
+
+    @classmethod
+    def _create_cadences(cls):
+        """The follow-up cadences of the A/B/C tiers (key-moment rules): A a
+        visit every 90 days, B a phone call every 180, C an e-mail every 365."""
+        followup = cls.env.ref("vip_customer.mail_activity_type_vip_followup")
+        return cls.env["vip.moment.rule"].create(
+            [
+                {
+                    "name": name,
+                    "company_id": cls.company.id,
+                    "trigger_type": "cadence",
+                    "interval_days": days,
+                    "lead_days": 7,
+                    "tier_ids": [Command.set(tier.ids)],
+                    "activity_type_id": followup.id,
+                    "activity_summary": summary,
+                }
+                for name, days, tier, summary in (
+                    ("Visit A", 90, cls.tier_a, "Follow-up visit"),
+                    ("Call B", 180, cls.tier_b, "Follow-up by phone"),
+                    ("E-mail C", 365, cls.tier_c, "Follow-up by email"),
+                )
+            ]
+        )
 
     def recompute(self, partners=None, **kwargs):
         if partners is None:

@@ -96,7 +96,8 @@ class TestCustomerUx(VipCustomerCommon):
         self.recompute(self.customer)
         self.assertEqual(self.customer.vip_tier_id, self.tier_b)
         self.customer.vip_last_followup_date = self.today - relativedelta(days=180)
-        activity = self.customer._vip_schedule_followups()
+        cadences = self._create_cadences()
+        activity = self.env["vip.moment.engine"]._run(self.today, rules=cadences).activity_id
         self.assertEqual(activity.user_id, self.vip_manager)
         other = self.env["mail.activity"].create(
             {
@@ -286,6 +287,13 @@ class TestCustomerUx(VipCustomerCommon):
         # bought every month a year ago, nothing since
         for month in range(13, 25):
             self._invoice(self.customer, 9000, days_ago=month * 30)
+        # the built-in retention call, created with the company in every installed
+        # language (zh_CN was not yet when the test company's rules were made)
+        retention = self.env["vip.moment.rule"].search(
+            [("builtin_code", "=", "churn_retention"), ("company_id", "=", self.company.id)]
+        )
+        retention.unlink()
+        self.company._vip_create_builtin_moment_rules()
         self.Engine.with_context(lang="en_US")._recompute_partners(self.customer)
         self.assertEqual(self.customer.vip_churn_level, "high")
         activity = self.env["mail.activity"].search(

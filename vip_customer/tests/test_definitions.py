@@ -21,7 +21,8 @@ class TestDefinitions(VipCustomerCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # next follow-up = tier since + 90 days (tier A)
+        # next follow-up = tier since + 90 days (tier A's cadence)
+        cls.cadences = cls._create_cadences()
         cls.partners = cls.env["res.partner"].create(
             [
                 {"name": name, "is_company": True, "user_id": cls.vip_user.id}
@@ -64,15 +65,15 @@ class TestDefinitions(VipCustomerCommon):
         overdue = self.partners[:2]
         self.assertEqual(self._search(self._filter_domain("vip_followup_overdue")), overdue)
         self.assertEqual(self.partners.filtered("vip_followup_overdue"), overdue)
-        # the cron plans the ones due by today plus the lead time
-        self.company.vip_followup_lead_days = 0
-        self.assertEqual(
-            Partner._vip_followups_to_schedule(TODAY) & self.partners, expected
-        )
-        self.company.vip_followup_lead_days = 7
-        self.assertEqual(
-            Partner._vip_followups_to_schedule(TODAY) & self.partners, self.partners[:5]
-        )
+        # the cadence's tasks: the ones due by today plus its days ahead
+        engine = self.env["vip.moment.engine"]
+        visit_a = self.cadences[0]
+        visit_a.lead_days = 0
+        selected = {row[0] for row in engine._select(visit_a, TODAY, self.partners.ids)}
+        self.assertEqual(selected, set(expected.ids))
+        visit_a.lead_days = 7
+        selected = {row[0] for row in engine._select(visit_a, TODAY, self.partners.ids)}
+        self.assertEqual(selected, set(self.partners[:5].ids))
 
     def test_at_risk(self):
         expected = self.partners[:3]

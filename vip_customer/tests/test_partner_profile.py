@@ -110,6 +110,7 @@ class TestPartnerProfile(VipCustomerCommon):
         self.assertIn(self.customer, found)
 
     def test_next_followup_follows_tier_cadence(self):
+        self._create_cadences()
         self.customer.with_user(self.vip_manager).vip_tier_id = self.tier_a
         self.assertEqual(self.customer.vip_next_followup_date, self.today + timedelta(days=90))
         self.customer.vip_last_followup_date = self.today - timedelta(days=10)

@@ -65,7 +65,6 @@ VIP_USER_FIELDS = (
     "vip_churn_high_since",
     "vip_last_followup_date",
     "vip_next_followup_date",
-    "vip_followup_activity_date",
     "vip_sensitive_note",
     "vip_special_needs",
     "vip_diet_preference",
@@ -161,7 +160,6 @@ class TestSecurity(VipCustomerCommon):
             "vip_churn_signal_note": "all good",
             "vip_churn_level": "low",
             "vip_churn_high_since": self.today,
-            "vip_followup_activity_date": future,
         }
 
     def test_protected_fields_are_listed(self):

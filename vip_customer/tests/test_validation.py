@@ -44,7 +44,6 @@ class TestValidation(VipCustomerCommon):
             "min_purchase_count": "Minimum Purchases",
             "retention_purchase_count": "Retention Purchases",
             "grace_days": "Grace Period",
-            "followup_interval_days": "Follow-up Every",
             "level": "Level",
             "sequence": "Sequence",
             "color": "Color",
@@ -68,7 +67,6 @@ class TestValidation(VipCustomerCommon):
             "vip_window_months": "Metrics Window",
             "vip_churn_medium_threshold": "Medium From",
             "vip_churn_high_threshold": "High From",
-            "vip_followup_lead_days": "Lead Time",
         }
         for fname, label in cases.items():
             with self.subTest(field=fname):

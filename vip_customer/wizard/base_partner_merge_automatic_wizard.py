@@ -85,7 +85,7 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
             "vip_tier_since",
             "vip_pending_tier_id",
             "vip_downgrade_date",
-            *(ENGINE_FIELDS - {"vip_followup_activity_date"}),
+            *ENGINE_FIELDS,
         }
         vals = best._convert_to_write({fname: best[fname] for fname in names})
         vals["vip_company_id"] = best.vip_tier_id.company_id.id

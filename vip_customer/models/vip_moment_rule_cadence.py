@@ -1,0 +1,61 @@
+"""Follow-up cadences are key-moment rules: when one changes, the next
+follow-up of its customers (``res.partner.vip_next_followup_date``) follows;
+which built-in rule a rule is (``builtin_code``) is the program's to say."""
+
+from odoo import api, models
+from odoo.exceptions import AccessError
+
+# the rule fields the next follow-up of a customer is computed from
+CADENCE_FIELDS = frozenset(
+    {"active", "trigger_type", "interval_days", "tier_ids", "company_id", "builtin_code"}
+)
+
+
+class VipMomentRule(models.Model):
+    _inherit = "vip.moment.rule"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_builtin_code_vals(vals_list)
+        rules = super().create(vals_list)
+        rules._recompute_cadence_partners()
+        return rules
+
+    def write(self, vals):
+        self._check_builtin_code_vals([vals])
+        if not CADENCE_FIELDS & set(vals):
+            return super().write(vals)
+        before = self.filtered(lambda r: r.trigger_type == "cadence").company_id
+        result = super().write(vals)
+        after = self.filtered(lambda r: r.trigger_type == "cadence").company_id
+        self._recompute_cadence_partners(before | after)
+        return result
+
+    def unlink(self):
+        companies = self.filtered(lambda r: r.trigger_type == "cadence").company_id
+        result = super().unlink()
+        self._recompute_cadence_partners(companies)
+        return result
+
+    def _check_builtin_code_vals(self, vals_list):
+        if not self.env.su and any("builtin_code" in vals for vals in vals_list):
+            raise AccessError(
+                self.env._("Which built-in key moment a rule is is set by the VIP add-ons only.")
+            )
+
+    def _recompute_cadence_partners(self, companies=None):
+        """The next follow-up of the customers of these cadence rules'
+        companies is computed again (one query per batch of customers)."""
+        if companies is None:
+            companies = self.filtered(lambda r: r.trigger_type == "cadence").company_id
+        if not companies:
+            return
+        # sudo: the next follow-up is the program's, whoever changed the rule
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("vip_company_id", "in", companies.ids), ("vip_tier_id", "!=", False)])
+        )
+        field = partners._fields["vip_next_followup_date"]
+        self.env.add_to_compute(field, partners)
