@@ -10,6 +10,7 @@ from . import vip_care_log
 from . import vip_moment_rule
 from . import vip_moment_occurrence
 from . import vip_moment_engine
+from . import vip_moment_engine_care
 from . import vip_moment_engine_anomaly
 from . import vip_moment_engine_cadence
 from . import vip_moment_rule_cadence

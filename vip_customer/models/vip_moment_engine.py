@@ -97,9 +97,11 @@ class VipMomentEngine(models.AbstractModel):
                    c.occasion_date, p.vip_tier_id AS tier_id
               FROM (%(candidates)s) c
               JOIN res_partner p ON p.id = c.partner_id
+              -- a contact (birthdays) is in its company's program, with its tier
+              JOIN res_partner cp ON cp.id = p.commercial_partner_id
              WHERE p.active
                AND %(tier_filter)s
-               AND p.vip_company_id = %(company)s
+               AND cp.vip_company_id = %(company)s
                %(partner_filter)s
                AND NOT EXISTS (
                    SELECT 1 FROM vip_moment_occurrence o
