@@ -22,8 +22,6 @@
         "views/vip_tier_views.xml",
         "views/vip_tier_history_views.xml",
         "views/vip_interest_tag_views.xml",
-        "views/vip_care_occasion_views.xml",
-        "views/vip_care_log_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/vip_manager_scorecard_views.xml",
@@ -40,7 +38,7 @@
         "demo/vip_tier_demo.xml",
         "demo/vip_moment_rule_cadence_demo.xml",
         "demo/res_partner_demo.xml",
-        "demo/vip_care_occasion_demo.xml",
+        "demo/vip_moment_rule_care_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -5,11 +5,10 @@ from . import res_company_scorecard
 from . import vip_tier
 from . import vip_tier_history
 from . import vip_interest_tag
-from . import vip_care_occasion
-from . import vip_care_log
 from . import vip_moment_rule
 from . import vip_moment_occurrence
 from . import vip_moment_engine
+from . import vip_moment_engine_care
 from . import vip_moment_engine_care
 from . import vip_moment_engine_anomaly
 from . import vip_moment_engine_cadence

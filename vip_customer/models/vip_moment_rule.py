@@ -14,7 +14,7 @@ Adding a trigger type: ``selection_add`` it on ``trigger_type`` and define
 import calendar
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 # a leap year: a fixed-date moment may fall on 29 February
 LEAP_YEAR = 2000
@@ -278,6 +278,15 @@ class VipMomentRule(models.Model):
     def action_run_now(self):
         """Run the key-moment engine now (in the cron worker, in batches)."""
         self.check_access("write")
+        archived = self.filtered(lambda rule: not rule.active)
+        if archived:
+            # the engine runs active rules only: "started" would be a lie
+            raise UserError(
+                self.env._(
+                    "%(rules)s is archived: restore it to run it.",
+                    rules=", ".join(archived.mapped("display_name")),
+                )
+            )
         # sudo: the cron is an admin record; the caller's rights were checked
         self.env.ref("vip_customer.ir_cron_vip_key_moments").sudo()._trigger()
         return {

@@ -143,17 +143,17 @@ class TestCustomerUx(VipCustomerCommon):
                 "vip_birthday": target.replace(year=1976),
             }
         )
-        occasion = self.env["vip.care.occasion"].create(
+        rule = self.env["vip.moment.rule"].create(
             {
                 "name": "Birthday",
-                "occasion_type": "birthday",
+                "trigger_type": "birthday",
                 "company_id": self.company.id,
-                "days_before": 2,
-                "create_activity": True,
+                "lead_days": 2,
+                "activity_type_id": self.env.ref("vip_customer.mail_activity_type_vip_gift").id,
             }
         )
-        self.assertIn(contact, occasion._get_care_partners(target))
-        occasion._run_care(today=self.today)
+        moments = self.env["vip.moment.engine"]._run(self.today, rules=rule)
+        self.assertEqual(moments.partner_id, contact)
         gift = self.env["mail.activity"].search(
             [("res_model", "=", "res.partner"), ("res_id", "=", contact.id)]
         )

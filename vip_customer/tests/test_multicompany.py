@@ -59,7 +59,7 @@ class TestMultiCompany(VipCustomerCommon):
             self.tier_2.pricelist_id = pricelist
 
     def test_manager_cannot_push_records_into_another_company(self):
-        """A company-1 manager moving or creating a tier / care occasion in company 2
+        """A company-1 manager moving or creating a tier / key-moment rule in company 2
         (not one of theirs) is refused with the field named; nothing moves."""
         tier = self.tier_c.with_user(self.vip_manager)
         with self.assertRaisesRegex(AccessError, "Company"):
@@ -69,13 +69,12 @@ class TestMultiCompany(VipCustomerCommon):
             self.env["vip.tier"].with_user(self.vip_manager).create(
                 {"name": "Pushed", "code": "P", "level": 9, "company_id": self.company_2.id}
             )
-        occasion = self.env["vip.care.occasion"].search(
-            [("company_id", "=", self.company.id)], limit=1
+        rule = self.env["vip.moment.rule"].create(
+            {"name": "Birthday", "company_id": self.company.id, "trigger_type": "birthday"}
         )
-        if occasion:
-            with self.assertRaisesRegex(AccessError, "Company"):
-                occasion.with_user(self.vip_manager).write({"company_id": self.company_2.id})
-            self.assertEqual(occasion.company_id, self.company)
+        with self.assertRaisesRegex(AccessError, "Company"):
+            rule.with_user(self.vip_manager).write({"company_id": self.company_2.id})
+        self.assertEqual(rule.company_id, self.company)
         # in their own company it works
         tier.write({"name": "C - Valued (renamed)"})
         self.assertEqual(self.tier_c.name, "C - Valued (renamed)")

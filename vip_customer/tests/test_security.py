@@ -15,8 +15,6 @@ res.partner preferences,          -         read,      read, write  read, write 
   birthday, interests                       write
 vip.tier                          read      read       read         all          - (company)
 vip.tier.history                  -         -          read         read         - (company)
-vip.care.occasion                 -         -          read         all          - (company)
-vip.care.log                      -         -          read         read, delete - (company)
 vip.interest.tag                  -         -          read, create, all          -
                                                        write
 vip.pareto.report                 -         -          read         read         - (company)
@@ -390,57 +388,8 @@ class TestSecurity(VipCustomerCommon):
         )
 
     # ------------------------------------------------------------------
-    # vip.care.occasion, vip.care.log, vip.interest.tag, vip.pareto.report
+    # vip.interest.tag, vip.pareto.report
     # ------------------------------------------------------------------
-    def _occasion(self, company=None):
-        return self.env["vip.care.occasion"].create(
-            {
-                "name": "Birthday",
-                "occasion_type": "birthday",
-                "company_id": (company or self.company).id,
-                "mail_template_id": self.env.ref("vip_customer.mail_template_vip_birthday").id,
-            }
-        )
-
-    def test_care_occasion_read_by_vip_users_configured_by_managers(self):
-        occasion = self._occasion()
-        self.assertEqual(occasion.with_user(self.vip_user).name, "Birthday")
-        with self.assertRaises(AccessError):
-            occasion.with_user(self.vip_user).write({"name": "Changed"})
-        with self.assertRaises(AccessError):
-            self.env["vip.care.occasion"].with_user(self.vip_user).create({"name": "Mine"})
-        with self.assertRaises(AccessError):
-            occasion.with_user(self.vip_user).unlink()
-        with self.assertRaises(AccessError):
-            occasion.with_user(self.salesman).read(["name"])
-        occasion.with_user(self.vip_manager).write({"name": "Birthday greeting"})
-
-    def test_care_occasion_of_another_company_hidden(self):
-        foreign = self._occasion(self.company_2)
-        with self.assertRaises(AccessError):
-            foreign.with_user(self.vip_manager).read(["name"])
-
-    def test_care_log_written_by_the_system_only(self):
-        occasion = self._occasion()
-        log = (
-            self.env["vip.care.log"]
-            .sudo()
-            .create({"occasion_id": occasion.id, "partner_id": self.customer.id, "year": 2024})
-        )
-        self.assertEqual(log.with_user(self.vip_user).year, 2024)
-        for user in (self.vip_user, self.vip_manager):
-            with self.subTest(user=user.login):
-                with self.assertRaises(AccessError):
-                    self.env["vip.care.log"].with_user(user).create(
-                        {"occasion_id": occasion.id, "partner_id": self.customer.id, "year": 2025}
-                    )
-                with self.assertRaises(AccessError):
-                    log.with_user(user).write({"year": 2030})
-        with self.assertRaises(AccessError):
-            log.with_user(self.vip_user).unlink()
-        with self.assertRaises(AccessError):
-            log.with_user(self.salesman).read(["year"])
-        log.with_user(self.vip_manager).unlink()
 
     def test_interest_tags_created_by_vip_users_deleted_by_managers(self):
         tag = self.env["vip.interest.tag"].with_user(self.vip_user).create({"name": "Falconry"})

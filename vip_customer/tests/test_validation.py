@@ -77,14 +77,14 @@ class TestValidation(VipCustomerCommon):
             settings.execute()
         self.assertEqual(self.company.vip_window_months, 12)
 
-    def test_huge_numbers_in_care_occasions_and_interests_refused(self):
-        Occasion = self.env["vip.care.occasion"]
-        template = self.env.ref("vip_customer.mail_template_vip_birthday")
-        for fname, label in (("days_before", "Days Ahead"), ("month", "Month"), ("day", "Day")):
+    def test_huge_numbers_in_care_moments_and_interests_refused(self):
+        Rule = self.env["vip.moment.rule"]
+        for fname, label in (("lead_days", "Days Ahead"), ("month", "Month"), ("day", "Day")):
             with self.subTest(field=fname):
                 self._assert_refused(
-                    Occasion,
-                    {"name": "Huge", "mail_template_id": template.id, fname: HUGE},
+                    Rule,
+                    {"name": "Huge", "trigger_type": "fixed_date", "month": 1, "day": 1}
+                    | {fname: HUGE},
                     label,
                 )
         tag = self.env["vip.interest.tag"].create({"name": "Kites"})
