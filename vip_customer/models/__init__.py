@@ -7,6 +7,7 @@ from . import vip_tier_history
 from . import vip_interest_tag
 from . import vip_moment_rule
 from . import vip_moment_occurrence
+from . import vip_moment_occurrence_board
 from . import vip_moment_engine
 from . import vip_moment_engine_care
 from . import vip_moment_engine_care
@@ -25,6 +26,7 @@ from . import res_partner
 from . import res_partner_guard
 from . import res_partner_followup
 from . import res_partner_value
+from . import res_partner_moment
 from . import account_move
 from . import mail_activity
 from . import res_config_settings

@@ -269,8 +269,10 @@ class VipMomentOccurrence(models.Model):
             # with the feedback as its message; the author stays the current user
             activity.sudo().action_feedback(feedback=self.feedback or False)
         self._mark_done(date_done=fields.Date.context_today(self))
+        # in the writer's language, whatever the caller's context (XML-RPC has none)
+        writer_lang = self.env.user.lang or self.env.lang
         self.partner_id.sudo().message_post(
-            body=self._prepare_visit_note(),
+            body=self.with_context(lang=writer_lang)._prepare_visit_note(),
             subtype_xmlid="mail.mt_note",
             author_id=self.env.user.partner_id.id,
         )

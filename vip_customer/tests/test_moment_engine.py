@@ -19,7 +19,8 @@ class TestMomentEngine(VipCustomerCommon):
         cls.Occurrence = cls.env["vip.moment.occurrence"]
         cls.MomentEngine = cls.env["vip.moment.engine"]
         # only the rules of this test run
-        cls.Rule.search([]).write({"active": False})
+        # every company's rules (the demo and built-in ones of the main company too)
+        cls.Rule.sudo().search([]).write({"active": False})
         cls.rule = cls.Rule.create(
             {
                 "name": "Churn call",

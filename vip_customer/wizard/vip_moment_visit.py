@@ -11,7 +11,16 @@ class VipMomentVisit(models.TransientModel):
     _description = "VIP Key Moment: Record the Contact"
 
     occurrence_id = fields.Many2one(
-        "vip.moment.occurrence", string="Key Moment", required=True, ondelete="cascade"
+        "vip.moment.occurrence",
+        string="Key Moment",
+        required=True,
+        ondelete="cascade",
+        domain="[('id', 'in', occurrence_choice_ids)]",
+    )
+    # opened from the customer (Record Contact): the moments to choose from
+    customer_id = fields.Many2one("res.partner", string="For Customer", readonly=True)
+    occurrence_choice_ids = fields.Many2many(
+        "vip.moment.occurrence", compute="_compute_occurrence_choice_ids"
     )
     partner_id = fields.Many2one(related="occurrence_id.partner_id")
     outcome = fields.Selection(
@@ -22,6 +31,14 @@ class VipMomentVisit(models.TransientModel):
     feedback = fields.Text()
     needs = fields.Text(string="Needs Raised")
     next_step = fields.Text(string="Next Step")
+
+    @api.depends("customer_id", "occurrence_id")
+    def _compute_occurrence_choice_ids(self):
+        for wizard in self:
+            choices = wizard.occurrence_id
+            if wizard.customer_id:
+                choices |= self.env["res.partner"]._vip_recordable_moments(wizard.customer_id)
+            wizard.occurrence_choice_ids = choices
 
     @api.model_create_multi
     def create(self, vals_list):
