@@ -38,6 +38,7 @@
         "demo/vip_tier_demo.xml",
         "demo/vip_moment_rule_cadence_demo.xml",
         "demo/res_partner_demo.xml",
+        "demo/vip_moment_demo.xml",
         "demo/vip_moment_rule_care_demo.xml",
     ],
     "assets": {
