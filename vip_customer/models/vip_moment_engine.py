@@ -42,6 +42,8 @@ _logger = logging.getLogger(__name__)
 MOMENT_BATCH_SIZE = 2000
 # events older than this are not turned into tasks (a new rule does not dig up the past)
 EVENT_LOOKBACK_DAYS = 7
+# context key: the activity type of the rule being fired (looked up once per batch)
+ACTIVITY_TYPE_CONTEXT_KEY = "vip_moment_activity_type_id"
 
 
 class VipMomentEngine(models.AbstractModel):
@@ -131,6 +133,26 @@ class VipMomentEngine(models.AbstractModel):
             )
         self.env.cr.execute(query)
         return self.env.cr.fetchall()
+
+    @api.model
+    def _select_with_total(self, rule, today, partner_ids=None, limit=None):
+        """``(rows, total)``: :meth:`_select`'s rows and how many there are without
+        ``limit``, in one statement (a batch of the nightly run needs no second count)."""
+        query = self._selection_sql(rule, today, partner_ids)
+        if limit is None:
+            self.env.cr.execute(query)
+            rows = self.env.cr.fetchall()
+            return rows, len(rows)
+        self.env.cr.execute(
+            SQL(
+                "SELECT *, COUNT(*) OVER () FROM (%s) s"
+                " ORDER BY occasion_date, partner_id LIMIT %s",
+                query,
+                limit,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        return [row[:-1] for row in rows], (rows[0][-1] if rows else 0)
 
     @api.model
     def _count(self, rule, today, partner_ids=None):
@@ -254,7 +276,9 @@ class VipMomentEngine(models.AbstractModel):
         if rule_l.activity_note:
             note += rule_l.activity_note
         return {
-            "activity_type_id": rule._get_activity_type().id,
+            # _fire looks the rule's type up once for all its tasks (a query each)
+            "activity_type_id": self.env.context.get(ACTIVITY_TYPE_CONTEXT_KEY)
+            or rule._get_activity_type().id,
             "res_model_id": self.env["ir.model"]._get_id("res.partner"),
             "res_id": partner.id,
             "user_id": user.id,
@@ -291,11 +315,14 @@ class VipMomentEngine(models.AbstractModel):
         rule = rule.sudo()
         Partner = self.env["res.partner"].sudo()
         partners = Partner.browse([row[0] for row in rows])
+        # the records of one prefetch set: one read for all, not one per customer
+        partner_by_id = {partner.id: partner for partner in partners}
         reasons = defaultdict(list)
         assignees = self._get_assignees(rule, partners) if rule.create_activity else {}
         deadlines = {row[0]: self._deadline(rule, today, row[2]) for row in rows}
         activity_by_partner = {}
         if rule.create_activity:
+            engine = self.with_context(**{ACTIVITY_TYPE_CONTEXT_KEY: rule._get_activity_type().id})
             vals_list, order = [], []
             for partner_id, _key, occasion_date, _tier in rows:
                 user = assignees.get(partner_id)
@@ -303,9 +330,9 @@ class VipMomentEngine(models.AbstractModel):
                     reasons[partner_id].append(self.env._("nobody to assign the task to"))
                     continue
                 vals_list.append(
-                    self._prepare_activity_vals(
+                    engine._prepare_activity_vals(
                         rule,
-                        Partner.browse(partner_id),
+                        partner_by_id[partner_id],
                         user,
                         deadlines[partner_id],
                         occasion_date,
@@ -392,9 +419,12 @@ class VipMomentEngine(models.AbstractModel):
         return rules - missing
 
     @api.model
-    def _run(self, today=None, rules=None, partner_ids=None, limit=None):
+    def _run(self, today=None, rules=None, partner_ids=None, limit=None, remaining=None):
         """Evaluate ``rules`` (default: every active rule) for ``today`` and act
         on at most ``limit`` customers in all.
+
+        ``remaining``: a dict, filled with ``{rule id: customers left to act on}``
+        for the rules evaluated (those after the limit is reached are not).
 
         :return: the occurrences created
         """
@@ -407,7 +437,9 @@ class VipMomentEngine(models.AbstractModel):
             room = None if limit is None else limit - len(created)
             if room is not None and room <= 0:
                 break
-            rows = self._select(rule, today, partner_ids, limit=room)
+            rows, total = self._select_with_total(rule, today, partner_ids, limit=room)
+            if remaining is not None:
+                remaining[rule.id] = total - len(rows)
             if rows:
                 created |= self._fire(rule.with_company(rule.company_id), rows, today)
         return created
@@ -455,7 +487,13 @@ class VipMomentEngine(models.AbstractModel):
         selection, so each call takes the next ones)."""
         today = fields.Date.context_today(self)
         rules = self._get_rules()
-        created = self._run(today, rules=rules, limit=batch_size)
-        remaining = self._pending(today, rules) if len(created) >= batch_size else 0
+        left = {}
+        created = self._run(today, rules=rules, limit=batch_size, remaining=left)
+        remaining = 0
+        if len(created) >= batch_size:
+            # the rules evaluated counted what they left in their selection; only the
+            # rules the batch did not reach are counted again
+            unreached = rules.filtered(lambda rule: rule.id not in left)
+            remaining = sum(left.values()) + (self._pending(today, unreached) if unreached else 0)
         _logger.info("VIP key moments: %s moments recorded, %s remaining", len(created), remaining)
         self.env["ir.cron"]._notify_progress(done=len(created), remaining=remaining)
