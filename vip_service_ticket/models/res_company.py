@@ -6,17 +6,19 @@ class ResCompany(models.Model):
 
     @api.model
     def _vip_get_builtin_moment_rules_vals(self):
-        """The built-in key moments of the service tickets for this company (the main
-        company gets them from ``data/vip_moment_rule_data.xml``)."""
-        # the hook is vip_customer's (see vip_customer/models/res_company.py)
-        parent = getattr(super(), "_vip_get_builtin_moment_rules_vals", None)
-        vals_list = list(parent()) if parent else []
-        return vals_list + self._vip_ticket_builtin_moment_rules_vals()
+        """The built-in key moments of the service tickets: the follow-up call after a
+        closed ticket (formerly scheduled by the ticket itself), a care call after a
+        closed complaint (archived: the complaint loop has its own visit) and a call
+        after a missed service level."""
+        return [
+            *super()._vip_get_builtin_moment_rules_vals(),
+            *self._vip_ticket_builtin_moment_rules_vals(),
+        ]
 
     @api.model
     def _vip_ticket_builtin_moment_rules_vals(self):
-        """vip_service_ticket's built-in rules (their code is their trigger type;
-        the creator of the hook sets the company and ``builtin``)."""
+        """vip_service_ticket's built-in rules (their ``builtin_code`` is their
+        trigger type; the creator of the hook sets the company and ``builtin``)."""
         followup = self.env.ref(
             "vip_service_ticket.mail_activity_type_ticket_followup", raise_if_not_found=False
         )

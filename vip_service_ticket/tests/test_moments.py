@@ -33,16 +33,14 @@ class VipTicketMomentCommon(VipServiceTicketCommon):
         cls.MomentEngine = cls.env["vip.moment.engine"]
         cls.followup_type = cls.env.ref("vip_service_ticket.mail_activity_type_ticket_followup")
         ticket_types = ["ticket_closed", "complaint_closed", "sla_breached"]
+        # the company hook gave the test company its built-in rules when it was created
         rules = cls.Rule.with_context(active_test=False).search(
-            [("company_id", "=", cls.company.id), ("trigger_type", "in", ticket_types)]
+            [
+                ("company_id", "=", cls.company.id),
+                ("builtin", "=", True),
+                ("builtin_code", "in", ticket_types),
+            ]
         )
-        if not rules:  # the company hook did not create them (vip_customer without it)
-            rules = cls.Rule.create(
-                [
-                    dict(vals, company_id=cls.company.id, builtin=True)
-                    for vals in cls.company._vip_ticket_builtin_moment_rules_vals()
-                ]
-            )
         # only the ticket moments in these tests
         (cls.Rule.search([("company_id", "=", cls.company.id)]) - rules).active = False
         rules.active = True
@@ -191,18 +189,40 @@ class TestTicketMoments(VipTicketMomentCommon):
             f"ticket:{complaint_b.id}",
         )
 
-    def test_builtin_rules_of_the_main_company(self):
-        main = self.env.ref("base.main_company")
-        rule = self.env.ref("vip_service_ticket.vip_moment_rule_ticket_closed").sudo()
-        self.assertEqual(rule.company_id, main)
-        self.assertTrue(rule.builtin)
-        self.assertEqual(rule.activity_type_id, self.followup_type)
-        self.assertEqual(rule.trigger_kind, "event")
-        self.assertEqual(self.rule_breach.trigger_kind, "anomaly")
-        self.assertFalse(
-            self.env.ref("vip_service_ticket.vip_moment_rule_complaint_closed").sudo().active,
-            "the complaint loop visits the customer already",
+    def test_builtin_rules_of_every_company(self):
+        self.assertEqual(
+            sorted(
+                self.rule_closed.mapped("builtin_code") + self.rule_breach.mapped("builtin_code")
+            ),
+            ["sla_breached", "ticket_closed"],
         )
+        self.assertEqual(self.rule_closed.activity_type_id, self.followup_type)
+        self.assertEqual(self.rule_closed.trigger_kind, "event")
+        self.assertEqual(self.rule_breach.trigger_kind, "anomaly")
+        main_rules = (
+            self.Rule.sudo()
+            .with_context(active_test=False)
+            .search(
+                [("company_id", "=", self.env.ref("base.main_company").id), ("builtin", "=", True)]
+            )
+        )
+        by_code = {rule.builtin_code: rule for rule in main_rules}
+        self.assertTrue(by_code["ticket_closed"].active)
+        self.assertTrue(by_code["sla_breached"].active)
+        self.assertFalse(
+            by_code["complaint_closed"].active, "the complaint loop visits the customer already"
+        )
+        # a new company gets them, once
+        company = self.env["res.company"].sudo().create({"name": "Moments Ltd"})
+        codes = (
+            self.Rule.sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "=", company.id), ("builtin", "=", True)])
+            .mapped("builtin_code")
+        )
+        for code in ("ticket_closed", "complaint_closed", "sla_breached"):
+            self.assertEqual(codes.count(code), 1, code)
+        self.assertFalse(company._vip_create_builtin_moment_rules(), "idempotent")
 
 
 @tagged("post_install", "-at_install")
@@ -422,7 +442,12 @@ class TestMomentMigration(VipTicketMomentCommon):
         pending.action_feedback("Called back")
         self.assertEqual(first.state, "done")
 
-    def test_follow_up_type_moves_to_the_customer(self):
+    def test_upgrade_moves_the_follow_up_type_and_creates_the_rules(self):
         self.followup_type.res_model = "vip.service.ticket"
-        load_migration().migrate_followup_type(self.env)
-        self.assertEqual(self.followup_type.res_model, "res.partner")
+        self.rule_breach.unlink()
+        load_migration().migrate(self.env.cr, "18.0.1.0.0")
+        self.assertEqual(self.followup_type.res_model, "res.partner", "tasks on the customer")
+        rules = self.Rule.search(
+            [("company_id", "=", self.company.id), ("builtin_code", "=", "sla_breached")]
+        )
+        self.assertEqual(len(rules), 1, "the missing built-in rule is created again")

@@ -1,6 +1,6 @@
 """18.0.1.1.0: the follow-up call after a closed ticket is the built-in key moment
-"ticket closed" (vip_moment_rule_data.xml) instead of an activity the ticket
-scheduled itself on closing.
+"ticket closed" (``res.company._vip_get_builtin_moment_rules_vals``) instead of an
+activity the ticket scheduled itself on closing.
 
 The tickets already followed up the old way become occurrences of the rule, so the
 engine does not give the account manager a second task for them: a follow-up still
@@ -23,6 +23,8 @@ def migrate(cr, version):
     if not version:
         return
     env = api.Environment(cr, SUPERUSER_ID, {})
+    # the built-in rules of every company (idempotent; the data file runs at install only)
+    env["res.company"]._vip_create_all_builtin_moment_rules()
     migrate_followup_type(env)
     created = migrate_followups(env)
     _logger.info("VIP key moments: %s ticket follow-ups recorded as key moments", len(created))
@@ -89,8 +91,8 @@ def _followed_up_sql(engine, rule, today, followup_type_id):
 
 
 def migrate_followups(env, today=None):
-    """Record the old follow-ups of closed tickets as occurrences of every active
-    "ticket closed" rule (the built-in one of the main company after the upgrade).
+    """Record the old follow-ups of closed tickets as occurrences of every
+    "ticket closed" rule (the built-in one of each company after the upgrade).
 
     :return: the occurrences created
     """
