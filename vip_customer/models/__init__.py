@@ -10,7 +10,6 @@ from . import vip_moment_occurrence
 from . import vip_moment_occurrence_board
 from . import vip_moment_engine
 from . import vip_moment_engine_care
-from . import vip_moment_engine_care
 from . import vip_moment_engine_anomaly
 from . import vip_moment_engine_cadence
 from . import vip_moment_rule_cadence

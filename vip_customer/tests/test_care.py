@@ -32,7 +32,7 @@ class TestCare(VipCustomerCommon):
         cls.Occurrence = cls.env["vip.moment.occurrence"]
         cls.MomentEngine = cls.env["vip.moment.engine"]
         # only the rules of this test run
-        cls.Rule.with_context(active_test=False).search([]).write({"active": False})
+        cls.Rule.sudo().with_context(active_test=False).search([]).write({"active": False})
         cls.gift_type = cls.env.ref("vip_customer.mail_activity_type_vip_gift")
         cls.birthday_template = cls.env.ref("vip_customer.mail_template_vip_birthday")
         cls.greeting_template = cls.env.ref("vip_customer.mail_template_vip_greeting")
