@@ -26,6 +26,10 @@ class ResCompany(models.Model):
                 "create_activity": False,
                 "activity_summary": self.env._("Points expire soon: remind the customer"),
                 "deadline_days": 3,
-                "mail_template_id": template.id if template else False,
+                # a key-moment template is one for contacts (before the upgrade
+                # of this add-on, the record still has the former model)
+                "mail_template_id": template.id
+                if template and template.model == "res.partner"
+                else False,
             },
         ]

@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, split_every
 
-from .vip_moment_engine import EXPIRY_WINDOW_KEY
+from .vip_moment_engine import EXPIRY_ANNOUNCED_KEY, EXPIRY_WINDOW_KEY
 
 # No 0/O, 1/I/L: codes are read out on the phone and typed from paper.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -109,10 +109,15 @@ class ResPartner(models.Model):
             partner.vip_loyalty_expiring_points = account.expiring_points if account else 0
             partner.vip_loyalty_next_expiry_date = account.next_expiry_date if account else False
 
-    @api.depends_context("company", EXPIRY_WINDOW_KEY)
+    @api.depends_context("company", EXPIRY_WINDOW_KEY, EXPIRY_ANNOUNCED_KEY)
     def _compute_vip_loyalty_expiring_lot_ids(self):
-        """The window of the key moment being sent (see vip_moment_engine.py), else
-        the program's "expiring soon" delay from today."""
+        """The window of the key moment being sent, without the lots it announced
+        before (see vip_moment_engine.py), else the program's "expiring soon" delay
+        from today."""
+        announced = {
+            partner_id: fields.Date.to_date(day)
+            for partner_id, day in self.env.context.get(EXPIRY_ANNOUNCED_KEY) or ()
+        }
         window = self.env.context.get(EXPIRY_WINDOW_KEY)
         if window:
             start, until = (fields.Date.to_date(day) for day in window)
@@ -128,8 +133,12 @@ class ResPartner(models.Model):
             order="expiry_date, id",
         )
         for partner in self:
+            after = announced.get(partner.commercial_partner_id.id)
             partner.vip_loyalty_expiring_lot_ids = lots.filtered(
-                lambda lot, partner=partner: lot.account_id == partner.vip_loyalty_account_id
+                lambda lot, partner=partner, after=after: (
+                    lot.account_id == partner.vip_loyalty_account_id
+                    and not (after and lot.expiry_date <= after)
+                )
             )
 
     def _search_vip_loyalty_balance(self, operator, value):

@@ -14,8 +14,10 @@ import datetime
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-# context key: the day and the last expiry date of the e-mail being rendered
+# context keys of the e-mail being rendered: the day and the last expiry date
+# of its window; per customer, the last expiry date already announced
 EXPIRY_WINDOW_KEY = "vip_loyalty_expiry_window"
+EXPIRY_ANNOUNCED_KEY = "vip_loyalty_expiry_announced"
 KEY_PREFIX = "expiry:"
 
 
@@ -77,12 +79,43 @@ class VipMomentEngine(models.AbstractModel):
         return deadline
 
     @api.model
+    def _points_expiring_announced(self, rule, partner_ids):
+        """``((partner id, last expiry date announced), ...)`` by the occasions of
+        ``rule`` (one query)."""
+        if not partner_ids:
+            return ()
+        self.env["vip.moment.occurrence"].flush_model(["rule_id", "partner_id", "occasion_key"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT partner_id, MAX(substring(occasion_key FROM %(start)s)::date)
+                  FROM vip_moment_occurrence
+                 WHERE rule_id = %(rule)s AND partner_id = ANY(%(partners)s)
+                   AND occasion_key LIKE %(like)s
+                 GROUP BY partner_id
+                """,
+                start=len(KEY_PREFIX) + 1,
+                rule=rule.id,
+                partners=list(partner_ids),
+                like=f"{KEY_PREFIX}%",
+            )
+        )
+        return tuple(
+            sorted(
+                (partner_id, fields.Date.to_string(day))
+                for partner_id, day in self.env.cr.fetchall()
+            )
+        )
+
+    @api.model
     def _fire(self, rule, rows, today):
-        """The e-mail of a points-expiring rule lists the lots of its window."""
+        """The e-mail of a points-expiring rule lists the lots of its window not
+        announced yet (the customer hears once about each lot)."""
         if rule.trigger_type == "points_expiring":
             window = (
                 fields.Date.to_string(today),
                 fields.Date.to_string(self._points_expiring_until(rule, today)),
             )
-            rule = rule.with_context(**{EXPIRY_WINDOW_KEY: window})
+            announced = self._points_expiring_announced(rule, [row[0] for row in rows])
+            rule = rule.with_context(**{EXPIRY_WINDOW_KEY: window, EXPIRY_ANNOUNCED_KEY: announced})
         return super()._fire(rule, rows, today)
