@@ -106,6 +106,19 @@ class TestMomentPointsExpiring(VipLoyaltyCommon):
         self.assertNotIn("120", last.body_html)
         self.assertFalse(self._run(days=196))
 
+    def test_second_mail_lists_only_the_new_lots(self):
+        """A lot entering the window while an announced one is still open: the new
+        e-mail is about the new lot only (never twice about the same points)."""
+        self._give(self.customer, 120, expiry_date=self.today + relativedelta(days=10))
+        self._give(self.customer, 80, expiry_date=self.today + relativedelta(days=15))
+        self.assertTrue(self._run())
+        self.assertNotIn(">80<", self._mails(self.customer).body_html)
+        second = self._run(days=5)
+        self.assertEqual(second.occasion_key, f"expiry:{self.today + relativedelta(days=15)}")
+        last = self._mails(self.customer).sorted("id")[-1]
+        self.assertIn(">80<", last.body_html)
+        self.assertNotIn(">120<", last.body_html)
+
     def test_lots_of_the_window_in_one_mail(self):
         """Port of the cron's batches: one e-mail per customer with every lot of the
         window; a customer without e-mail gets none (the moment says why)."""
@@ -204,7 +217,8 @@ class TestMigrationExpiryWarnings(VipLoyaltyCommon):
         self.assertEqual(moments.partner_id, self.customer | fresh)
         mail = Mail.search([("recipient_ids", "in", self.customer.ids)])
         self.assertEqual(len(mail), 1)
-        self.assertIn("80", mail.body_html)
+        self.assertIn(">80<", mail.body_html)
+        self.assertNotIn(">120<", mail.body_html, "the warned lot is not announced again")
 
     def test_only_warned_lots_hold_the_moment_back(self):
         self.customer.vip_tier_id = self.tier_c

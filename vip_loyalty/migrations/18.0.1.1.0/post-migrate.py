@@ -1,5 +1,8 @@
 """The expiry-warning cron becomes the built-in key moment "Points expiring".
 
+* the e-mail becomes a template for contacts, as every key-moment template:
+  its record is ``noupdate``, so it is loaded again here, once (its old body
+  reads fields that are gone);
 * the cron record goes (it was ``noupdate``: Odoo would keep it, calling a
   method that no longer exists);
 * every company gets the built-in rule; its "within" days are the program's
@@ -12,6 +15,7 @@
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tools import SQL
+from odoo.tools.convert import convert_file
 from odoo.tools.sql import column_exists
 
 from odoo.addons.vip_customer.models.vip_moment_occurrence import ENGINE_CONTEXT_KEY
@@ -25,6 +29,18 @@ def migrate_expiry_warnings(env, today=None):
     :return: the occurrences created
     """
     today = today or fields.Date.context_today(env["res.partner"])
+    template = env.ref("vip_loyalty.mail_template_points_expiry_warning", raise_if_not_found=False)
+    if template and template.model != "res.partner":
+        # "init" mode: the loader writes a record of a noupdate block that exists
+        convert_file(
+            env,
+            "vip_loyalty",
+            "data/mail_template_data.xml",
+            {},
+            mode="init",
+            noupdate=True,
+            kind="data",
+        )
     cron = env.ref("vip_loyalty.ir_cron_vip_loyalty_expiry_warning", raise_if_not_found=False)
     if cron:
         cron.unlink()
