@@ -12,19 +12,11 @@ next contact of their cadences.
 
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import api, models
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
-
-    # the key moments of the follow-up cadences (their state moves the next follow-up)
-    vip_cadence_occurrence_ids = fields.One2many(
-        "vip.moment.occurrence",
-        "partner_id",
-        domain=[("trigger_type", "=", "cadence")],
-        groups="vip_customer.group_vip_user",
-    )
 
     # ------------------------------------------------------------------
     # Hooks
@@ -121,17 +113,13 @@ class ResPartner(models.Model):
         "vip_tier_id",
         "vip_tier_since",
         "vip_last_followup_date",
-        "vip_company_id",
         "commercial_partner_id",
-        "vip_cadence_occurrence_ids.state",
-        "vip_cadence_occurrence_ids.date_deadline",
-        "vip_cadence_occurrence_ids.date_done",
-        "vip_cadence_occurrence_ids.occasion_date",
     )
     def _compute_vip_next_followup_date(self):
-        """The next cadence date, for the whole batch in one query (the
-        cadence rules themselves recompute it when they change, see
-        ``vip.moment.rule._recompute_cadence_partners``)."""
+        """The next cadence date, for the whole batch in one query. The
+        cadence rules and their key moments recompute it when they change
+        (``vip_moment_rule_cadence.py``); the program company, written raw by
+        the tier engine, moves with the tier."""
         planned = self.filtered(
             lambda p: p.id and p.vip_tier_id and p.vip_company_id and p.commercial_partner_id == p
         )

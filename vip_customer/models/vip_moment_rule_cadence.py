@@ -1,6 +1,7 @@
-"""Follow-up cadences are key-moment rules: when one changes, the next
-follow-up of its customers (``res.partner.vip_next_followup_date``) follows;
-which built-in rule a rule is (``builtin_code``) is the program's to say."""
+"""Follow-up cadences are key-moment rules: when one changes, or one of their
+key moments, the next follow-up of its customers
+(``res.partner.vip_next_followup_date``) follows; which built-in rule a rule
+is (``builtin_code``) is the program's to say."""
 
 from odoo import api, models
 from odoo.exceptions import AccessError
@@ -59,3 +60,39 @@ class VipMomentRule(models.Model):
         )
         field = partners._fields["vip_next_followup_date"]
         self.env.add_to_compute(field, partners)
+
+
+# the occurrence fields the next follow-up of a customer is computed from
+OCCURRENCE_FIELDS = frozenset(
+    {"state", "date_deadline", "date_done", "occasion_date", "partner_id", "rule_id"}
+)
+
+
+class VipMomentOccurrence(models.Model):
+    _inherit = "vip.moment.occurrence"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        occurrences = super().create(vals_list)
+        occurrences._recompute_next_followup()
+        return occurrences
+
+    def write(self, vals):
+        if not OCCURRENCE_FIELDS & set(vals):
+            return super().write(vals)
+        self._recompute_next_followup()
+        result = super().write(vals)
+        self._recompute_next_followup()
+        return result
+
+    def unlink(self):
+        self._recompute_next_followup()
+        return super().unlink()
+
+    def _recompute_next_followup(self):
+        """The customers of these cadence moments get their next follow-up
+        computed again (at the next flush, in one query for all of them)."""
+        # sudo: the next follow-up is the program's, whoever processed the moment
+        partners = self.sudo().filtered(lambda o: o.trigger_type == "cadence").partner_id
+        if partners:
+            self.env.add_to_compute(partners._fields["vip_next_followup_date"], partners)

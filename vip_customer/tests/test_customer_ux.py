@@ -95,6 +95,8 @@ class TestCustomerUx(VipCustomerCommon):
         self._invoice(self.customer, 60000, days_ago=200)
         self.recompute(self.customer)
         self.assertEqual(self.customer.vip_tier_id, self.tier_b)
+        # in the tier for a while, followed up half a year ago: the call is due today
+        self.customer.write({"vip_tier_since": self.today - relativedelta(days=200)})
         self.customer.vip_last_followup_date = self.today - relativedelta(days=180)
         cadences = self._create_cadences()
         activity = self.env["vip.moment.engine"]._run(self.today, rules=cadences).activity_id
@@ -284,9 +286,11 @@ class TestCustomerUx(VipCustomerCommon):
         self._load_zh_cn()
         self.vip_user_2.lang = "zh_CN"
         self.customer.vip_account_manager_id = self.vip_user_2
-        # bought every month a year ago, nothing since
+        # bought every month a year ago, once since: a C customer (retention calls
+        # are key moments of VIP customers)
         for month in range(13, 25):
             self._invoice(self.customer, 9000, days_ago=month * 30)
+        self._invoice(self.customer, 9000, days_ago=300)
         # the built-in retention call, created with the company in every installed
         # language (zh_CN was not yet when the test company's rules were made)
         retention = self.env["vip.moment.rule"].search(

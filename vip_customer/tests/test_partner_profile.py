@@ -113,7 +113,10 @@ class TestPartnerProfile(VipCustomerCommon):
         self._create_cadences()
         self.customer.with_user(self.vip_manager).vip_tier_id = self.tier_a
         self.assertEqual(self.customer.vip_next_followup_date, self.today + timedelta(days=90))
+        # the last contact counts from the latest of the tier start and the last follow-up
         self.customer.vip_last_followup_date = self.today - timedelta(days=10)
+        self.assertEqual(self.customer.vip_next_followup_date, self.today + timedelta(days=90))
+        self.customer.with_user(self.vip_manager).vip_tier_since = self.today - timedelta(days=30)
         self.assertEqual(self.customer.vip_next_followup_date, self.today + timedelta(days=80))
 
     def test_tier_rules_are_validated(self):
