@@ -9,12 +9,16 @@ answers of the last days a signal missed.
 
 import datetime
 
+from markupsafe import Markup
+
 from odoo import api, models
 from odoo.tools import SQL
 
 from odoo.addons.vip_customer.models.vip_moment_engine import EVENT_LOOKBACK_DAYS
 
 NPS_TRIGGERS = {"nps_detractor": "detractor", "nps_passive": "passive"}
+# context key: ``((customer id, answer id), ...)`` of the moments being created
+ANSWERS_KEY = "vip_survey_moment_answers"
 
 
 class VipMomentEngine(models.AbstractModel):
@@ -59,3 +63,32 @@ class VipMomentEngine(models.AbstractModel):
         return self._moment_sql_nps_answer(
             rule, today, "passive", SQL("AND c.create_passive_activity")
         )
+
+    @api.model
+    def _fire(self, rule, rows, today):
+        """The tasks of answer moments quote the answer's score."""
+        if rule.trigger_type not in NPS_TRIGGERS:
+            return super()._fire(rule, rows, today)
+        answers = tuple(
+            (partner_id, int(key.split(":", 1)[1]))
+            for partner_id, key, _date, _tier in rows
+            if key.startswith("answer:")
+        )
+        engine = self.with_context(**{ANSWERS_KEY: answers})
+        return super(VipMomentEngine, engine)._fire(rule, rows, today)
+
+    @api.model
+    def _prepare_activity_vals(self, rule, partner, user, deadline, occasion_date):
+        vals = super()._prepare_activity_vals(rule, partner, user, deadline, occasion_date)
+        answer_id = dict(self.env.context.get(ANSWERS_KEY) or ()).get(partner.id)
+        if answer_id:
+            # sudo: the engine quotes the answer's score to the account manager
+            answer = self.env["survey.user_input"].sudo().browse(answer_id)
+            lang = user.lang or self.env.lang or "en_US"
+            line = self.with_context(lang=lang).env._(
+                "NPS answer: %(score)s/10 (campaign %(campaign)s).",
+                score=answer.vip_nps_score,
+                campaign=answer.vip_campaign_id.with_context(lang=lang).display_name,
+            )
+            vals["note"] = Markup("<p>%s</p>") % line + (vals.get("note") or Markup())
+        return vals

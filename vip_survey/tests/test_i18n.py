@@ -22,18 +22,19 @@ class TestStoredTextLanguage(VipSurveyCommon):
         return translated
 
     def test_passive_followup_summary_in_account_manager_language(self):
+        """The passive follow-up is the key moment "Passive answer": its task reads in
+        the account manager's language (the rule's translated summary) and quotes the
+        score."""
+        rule = self.company._vip_get_builtin_moment_rules("nps_passive")
+        summary_zh = "被动者客户：询问怎样才能让他们推荐我们"
+        rule.update_field_translations("activity_summary", {"zh_CN": summary_zh})
         partner = self._customer("Passive Co", vip_account_manager_id=self.account_manager.id)
         self._answer(partner, 8)
         activity = self.env["mail.activity"].search(
             [("res_model", "=", "res.partner"), ("res_id", "=", partner.id)]
         )
-        self.assertEqual(
-            activity.summary,
-            self._zh(
-                "Passive customer (NPS %(score)s): ask what would make them recommend us",
-                score=8,
-            ),
-        )
+        self.assertEqual(activity.summary, summary_zh)
+        self.assertIn("8/10", str(activity.note))
 
     def test_followup_survey_note_in_assignee_language(self):
         followup = self.env["survey.survey"].create({"title": "Fixed?", "access_mode": "token"})

@@ -61,6 +61,7 @@ class TestNpsMoments(VipSurveyCommon):
         self.assertEqual(task.user_id, self.account_manager)
         self.assertEqual(task.date_deadline, self.today + timedelta(days=7))
         self.assertEqual(task.summary, "Passive customer: ask what would make them recommend us")
+        self.assertIn("NPS answer: 8/10 (campaign Half-yearly satisfaction)", str(task.note))
         moment = self._moments(self.passive_rule)
         self.assertEqual(moment.occasion_key, f"answer:{answer.id}")
         self.assertEqual(moment.activity_id, task)
