@@ -612,6 +612,17 @@ class TestCare(VipCustomerCommon):
         archived = self._old_occasion(
             {"en_US": "Old holiday"}, "fixed", month=3, day=8, active=False
         )
+        # a demo database: the demo occasion is replaced by the demo rule, not twinned
+        demo_anniversary = self._old_occasion({"en_US": "Customer anniversary"}, "anniversary")
+        self.env["ir.model.data"].sudo().create(
+            {
+                "module": "vip_customer",
+                "name": "vip_care_occasion_demo_anniversary",
+                "model": "vip.care.occasion",
+                "res_id": demo_anniversary,
+            }
+        )
+        self._old_log(demo_anniversary, self.customer, date(2025, 6, 15), date(2025, 6, 15))
         # cared for before the upgrade (two days ahead of 10 May)
         self._old_log(
             birthday, self.ann, date(2025, 5, 8), date(2025, 5, 10), activity_created=True
@@ -723,6 +734,18 @@ class TestCare(VipCustomerCommon):
             ],
         )
         self.assertFalse(rules[archived][0].active)
+        demo_rule = self.env.ref(
+            "vip_customer.vip_moment_rule_demo_anniversary", raise_if_not_found=False
+        )
+        if demo_rule:  # installed with demo data
+            self.assertEqual(rules[demo_anniversary], demo_rule)
+            # the demo rule is the main company's: read it whatever the test company
+            moment = self.Occurrence.sudo().search(
+                [("rule_id", "=", demo_rule.id), ("partner_id", "=", self.customer.id)]
+            )
+            self.assertEqual(moment.occasion_key, "anniversary:2025")
+        else:
+            self.assertEqual(rules[demo_anniversary].trigger_type, "anniversary")
 
         # the log: processed key moments, keyed as the engine keys them
         self.assertRecordValues(

@@ -17,6 +17,8 @@ created through the ORM.
   it records, keyed ``<type>:<year>`` as the engine keys them, with whether the
   e-mail went and why not: the engine does not greet anyone twice for the same
   occasion across the upgrade, nor prepare a gift twice;
+* the demo occasions of a demo database are replaced by the demo care rules
+  (loaded by the upgrade): their log goes to those;
 * the care cron goes (a ``noupdate`` record Odoo would not remove itself).
 """
 
@@ -29,6 +31,20 @@ from odoo.tools.sql import table_exists
 _logger = logging.getLogger(__name__)
 
 TRIGGER_TYPES = {"birthday": "birthday", "anniversary": "anniversary", "fixed": "fixed_date"}
+# the demo occasions: an upgraded demo database loads the demo care rules that
+# replace them (demo/vip_moment_rule_care_demo.xml), their log goes to these
+# ``{occasion xml id: [(rule xml id, mails, gifts)]}``
+DEMO_RULES = {
+    "vip_care_occasion_demo_birthday": [
+        ("vip_moment_rule_demo_birthday_greeting", True, False),
+        ("vip_moment_rule_demo_birthday_gift", False, True),
+    ],
+    "vip_care_occasion_demo_spring_festival": [
+        ("vip_moment_rule_demo_spring_festival", True, True)
+    ],
+    "vip_care_occasion_demo_mid_autumn": [("vip_moment_rule_demo_mid_autumn", False, True)],
+    "vip_care_occasion_demo_anniversary": [("vip_moment_rule_demo_anniversary", True, False)],
+}
 OCCURRENCE_BATCH_SIZE = 1000
 
 
@@ -140,6 +156,27 @@ def _migrate_occasion(env, occasion, tiers, gift_tiers):
     return result
 
 
+def _demo_rules(env):
+    """``{occasion id: [(rule, mails, gifts)]}`` of the demo occasions whose
+    demo rules are loaded."""
+    env.cr.execute(
+        """
+        SELECT res_id, name FROM ir_model_data
+         WHERE module = 'vip_customer' AND model = 'vip.care.occasion' AND name IN %s
+        """,
+        (tuple(DEMO_RULES),),
+    )
+    result = {}
+    for occasion_id, name in env.cr.fetchall():
+        rules = [
+            (env.ref(f"vip_customer.{xmlid}", raise_if_not_found=False), mails, gifts)
+            for xmlid, mails, gifts in DEMO_RULES[name]
+        ]
+        if all(rule for rule, _mails, _gifts in rules):
+            result[occasion_id] = rules
+    return result
+
+
 def _migrate_logs(env, rules_by_occasion):
     """One processed key moment per care log row and rule that did its part."""
     cr = env.cr
@@ -204,9 +241,12 @@ def migrate_care(env):
          ORDER BY company_id, sequence, id
         """
     )
+    occasions = cr.dictfetchall()
+    demo = _demo_rules(env)
     rules_by_occasion = {
-        occasion["id"]: _migrate_occasion(env, occasion, tiers, gift_tiers)
-        for occasion in cr.dictfetchall()
+        occasion["id"]: demo.get(occasion["id"])
+        or _migrate_occasion(env, occasion, tiers, gift_tiers)
+        for occasion in occasions
     }
     count = _migrate_logs(env, rules_by_occasion) if table_exists(cr, "vip_care_log") else 0
     _logger.info(
