@@ -29,19 +29,25 @@ class ResPartner(models.Model):
 
     @api.depends_context("uid", "allowed_company_ids")
     def _compute_vip_moment_count(self):
+        self.vip_moment_count = self.vip_moment_open_count = 0
         Occurrence = self.env["vip.moment.occurrence"]
-        if not Occurrence.has_access("read"):
-            self.vip_moment_count = self.vip_moment_open_count = 0
+        partners = self.filtered("id")
+        if not partners or not Occurrence.has_access("read"):
             return
-        for partner in self:
-            if not partner.id:
-                partner.vip_moment_count = partner.vip_moment_open_count = 0
-                continue
-            domain = partner._vip_moment_domain()
-            partner.vip_moment_count = Occurrence.search_count(domain)
-            partner.vip_moment_open_count = Occurrence.search_count(
-                [*domain, ("state", "=", "open")]
-            )
+        # one query for the batch: each group's customer is counted for every
+        # partner of ``self`` it descends from (a company and its contacts)
+        groups = Occurrence._read_group(
+            [("partner_id", "child_of", partners.ids)], ["partner_id", "state"], ["__count"]
+        )
+        for moment_partner, state, count in groups:
+            ancestors, node = set(), moment_partner
+            while node and node.id not in ancestors:
+                ancestors.add(node.id)
+                node = node.parent_id
+            for partner in partners.filtered(lambda p, a=ancestors: p.id in a):
+                partner.vip_moment_count += count
+                if state == "open":
+                    partner.vip_moment_open_count += count
 
     def action_vip_view_moments(self):
         """The key moments of this customer (smart button)."""
