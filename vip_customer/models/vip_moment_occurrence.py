@@ -32,22 +32,18 @@ class VipMomentOccurrence(models.Model):
     _rec_name = "rule_id"
     _check_company_auto = True
 
-    rule_id = fields.Many2one(
-        "vip.moment.rule", string="Rule", required=True, ondelete="cascade", index=True
-    )
+    rule_id = fields.Many2one("vip.moment.rule", required=True, ondelete="cascade", index=True)
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, ondelete="cascade", index=True
     )
     company_id = fields.Many2one(related="rule_id.company_id", store=True, index=True)
     trigger_type = fields.Selection(related="rule_id.trigger_type", store=True)
     trigger_kind = fields.Selection(related="rule_id.trigger_kind", store=True)
-    tier_id = fields.Many2one(
-        "vip.tier", string="Tier", help="The customer's tier when the moment came."
-    )
+    tier_id = fields.Many2one("vip.tier", help="The customer's tier when the moment came.")
     occasion_key = fields.Char(
         required=True, help="What makes the occasion unique (a date, a record)."
     )
-    occasion_date = fields.Date(string="Occasion Date")
+    occasion_date = fields.Date()
     date = fields.Date(string="Created On", required=True, default=fields.Date.context_today)
     date_deadline = fields.Date(string="Due Date", required=True, index=True)
     user_id = fields.Many2one("res.users", string="Assigned To", index=True)
@@ -84,7 +80,7 @@ class VipMomentOccurrence(models.Model):
     )
     feedback = fields.Text(help="What the customer said.")
     needs = fields.Text(string="Needs Raised")
-    next_step = fields.Text(string="Next Step")
+    next_step = fields.Text()
 
     _sql_constraints = [
         (
@@ -143,13 +139,6 @@ class VipMomentOccurrence(models.Model):
                 )
             self._check_visit_writer()
         return super().write(vals)
-
-    def unlink(self):
-        if not self._is_engine_write() and not self.env.user.has_group(
-            "vip_customer.group_vip_manager"
-        ):
-            raise AccessError(self.env._("Only VIP managers can delete key moments."))
-        return super().unlink()
 
     def _check_visit_writer(self):
         """The assignee records their visits; VIP managers may correct any."""

@@ -130,7 +130,6 @@ class VipMomentRule(models.Model):
     activity_note = fields.Html(string="Task Instructions", translate=True)
     assign_to = fields.Selection(
         ASSIGNEES,
-        string="Assign To",
         default="account_manager",
         required=True,
         help="Account manager: the customer's account manager, else their salesperson.",

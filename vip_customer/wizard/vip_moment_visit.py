@@ -30,7 +30,7 @@ class VipMomentVisit(models.TransientModel):
     )
     feedback = fields.Text()
     needs = fields.Text(string="Needs Raised")
-    next_step = fields.Text(string="Next Step")
+    next_step = fields.Text()
 
     @api.depends("customer_id", "occurrence_id")
     def _compute_occurrence_choice_ids(self):
