@@ -393,6 +393,12 @@ class VipMomentEngine(models.AbstractModel):
                     "mail_sent": partner_id in mailed,
                     "sms_sent": partner_id in texted,
                     "skipped_reason": ", ".join(reasons[partner_id]) or False,
+                    # the status on the run's day (a replayed or a test night), not the clock's
+                    **Occurrence._board_values(
+                        "open" if partner_id in activity_by_partner else "done",
+                        deadlines[partner_id],
+                        today,
+                    ),
                 }
                 for partner_id, key, occasion_date, tier_id in rows
             ]
