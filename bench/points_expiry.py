@@ -107,7 +107,7 @@ def generate(env, options):
         )
         INSERT INTO vip_loyalty_move (
             name, partner_id, company_id, account_id, move_type, date, points, is_lot,
-            is_earning, expiry_date, remaining_points, uncovered_points, expired, warning_sent,
+            is_earning, expiry_date, remaining_points, uncovered_points, expired,
             multiplier, user_id, create_uid, write_uid, create_date, write_date)
         SELECT 'Bench lot ' || l.g, a.partner_id, %(company)s, a.id, 'earn',
                CASE WHEN l.lapsed THEN current_date - 400 - (l.g %% 300)::int
@@ -116,7 +116,7 @@ def generate(env, options):
                CASE WHEN l.lapsed THEN current_date - 35 - (l.g %% 300)::int
                     ELSE current_date + 65 - (l.g %% 300)::int + 300 END,
                CASE WHEN l.lapsed AND l.g %% 4 = 0 THEN l.points / 2 ELSE l.points END,
-               0, false, false, 1.0, 1, 1, 1, now(), now()
+               0, false, 1.0, 1, 1, 1, now(), now()
           FROM lots l JOIN accounts a ON a.n = l.g %% %(customers)s
     """, {"lapsed": options.lapsed, "lots": options.lots, "company": company.id,
           "customers": options.customers})
@@ -205,10 +205,10 @@ FLOOR_SQL = [
     """
     INSERT INTO vip_loyalty_move (
         name, partner_id, company_id, account_id, move_type, date, points, is_lot, is_earning,
-        remaining_points, uncovered_points, expired, warning_sent, reversed_move_id, reason,
+        remaining_points, uncovered_points, expired, reversed_move_id, reason,
         user_id, create_uid, write_uid, create_date, write_date)
     SELECT 'Expired: ' || name, partner_id, company_id, account_id, 'expire', %(today)s,
-           -remaining_points, false, false, 0, 0, false, false, id, 'Validity period over',
+           -remaining_points, false, false, 0, 0, false, id, 'Validity period over',
            1, 1, 1, now() at time zone 'UTC', now() at time zone 'UTC'
       FROM bench_lapsed
     """,

@@ -85,11 +85,22 @@ class VipMomentEngine(models.AbstractModel):
         """One statement: the candidates of ``rule`` that get a task now."""
         horizon = self._horizon(rule, today)
         candidates = self._candidates_sql(rule, today, horizon)
-        tier_filter = (
-            SQL("p.vip_tier_id IN %s", tuple(rule.tier_ids.ids))
-            if rule.tier_ids
-            else SQL("p.vip_tier_id IS NOT NULL")
-        )
+        if rule.tier_ids:
+            tier_filter = SQL(
+                "p.vip_tier_id IN %s AND cp.vip_company_id = %s",
+                tuple(rule.tier_ids.ids),
+                rule.company_id.id,
+            )
+        elif rule.include_non_vip:
+            # customers without a tier are in no program: the trigger's own query
+            # keeps them to the rule's company (e.g. its loyalty accounts)
+            tier_filter = SQL(
+                "(p.vip_tier_id IS NULL OR cp.vip_company_id = %s)", rule.company_id.id
+            )
+        else:
+            tier_filter = SQL(
+                "p.vip_tier_id IS NOT NULL AND cp.vip_company_id = %s", rule.company_id.id
+            )
         partner_filter = SQL("AND c.partner_id IN %s", tuple(partner_ids)) if partner_ids else SQL()
         cooldown_from = today - datetime.timedelta(days=rule.cooldown_days)
         return SQL(
@@ -103,7 +114,6 @@ class VipMomentEngine(models.AbstractModel):
               JOIN res_partner cp ON cp.id = p.commercial_partner_id
              WHERE p.active
                AND %(tier_filter)s
-               AND cp.vip_company_id = %(company)s
                %(partner_filter)s
                AND NOT EXISTS (
                    SELECT 1 FROM vip_moment_occurrence o
@@ -116,7 +126,6 @@ class VipMomentEngine(models.AbstractModel):
             """,
             candidates=candidates,
             tier_filter=tier_filter,
-            company=rule.company_id.id,
             partner_filter=partner_filter,
             rule=rule.id,
             cooldown=rule.cooldown_days,
@@ -481,6 +490,15 @@ class VipMomentEngine(models.AbstractModel):
             _logger.info(
                 "VIP key moments: %s already recorded concurrently, left to the nightly run",
                 trigger_types,
+            )
+            self.env.invalidate_all()
+            return self.env["vip.moment.occurrence"]
+        except Exception:
+            # a rule an admin broke (a template that does not render...) must not fail
+            # the customer's survey answer or the agent's ticket: logged, and the
+            # nightly run meets the same error where the cron reports it
+            _logger.exception(
+                "VIP key moments: signal %s failed, left to the nightly run", trigger_types
             )
             self.env.invalidate_all()
             return self.env["vip.moment.occurrence"]

@@ -117,6 +117,11 @@ class VipMomentRule(models.Model):
         check_company=True,
         help="Customers of these tiers. Empty: every VIP tier.",
     )
+    include_non_vip = fields.Boolean(
+        string="Also Customers Without a Tier",
+        help="Without tiers chosen, also customers who have no VIP tier (e.g. every "
+        "member of the loyalty program for points about to expire).",
+    )
     # --- actions
     create_activity = fields.Boolean(string="Create a Task", default=True)
     activity_type_id = fields.Many2one(

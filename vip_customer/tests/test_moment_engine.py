@@ -164,3 +164,24 @@ class TestMomentEngine(VipCustomerCommon):
         # rules: a VIP user reads them, cannot write them
         with self.assertRaises(AccessError):
             self.rule.with_user(self.vip_user).write({"cooldown_days": 5})
+
+    def test_signal_never_fails_the_event(self):
+        """A rule an admin broke (its template cannot render) must not fail the
+        request that signalled the event (a customer's survey answer, a ticket
+        closed): nothing is recorded, the nightly run meets the error."""
+        broken = self.env["mail.template"].create(
+            {
+                "name": "Broken greeting",
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "subject": "Hello",
+                "body_html": '<p t-out="object.no_such_field_at_all.name"/>',
+            }
+        )
+        self.rule.mail_template_id = broken
+        self.customer.email = "gd@example.com"
+        self._at_risk(self.customer)
+        moments = self.MomentEngine._signal(["churn_high"], self.customer)
+        self.assertFalse(moments)
+        self.assertFalse(self.Occurrence.search([("rule_id", "=", self.rule.id)]))
+        self.rule.mail_template_id = False
+        self.assertTrue(self.MomentEngine._signal(["churn_high"], self.customer))

@@ -23,6 +23,8 @@ class ResCompany(models.Model):
                 "sequence": 60,
                 "trigger_type": "points_expiring",
                 "within_days": 30,
+                # every member of the loyalty program, as the former warning cron
+                "include_non_vip": True,
                 "create_activity": False,
                 "activity_summary": self.env._("Points expire soon: remind the customer"),
                 "deadline_days": 3,

@@ -151,6 +151,23 @@ class TestMomentPointsExpiring(VipLoyaltyCommon):
         self.rule.tier_ids = [Command.set(self.tier_a.ids)]
         self.assertEqual(self._run().partner_id, gold)
 
+    def test_members_without_a_tier_are_warned_too(self):
+        """The former warning cron warned every member of the program: the built-in
+        rule does too; a rule for VIPs only leaves them out."""
+        member = self._partner("Plain Member", email="plain.member@vip-test.example.com")
+        self.assertFalse(member.vip_tier_id)
+        self._give(member, 70, expiry_date=self.today + relativedelta(days=5))
+        self.assertTrue(self.rule.include_non_vip)
+        moment = self._run()
+        self.assertEqual(moment.partner_id, member)
+        self.assertTrue(self._mails(member))
+        other_rule = self.rule.copy({"include_non_vip": False})
+        self._give(member, 80, expiry_date=self.today + relativedelta(days=6))
+        self.assertFalse(
+            self.MomentEngine._run(self.today, rules=other_rule),
+            "a rule for VIP customers only",
+        )
+
     def test_other_company_points_do_not_fire(self):
         other = self.env["res.company"].create({"name": "Other Points Co"})
         self.env["vip.loyalty.program"].create({"company_id": other.id, "validity_months": 12})
