@@ -51,28 +51,43 @@ class VipMomentEngine(models.AbstractModel):
     @api.model
     def _moment_sql_drop(self, rule, today, measure, prefix):
         start, prev_start = self._anomaly_windows(rule, today)
+        # only the purchases of the rule's tiers are aggregated (the selection
+        # keeps these customers only), and the episode's moment is looked for
+        # once per customer with a drop, not once per purchase
+        tier_filter = SQL()
+        if rule.tier_ids:
+            tier_filter = SQL(
+                """AND p.partner_id IN (SELECT rp.id FROM res_partner rp
+                                          WHERE rp.active AND rp.vip_tier_id IN %s)""",
+                tuple(rule.tier_ids.ids),
+            )
         return SQL(
             """
-            SELECT p.partner_id, %(prefix)s || %(start)s::varchar AS occasion_key,
+            SELECT a.partner_id, %(prefix)s || %(start)s::varchar AS occasion_key,
                    %(today)s::date AS occasion_date
-              FROM (%(purchases)s) p
-             WHERE p.date >= %(prev_start)s AND p.date <= %(today)s
+              FROM (
+                   SELECT p.partner_id,
+                          SUM(%(measure)s) FILTER (WHERE p.date < %(start)s) AS prev,
+                          SUM(%(measure)s) FILTER (WHERE p.date >= %(start)s) AS last
+                     FROM (%(purchases)s) p
+                    WHERE p.date >= %(prev_start)s AND p.date <= %(today)s
+                      %(tier_filter)s
+                    GROUP BY p.partner_id
+              ) a
+             WHERE COALESCE(a.prev, 0) > 0
+               AND COALESCE(a.last, 0) * 100 <= a.prev * (100 - %(threshold)s::numeric)
                AND NOT EXISTS (
                    SELECT 1 FROM vip_moment_occurrence o
-                    WHERE o.rule_id = %(rule)s AND o.partner_id = p.partner_id
+                    WHERE o.rule_id = %(rule)s AND o.partner_id = a.partner_id
                       AND o.date >= %(start)s
                )
-             GROUP BY p.partner_id
-            HAVING COALESCE(SUM(%(measure)s) FILTER (WHERE p.date < %(start)s), 0) > 0
-               AND COALESCE(SUM(%(measure)s) FILTER (WHERE p.date >= %(start)s), 0) * 100
-                   <= SUM(%(measure)s) FILTER (WHERE p.date < %(start)s)
-                      * (100 - %(threshold)s::numeric)
             """,
             prefix=prefix,
             start=start,
             today=today,
             purchases=self._anomaly_purchases_sql(rule, prev_start),
             prev_start=prev_start,
+            tier_filter=tier_filter,
             rule=rule.id,
             measure=measure,
             threshold=rule.threshold_percent,

@@ -20,6 +20,8 @@ The customer's next follow-up (``res.partner.vip_next_followup_date``) is read
 from the same query: :meth:`_cadence_next_dates`.
 """
 
+import datetime
+
 from markupsafe import Markup
 
 from odoo import api, models
@@ -32,9 +34,16 @@ class VipMomentEngine(models.AbstractModel):
     _inherit = "vip.moment.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
-    def _cadence_next_sql(self, rule, partner_ids=None):
+    def _cadence_next_sql(self, rule, partner_ids=None, horizon=None):
         """``partner_id, occasion_date``: the next contact of each customer of
-        ``rule`` (its company and tiers) who has no open task of the rule."""
+        ``rule`` (its company and tiers) who has no open task of the rule.
+
+        ``horizon``: only the customers whose next contact may fall by then.
+        The last contact is the latest of the customer's own dates and of the
+        rule's occurrences, so it is never before the customer's own dates: a
+        customer whose last follow-up or tier start plus the interval is after
+        the horizon is left out before the occurrences are read (a scan of
+        the partners' columns instead of a probe per customer of the tiers)."""
         tier_field = rule._fields["tier_ids"]
         if rule.tier_ids:
             tier_filter = SQL("p.vip_tier_id IN %s", tuple(rule.tier_ids.ids))
@@ -67,10 +76,32 @@ class VipMomentEngine(models.AbstractModel):
         partner_filter = (
             SQL("AND p.id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL()
         )
+        due_filter = SQL()
+        if horizon is not None:
+            # GREATEST(a, b) + interval <= horizon, written per column so that
+            # the planner estimates it from the columns' statistics
+            latest = horizon - datetime.timedelta(days=rule.interval_days)
+            due_filter = SQL(
+                """AND (p.vip_last_followup_date IS NULL OR p.vip_last_followup_date <= %(d)s)
+                   AND (p.vip_tier_since IS NULL OR p.vip_tier_since <= %(d)s)""",
+                d=latest,
+            )
         return SQL(
             """
             SELECT p.id AS partner_id, (l.last + %(interval)s)::date AS occasion_date
-              FROM res_partner p
+              FROM (
+                   -- the customers first, on their own columns (OFFSET 0: the
+                   -- occurrences are read for these rows only)
+                   SELECT p.id, p.vip_last_followup_date, p.vip_tier_since, p.vip_tier_id
+                     FROM res_partner p
+                    WHERE p.vip_company_id = %(company)s
+                      AND p.id = p.commercial_partner_id
+                      AND p.active
+                      AND %(tier_filter)s
+                      %(due_filter)s
+                      %(partner_filter)s
+                   OFFSET 0
+              ) p
              CROSS JOIN LATERAL (
                    SELECT GREATEST(
                        p.vip_last_followup_date,
@@ -84,22 +115,18 @@ class VipMomentEngine(models.AbstractModel):
                            AND o.state IN ('done', 'cancelled'))
                    ) AS last
              ) l
-             WHERE p.vip_company_id = %(company)s
-               AND p.id = p.commercial_partner_id
-               AND p.active
-               AND %(tier_filter)s
-               AND l.last IS NOT NULL
+             WHERE l.last IS NOT NULL
                AND NOT EXISTS (
                    SELECT 1 FROM vip_moment_occurrence o
                     WHERE o.rule_id = %(rule)s AND o.partner_id = p.id AND o.state = 'open'
                )
                %(covered)s
-               %(partner_filter)s
             """,
             interval=rule.interval_days,
             rule=rule.id,
             company=rule.company_id.id,
             tier_filter=tier_filter,
+            due_filter=due_filter,
             covered=covered,
             partner_filter=partner_filter,
         )
@@ -116,7 +143,7 @@ class VipMomentEngine(models.AbstractModel):
               FROM (%s) n
              WHERE n.occasion_date <= %s
             """,
-            self._cadence_next_sql(rule),
+            self._cadence_next_sql(rule, horizon=horizon),
             horizon,
         )
 
