@@ -134,10 +134,11 @@ class VipMomentEngine(models.AbstractModel):
         """A gift task also tells the customer's gift preferences (in the
         assignee's language, like the rest of the task)."""
         vals = super()._prepare_activity_vals(rule, partner, user, deadline, occasion_date)
-        gift_type = self.env.ref(
+        # the id only (cached): env.ref would check the record exists, a query per task
+        gift_type_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "vip_customer.mail_activity_type_vip_gift", raise_if_not_found=False
         )
-        if gift_type and vals.get("activity_type_id") == gift_type.id:
+        if gift_type_id and vals.get("activity_type_id") == gift_type_id:
             preference = (
                 partner.vip_gift_preference or partner.commercial_partner_id.vip_gift_preference
             )
