@@ -61,22 +61,25 @@ class VipMomentEngine(models.AbstractModel):
                                           WHERE rp.active AND rp.vip_tier_id IN %s)""",
                 tuple(rule.tier_ids.ids),
             )
+        # MATERIALIZED: the aggregate runs once; as a plain subquery under the
+        # selection's parallel plan every worker ran all of it again
         return SQL(
             """
-            SELECT a.partner_id, %(prefix)s || %(start)s::varchar AS occasion_key,
-                   %(today)s::date AS occasion_date
-              FROM (
-                   SELECT p.partner_id,
-                          SUM(%(measure)s) FILTER (WHERE p.date < %(start)s) AS prev,
-                          SUM(%(measure)s) FILTER (WHERE p.date >= %(start)s) AS last
+            WITH drops AS MATERIALIZED (
+                   SELECT p.partner_id
                      FROM (%(purchases)s) p
                     WHERE p.date >= %(prev_start)s AND p.date <= %(today)s
                       %(tier_filter)s
                     GROUP BY p.partner_id
-              ) a
-             WHERE COALESCE(a.prev, 0) > 0
-               AND COALESCE(a.last, 0) * 100 <= a.prev * (100 - %(threshold)s::numeric)
-               AND NOT EXISTS (
+                   HAVING COALESCE(SUM(%(measure)s) FILTER (WHERE p.date < %(start)s), 0) > 0
+                      AND COALESCE(SUM(%(measure)s) FILTER (WHERE p.date >= %(start)s), 0) * 100
+                          <= SUM(%(measure)s) FILTER (WHERE p.date < %(start)s)
+                             * (100 - %(threshold)s::numeric)
+            )
+            SELECT a.partner_id, %(prefix)s || %(start)s::varchar AS occasion_key,
+                   %(today)s::date AS occasion_date
+              FROM drops a
+             WHERE NOT EXISTS (
                    SELECT 1 FROM vip_moment_occurrence o
                     WHERE o.rule_id = %(rule)s AND o.partner_id = a.partner_id
                       AND o.date >= %(start)s
