@@ -120,11 +120,30 @@ class MailActivity(models.Model):
             self._vip_check_past_followups_of_others()
         return result
 
+    def _vip_check_moment_tasks_of_others(self, moments):
+        """A key-moment task is processed (done) or cancelled (deleted) by its
+        assignee: the moment counts on their board. VIP managers may correct."""
+        if self._vip_is_followup_guard_exempt():
+            return
+        user = self.env.user
+        others = moments.filtered(lambda o: user not in (o.user_id, o.activity_id.user_id))
+        if others:
+            raise UserError(
+                self.env._(
+                    "%(moment)s is a key moment of %(user)s: only they (or a VIP manager) "
+                    "can mark its task done or delete it.",
+                    moment=others[0].display_name,
+                    user=(others[0].activity_id.user_id or others[0].user_id).display_name
+                    or self.env._("its assignee"),
+                )
+            )
+
     def unlink(self):
         self._vip_check_done_followups("unlink")
         # a key-moment task deleted before it was done cancels the moment (one
         # marked done was processed first, see _action_done)
         moments = self._vip_moment_occurrences()
+        self._vip_check_moment_tasks_of_others(moments)
         result = super().unlink()
         moments._mark_cancelled()
         return result
@@ -151,9 +170,9 @@ class MailActivity(models.Model):
         # read before super(): done activities are unlinked (or archived)
         partner_ids = followups.mapped("res_id")
         # the key moments of these tasks are processed (before super() unlinks them)
-        self._vip_moment_occurrences()._mark_done(
-            feedback=html2plaintext(feedback) if feedback else None
-        )
+        moments = self._vip_moment_occurrences()
+        self._vip_check_moment_tasks_of_others(moments)
+        moments._mark_done(feedback=html2plaintext(feedback) if feedback else None)
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         # sudo only to reach the commercial partner of a contact the user may not read
         partners = (

@@ -174,7 +174,9 @@ class VipMomentRule(models.Model):
         "many days (one task per episode).",
     )
     builtin = fields.Boolean(
-        readonly=True, help="Shipped with the VIP add-ons; it can be tuned or archived."
+        readonly=True,
+        copy=False,
+        help="Shipped with the VIP add-ons; it can be tuned or archived.",
     )
     # technical: which built-in rule this is (one per company, see
     # res.company._vip_create_builtin_moment_rules)
@@ -250,6 +252,54 @@ class VipMomentRule(models.Model):
                         name=rule.name,
                     )
                 )
+
+    @api.constrains("assign_user_id")
+    def _check_assign_user(self):
+        for rule in self:
+            # sudo: the manager may not read every user (another company's, the public one)
+            user = rule.sudo().assign_user_id
+            if user and (user.share or not user.active):
+                raise ValidationError(
+                    self.env._(
+                        "Key moment %(name)s: User - %(user)s is not an active internal user: "
+                        "a key-moment task is for an employee.",
+                        name=rule.name,
+                        user=user.display_name,
+                    )
+                )
+
+    @api.constrains("activity_type_id")
+    def _check_activity_type(self):
+        if self.env.su:
+            # the add-ons' own upgrades create built-in rules before they move a
+            # former task type onto contacts
+            return
+        for rule in self:
+            model = rule.activity_type_id.res_model
+            if model and model != "res.partner":
+                raise ValidationError(
+                    self.env._(
+                        "Key moment %(name)s: Task Type - %(type)s is for other documents "
+                        "than contacts.",
+                        name=rule.name,
+                        type=rule.activity_type_id.display_name,
+                    )
+                )
+
+    def write(self, vals):
+        if "company_id" in vals:
+            moved = self.filtered(lambda r: r.company_id.id != vals["company_id"])
+            if moved and self.env["vip.moment.occurrence"].sudo().search_count(
+                [("rule_id", "in", moved.ids)], limit=1
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Company: %(rules)s already has key moments of its company's "
+                        "customers; create a rule in the other company instead.",
+                        rules=", ".join(moved.mapped("display_name")),
+                    )
+                )
+        return super().write(vals)
 
     @api.constrains("mail_template_id", "sms_template_id")
     def _check_templates(self):

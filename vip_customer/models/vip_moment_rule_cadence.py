@@ -39,7 +39,9 @@ class VipMomentRule(models.Model):
         return result
 
     def _check_builtin_code_vals(self, vals_list):
-        if not self.env.su and any("builtin_code" in vals for vals in vals_list):
+        if not self.env.su and any(
+            "builtin_code" in vals or "builtin" in vals for vals in vals_list
+        ):
             raise AccessError(
                 self.env._("Which built-in key moment a rule is is set by the VIP add-ons only.")
             )
