@@ -301,6 +301,20 @@ class VipMomentRule(models.Model):
                 )
         return super().write(vals)
 
+    def unlink(self):
+        """A deleted rule takes its key moments along (archive it to keep them); their
+        open tasks go too, instead of staying on people's lists with no moment."""
+        tasks = (
+            self.env["vip.moment.occurrence"]
+            .sudo()
+            .search([("rule_id", "in", self.ids), ("state", "=", "open")])
+            .activity_id
+        )
+        result = super().unlink()
+        # sudo: the tasks of the account managers, removed with the rule the caller deleted
+        tasks.sudo().exists().unlink()
+        return result
+
     @api.constrains("mail_template_id", "sms_template_id")
     def _check_templates(self):
         for rule in self:

@@ -185,3 +185,14 @@ class TestMomentEngine(VipCustomerCommon):
         self.assertFalse(self.Occurrence.search([("rule_id", "=", self.rule.id)]))
         self.rule.mail_template_id = False
         self.assertTrue(self.MomentEngine._signal(["churn_high"], self.customer))
+
+    def test_deleting_a_rule_removes_its_open_tasks(self):
+        self._at_risk(self.customer | self.other)
+        moments = self.MomentEngine._run(self.today)
+        done, still_open = moments.sorted("partner_id")
+        done.activity_id.with_user(self.vip_user).action_feedback(feedback="ok")
+        task = still_open.activity_id
+        self.assertTrue(task.exists())
+        self.rule.unlink()
+        self.assertFalse(task.exists(), "no task left on the list without its moment")
+        self.assertFalse(moments.exists())
