@@ -271,3 +271,39 @@ class ResCompany(models.Model):
                         if isinstance(value, str) and value and value != rule[fname]:
                             rule.update_field_translations(fname, {lang: value})
         return created
+
+    def _vip_translate_builtin_moment_rules(self, langs):
+        """Give the built-in key-moment rules of these companies their texts in
+        ``langs`` (a language installed after the rules were created: their names
+        came from the code in the languages installed then). Only texts still as
+        shipped in English are translated: a name an admin changed stays."""
+        Rule = self.env["vip.moment.rule"].sudo().with_context(active_test=False, lang="en_US")
+        translatable = [fname for fname, field in Rule._fields.items() if field.translate]
+        for company in self.sudo():
+            rules = {
+                rule.builtin_code: rule
+                for rule in company._vip_get_builtin_moment_rules()
+                if rule.builtin_code
+            }
+            english = {
+                self._vip_builtin_code(vals): vals
+                for vals in company.with_context(lang="en_US")._vip_get_builtin_moment_rules_vals()
+            }
+            for lang in langs:
+                if lang == "en_US":
+                    continue
+                for vals in company.with_context(lang=lang)._vip_get_builtin_moment_rules_vals():
+                    code = self._vip_builtin_code(vals)
+                    rule = rules.get(code)
+                    if not rule:
+                        continue
+                    for fname in translatable:
+                        value, shipped = vals.get(fname), english[code].get(fname)
+                        if (
+                            isinstance(value, str)
+                            and value
+                            and value != shipped
+                            and rule.with_context(lang="en_US")[fname] == shipped
+                        ):
+                            rule.update_field_translations(fname, {lang: value})
+        return True

@@ -196,3 +196,16 @@ class TestMomentEngine(VipCustomerCommon):
         self.rule.unlink()
         self.assertFalse(task.exists(), "no task left on the list without its moment")
         self.assertFalse(moments.exists())
+
+    def test_builtin_rules_named_in_a_language_installed_later(self):
+        """Built-in rules are created from the code's texts in the languages installed
+        then; a language installed later names them too (an admin's name stays)."""
+        company = self.env["res.company"].create({"name": "Later Chinese Ltd"})
+        churn = company._vip_get_builtin_moment_rules("churn_retention")
+        quarterly = company._vip_get_builtin_moment_rules("cadence_minimum")
+        quarterly.with_context(lang="en_US").name = "Our own quarterly call"
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["vip_customer"], ["zh_CN"])
+        self.assertEqual(churn.with_context(lang="zh_CN").name, "流失风险：挽留电话")
+        self.assertEqual(churn.with_context(lang="en_US").name, "Churn risk: retention call")
+        self.assertEqual(quarterly.with_context(lang="zh_CN").name, "Our own quarterly call")
