@@ -32,7 +32,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from .vip_moment_occurrence import ENGINE_CONTEXT_KEY
 
@@ -245,14 +245,13 @@ class VipMomentEngine(models.AbstractModel):
             return {partner.id: user for partner in partners if user.active and not user.share}
         result = {}
         for partner in partners:
-            commercial = partner.commercial_partner_id
             if rule.assign_to == "salesperson":
-                candidates = commercial.user_id | partner.user_id
+                candidates = partner.commercial_partner_id.user_id | partner.user_id
+                user = candidates.filtered(lambda u: u.active and not u.share)[:1]
             else:
-                candidates = (
-                    commercial.vip_account_manager_id | commercial.user_id | partner.user_id
-                )
-            user = candidates.filtered(lambda u: u.active and not u.share)[:1]
+                # the customer's responsible user, as everywhere in the program
+                # (account manager, else salesperson; a hook other add-ons extend)
+                user = partner._vip_get_responsible_user()
             if user:
                 result[partner.id] = user
         return result
@@ -281,7 +280,7 @@ class VipMomentEngine(models.AbstractModel):
         ]
         if occasion_date:
             lines.append(
-                env._("Occasion date: %(date)s.", date=fields.Date.to_string(occasion_date))
+                env._("Occasion date: %(date)s.", date=format_date(env, occasion_date))
             )
         note = Markup("").join(Markup("<p>%s</p>") % line for line in lines)
         if rule_l.activity_note:

@@ -171,9 +171,10 @@ class VipMomentOccurrence(models.Model):
             "date_done": date_done or fields.Date.context_today(self),
         }
         todo._engine_write(vals)
-        if feedback:
-            for occurrence in todo.filtered(lambda o: not o.feedback):
-                occurrence._engine_write({"feedback": feedback})
+        without_feedback = todo.filtered(lambda o: not o.feedback)
+        if feedback and without_feedback:
+            # one write: the same feedback for every task marked done together
+            without_feedback._engine_write({"feedback": feedback})
 
     def _mark_cancelled(self):
         todo = self.filtered(lambda o: o.state == "open")

@@ -119,6 +119,15 @@ class VipMomentEngine(models.AbstractModel):
         if rule.trigger_type in TICKET_TRIGGERS and rows:
             # the task names the ticket of the occasion (see _prepare_activity_vals)
             tickets = {row[0]: self._ticket_of_key(row[1]) for row in rows}
+            # one existence check for the batch (a ticket deleted meanwhile is not named)
+            existing = set(
+                self.env["vip.service.ticket"]
+                .sudo()
+                .browse(set(tickets.values()) - {None})
+                .exists()
+                .ids
+            )
+            tickets = {pid: tid for pid, tid in tickets.items() if tid in existing}
             engine = self.with_context(vip_moment_tickets=tickets)
         return super(VipMomentEngine, engine)._fire(rule, rows, today)
 
@@ -135,9 +144,16 @@ class VipMomentEngine(models.AbstractModel):
     @api.model
     def _prepare_activity_vals(self, rule, partner, user, deadline, occasion_date):
         vals = super()._prepare_activity_vals(rule, partner, user, deadline, occasion_date)
-        ticket_id = (self.env.context.get("vip_moment_tickets") or {}).get(partner.id)
+        tickets = self.env.context.get("vip_moment_tickets") or {}
+        ticket_id = tickets.get(partner.id)
         if ticket_id and rule.trigger_type in TICKET_TRIGGERS:
-            ticket = self.env["vip.service.ticket"].sudo().browse(ticket_id).exists()
+            # the batch's tickets read together, not one query per task
+            ticket = (
+                self.env["vip.service.ticket"]
+                .sudo()
+                .browse(ticket_id)
+                .with_prefetch(tuple(tickets.values()))
+            )
             if ticket:
                 env = rule.with_context(lang=user.lang or self.env.lang or "en_US").env
                 line = env._(

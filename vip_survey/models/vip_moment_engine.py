@@ -80,10 +80,17 @@ class VipMomentEngine(models.AbstractModel):
     @api.model
     def _prepare_activity_vals(self, rule, partner, user, deadline, occasion_date):
         vals = super()._prepare_activity_vals(rule, partner, user, deadline, occasion_date)
-        answer_id = dict(self.env.context.get(ANSWERS_KEY) or ()).get(partner.id)
+        answers = dict(self.env.context.get(ANSWERS_KEY) or ())
+        answer_id = answers.get(partner.id)
         if answer_id:
-            # sudo: the engine quotes the answer's score to the account manager
-            answer = self.env["survey.user_input"].sudo().browse(answer_id)
+            # sudo: the engine quotes the answer's score to the account manager; the
+            # batch's answers are read together, not one query per task
+            answer = (
+                self.env["survey.user_input"]
+                .sudo()
+                .browse(answer_id)
+                .with_prefetch(tuple(answers.values()))
+            )
             lang = user.lang or self.env.lang or "en_US"
             line = self.with_context(lang=lang).env._(
                 "NPS answer: %(score)s/10 (campaign %(campaign)s).",
