@@ -19,6 +19,7 @@
         "wizard/vip_tier_change_views.xml",
         "wizard/vip_customer_import_views.xml",
         "views/vip_moment_views.xml",
+        "views/vip_import_job_views.xml",
         "views/vip_tier_views.xml",
         "views/vip_tier_history_views.xml",
         "views/vip_interest_tag_views.xml",

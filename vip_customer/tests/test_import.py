@@ -81,7 +81,26 @@ class TestVipCustomerImport(VipCustomerCommon):
     def _import(self, rows, headers=HEADERS):
         wizard = self._check(rows, headers)
         self.assertFalse(wizard.error_count, wizard.line_ids.filtered("is_error").mapped("message"))
+        return self._import_and_run(wizard)
+
+    def _run_jobs(self, chunk_size=1000, max_calls=100):
+        """The import cron, as Odoo's runner calls it, until no job is left."""
+        Job = self.env["vip.import.job"].with_user(self.env.ref("base.user_root"))
+        calls = 0
+        while Job.search_count([("state", "in", ("queued", "running"))]):
+            self.assertLess(calls, max_calls, "the import jobs do not end")
+            Job._cron_process_jobs(chunk_size=chunk_size)
+            calls += 1
+            self.env.invalidate_all()
+        return calls
+
+    def _import_and_run(self, wizard, chunk_size=1000):
+        """Import: the file is queued, then written by the job's cron."""
         wizard.action_import()
+        self.assertEqual(wizard.state, "importing")
+        self.assertFalse(wizard.file, "the rows are the job's now")
+        self._run_jobs(chunk_size)
+        self.assertEqual(wizard.job_id.state, "done", wizard.job_id.error_message)
         self.assertEqual(wizard.state, "done")
         return wizard
 
@@ -530,7 +549,7 @@ class TestVipCustomerImport(VipCustomerCommon):
         wizard = self._wizard(content, "legacy.XLS")
         wizard.action_check()
         self.assertEqual((wizard.row_count, wizard.create_count, wizard.error_count), (1, 1, 0))
-        wizard.action_import()
+        self._import_and_run(wizard)
         self.assertRecordValues(
             self._find("Legacy Co"),
             [
@@ -628,7 +647,7 @@ class TestVipCustomerImport(VipCustomerCommon):
             self.env.flush_all()
             queries = self.env.cr.sql_log_count
             with patch.object(partner_class, "write", spy):
-                wizard.action_import()
+                self._import_and_run(wizard)
                 self.env.flush_all()
             return writes, self.env.cr.sql_log_count - queries
 
@@ -676,8 +695,8 @@ class TestVipCustomerImport(VipCustomerCommon):
             (2000, 1999, 1, 0),
         )
         with patch.object(VipCustomerImport, "_import_batch", spy):
-            wizard.action_import()
-        self.assertEqual(calls, [1000, 1000])
+            self._import_and_run(wizard)
+        self.assertEqual(calls, [1000, 1000], "one batch per chunk, one chunk per cron call")
         self.assertEqual(self.Partner.search_count([("ref", "=like", "BULK-%")]), 2000)
         self.assertEqual(existing.name, "Bulk Customer 1999")
         self.assertEqual(existing.vip_tier_id, self.tier_c)

@@ -514,9 +514,15 @@ class TestSecurity(VipCustomerCommon):
         attachments = self._file_attachments(wizard)
         self.assertTrue(attachments)
         wizard.action_import()
-        self.assertEqual(wizard.state, "done")
+        self.assertEqual(wizard.state, "importing")
         self.assertFalse(wizard.file)
         self.assertFalse(attachments.exists())
+        # the job's copy of the rows goes when the job is over
+        job_file = wizard.job_id.sudo().attachment_id
+        self.assertTrue(job_file)
+        self.env["vip.import.job"].sudo()._cron_process_jobs()
+        self.assertEqual(wizard.state, "done")
+        self.assertFalse(job_file.exists())
 
     def test_customer_import_file_removed_once_abandoned(self):
         wizard = self._upload()

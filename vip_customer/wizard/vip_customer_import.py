@@ -1,5 +1,6 @@
 import base64
 import datetime
+import hashlib
 import io
 import pickle
 import tempfile
@@ -7,11 +8,12 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from odoo.addons.phone_validation.tools import phone_validation
 
 from ..models.res_partner import TierChangeOrigin
-from ..tools import import_rows
+from ..tools import import_rows, import_spool
 
 try:
     from openpyxl import Workbook
@@ -48,9 +50,11 @@ class VipCustomerImport(models.TransientModel):
 
     Two steps, both streaming the file in batches so that 100,000 rows fit in
     bounded memory: *Check* is a dry run that records one line per row (create,
-    update or error); *Import* runs the same validation again and writes, only
-    if no row is in error. Both happen in one transaction: if anything fails
-    while writing, nothing is kept.
+    update or error); *Import* runs the same validation again over the whole
+    file and, only if no row is in error, hands the rows to a background
+    import job (``vip.import.job``) that writes them in committed chunks from
+    its cron (``_vip_job_process_chunk``): a 100,000-row file does not have to
+    fit in one request.
     """
 
     _name = "vip.customer.import"
@@ -74,7 +78,8 @@ class VipCustomerImport(models.TransientModel):
         "matched among this company's and shared contacts.",
     )
     state = fields.Selection(
-        [("draft", "Upload"), ("checked", "Checked"), ("done", "Imported")],
+        [("draft", "Upload"), ("checked", "Checked"), ("importing", "Importing"),
+         ("done", "Imported")],
         default="draft",
         required=True,
         readonly=True,
@@ -88,6 +93,11 @@ class VipCustomerImport(models.TransientModel):
     )
     template_file = fields.Binary(readonly=True)
     template_name = fields.Char(readonly=True)
+    job_id = fields.Many2one("vip.import.job", string="Import Job", readonly=True)
+    job_state = fields.Selection(related="job_id.state", string="Import Status")
+    job_progress = fields.Float(related="job_id.progress", string="Progress (%)")
+    job_rows_done = fields.Integer(related="job_id.rows_done", string="Rows Imported")
+    job_error = fields.Text(related="job_id.error_message", string="Import Error")
 
     @api.onchange("file")
     def _onchange_file(self):
@@ -112,18 +122,20 @@ class VipCustomerImport(models.TransientModel):
         self._check_partner_access()
         self.line_ids.unlink()
         stats = self._run(do_import=False)
+        stats.pop("errors")
         self.write(dict(stats, state="checked"))
         return self._reopen()
 
     def action_import(self):
-        """Create and update the customers of a checked file with no error.
+        """Queue the import of a checked file with no error.
 
-        The rows are validated again first (the database may have changed since
-        the check); any error stops the import before or during the writes, and
-        the transaction rolls everything back.
+        The whole file is validated again first (the database may have changed
+        since the check): any row in error stops here, nothing is written. Then
+        a background job creates and updates the customers in committed chunks
+        (``vip.import.job``); the wizard follows its progress.
         """
         self.ensure_one()
-        if self.state == "done":
+        if self.state in ("importing", "done"):
             raise UserError(self.env._("This file has already been imported."))
         if self.state != "checked":
             raise UserError(self.env._("Check the file before importing it."))
@@ -140,10 +152,48 @@ class VipCustomerImport(models.TransientModel):
                 )
             )
         self._check_partner_access()
+        Job = self.env["vip.import.job"]
+        file_hash = hashlib.sha256(self._file_data()).hexdigest()
+        # before reading 100,000 rows: is this file being imported already?
+        Job._check_not_running("customer", self.company_id, file_hash)
         self.line_ids.unlink()
-        stats = self._run(do_import=True)
-        self.write(dict(stats, state="done", file=False))
+        with tempfile.TemporaryFile() as rows_file:
+            stats = self._run(do_import=False, rows_file=rows_file)
+            errors = stats.pop("errors")
+            if errors:
+                raise UserError(self.env._(
+                    "%(file)s changed since it was checked, or the database did: "
+                    "check it again. Nothing has been imported.\n%(errors)s",
+                    file=self.file_name,
+                    errors="\n".join(errors),
+                ))
+            rows_file.seek(0)
+            job = Job._create_job(
+                "customer", self.file_name, self.company_id, rows_file, stats["row_count"],
+                file_hash,
+            )
+        # the rows are the job's now: the uploaded file is not kept
+        self.write(dict(stats, state="importing", job_id=job.id, file=False))
         return self._reopen()
+
+    def action_refresh(self):
+        """Show the import job's progress again."""
+        self.ensure_one()
+        return self._reopen()
+
+    def action_open_job(self):
+        """The background job importing the file."""
+        self.ensure_one()
+        self.job_id.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Import Job"),
+            "res_model": "vip.import.job",
+            "res_id": self.job_id.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
 
     def action_open_partners(self):
         """The customers the import created or updated."""
@@ -208,17 +258,10 @@ class VipCustomerImport(models.TransientModel):
                 values = import_rows.row_values(row, columns)
                 if not values:
                     continue
-                ref, email, phones = self._row_keys(values, countries)
+                ref, email, phones = self._collect_row_keys(loaded, values)
                 keys = [("ref", ref), ("email", email)] + [("phone", phone) for phone in phones]
                 duplicate_of = tracker.check(row_number, keys)
                 loaded["rows"] += 1
-                if ref:
-                    loaded["refs"].add(ref)
-                if email:
-                    loaded["emails"].add(email)
-                loaded["phones"].update(phones)
-                if "account_manager" in values:
-                    loaded["logins"].add(import_rows.cell_text(values["account_manager"]).lower())
                 batch.append((row_number, values, duplicate_of))
                 if len(batch) >= self._batch_size:
                     pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
@@ -233,6 +276,19 @@ class VipCustomerImport(models.TransientModel):
         spool.seek(0)
         loaded["spool"] = spool
         return loaded
+
+    def _collect_row_keys(self, loaded, values):
+        """Add what a row needs from the database to ``loaded`` (the lookups'
+        input); return the row's matching keys ``(ref, email, phones)``."""
+        ref, email, phones = self._row_keys(values, loaded["countries"])
+        if ref:
+            loaded["refs"].add(ref)
+        if email:
+            loaded["emails"].add(email)
+        loaded["phones"].update(phones)
+        if "account_manager" in values:
+            loaded["logins"].add(import_rows.cell_text(values["account_manager"]).lower())
+        return ref, email, phones
 
     @api.model
     def _iter_batches(self, spool):
@@ -323,6 +379,92 @@ class VipCustomerImport(models.TransientModel):
         if import_rows.is_e164(formatted):
             return formatted, import_rows.phone_key(formatted)
         return text, import_rows.phone_key(import_rows.e164_fallback(text, country.phone_code))
+
+    # ------------------------------------------------------------------
+    # Background job (vip.import.job)
+    # ------------------------------------------------------------------
+    @api.model
+    def _vip_job_process_chunk(self, job, start, limit):
+        """Write the rows ``start`` to ``start + limit - 1`` of an import job,
+        working as its user (their rights, company and language).
+
+        The rows were valid when the file was imported, but the database may
+        have changed since: they are resolved again (lookups for this chunk
+        only) and a row in error stops the job with a message naming it; the
+        earlier chunks' customers stay (they are committed).
+
+        :return: ``{"rows", "create_count", "update_count"}``
+        """
+        meta, chunk = job._read_rows(start, limit)
+        if not chunk:
+            return {"rows": 0}
+        self._check_partner_access()
+        wizard = self.new({"company_id": job.company_id.id, "file_name": job.name})
+        loaded = {"labels": meta["labels"], "countries": wizard._get_countries(),
+                  "refs": set(), "emails": set(), "phones": set(), "logins": set()}
+        for _row_number, values in chunk:
+            wizard._collect_row_keys(loaded, values)
+        lookups = wizard._prepare_lookups(loaded)
+        partner_rows = {}
+        # duplicates inside the file were refused when it was imported
+        rows = [
+            wizard._parse_row(row_number, values, None, lookups, partner_rows)
+            for row_number, values in chunk
+        ]
+        errors = [row for row in rows if row["outcome"] == "error"]
+        if errors:
+            raise UserError(self.env._(
+                "%(file)s: rows valid when the file was imported are not any more (the "
+                "database changed since):\n%(errors)s\nThe %(done)s rows before row %(row)s "
+                "were imported and stay; nothing from row %(row)s on was imported.",
+                file=job.name,
+                errors="\n".join(
+                    self.env._("Row %(row)s: %(message)s", row=row["row"], message=row["message"])
+                    for row in errors[:MAX_ERRORS_SHOWN]
+                ),
+                done=start,
+                row=rows[0]["row"],
+            ))
+        wizard._import_batch(rows, lookups)
+        self._vip_job_update_lines(job, rows)
+        counts = {
+            "rows": len(rows),
+            "create_count": sum(1 for row in rows if row["outcome"] == "create"),
+            "update_count": sum(1 for row in rows if row["outcome"] == "update"),
+        }
+        # keep the cache (and memory) bounded on large files
+        self.env.invalidate_all()
+        return counts
+
+    @api.model
+    def _vip_job_update_lines(self, job, rows):
+        """The wizard still open on the job shows each row's customer and outcome
+        (one statement: the rows of our own transient lines)."""
+        # sudo: the job's own wizard, whoever runs the engine
+        wizard = self.sudo().search([("job_id", "=", job.id)], limit=1)
+        if not wizard or not rows:
+            return
+        Line = self.env["vip.customer.import.line"]
+        Line.flush_model()
+        values = SQL(", ").join(
+            SQL("(%s, %s, %s, %s)", row["row"], row["partner_id"] or None, row["outcome"],
+                row["message"])
+            for row in rows
+        )
+        self.env.cr.execute(SQL(
+            """UPDATE vip_customer_import_line l
+                  SET partner_id = v.partner_id, outcome = v.outcome, message = v.message
+                 FROM (VALUES %s) AS v(row_number, partner_id, outcome, message)
+                WHERE l.wizard_id = %s AND l.row_number = v.row_number""",
+            values, wizard.id,
+        ))
+        Line.invalidate_model(["partner_id", "outcome", "message"])
+
+    @api.model
+    def _vip_job_finished(self, job):
+        """The wizard of a job done shows the imported customers."""
+        if job.state == "done":
+            self.search([("job_id", "=", job.id)]).write({"state": "done"})
 
     # ------------------------------------------------------------------
     # Writing

@@ -9,11 +9,12 @@ from collections import defaultdict
 from odoo import fields, models
 from odoo.tools import SQL
 
-from ..tools import import_rows
+from ..tools import import_rows, import_spool
 from ..tools.vip_rules import BIRTHDAY_MIN, birthday_problem
 from .vip_customer_import import (
     BOOLEAN_FIELDS,
     DATE_FIELDS,
+    MAX_ERRORS_SHOWN,
     SELECTION_FIELDS,
     TEXT_FIELDS,
 )
@@ -170,11 +171,22 @@ class VipCustomerImport(models.TransientModel):
     # ------------------------------------------------------------------
     # Rows
     # ------------------------------------------------------------------
-    def _run(self, do_import):
-        """Validate every row in batches; write lines, and the customers when ``do_import``."""
+    def _run(self, do_import, rows_file=None):
+        """Validate every row in batches; write lines, and the customers when
+        ``do_import`` (the synchronous import, kept for scripts).
+
+        :param rows_file: a binary file to receive the rows as a background
+            import job reads them (``tools.import_spool``)
+        :return: the wizard's counts, and ``errors``: the first rows in error
+            as text
+        """
         loaded = self._load_rows()
         stats = dict.fromkeys(("create_count", "update_count", "error_count"), 0)
         stats["row_count"] = loaded["rows"]
+        stats["errors"] = []
+        writer = None
+        if rows_file is not None:
+            writer = import_spool.RowsWriter(rows_file, {"labels": loaded["labels"]})
         try:
             lookups = self._prepare_lookups(loaded)
             partner_rows = {}  # partner id -> first row updating it
@@ -190,10 +202,19 @@ class VipCustomerImport(models.TransientModel):
                 )
                 for row in rows:
                     stats[f"{row['outcome']}_count"] += 1
+                    if row["outcome"] == "error" and len(stats["errors"]) < MAX_ERRORS_SHOWN:
+                        stats["errors"].append(self.env._(
+                            "Row %(row)s: %(message)s", row=row["row"], message=row["message"]
+                        ))
+                if writer:
+                    for row_number, values, _duplicate_of in batch:
+                        writer.add(row_number, values)
                 # keep the cache (and memory) bounded on large files
                 self.env.invalidate_all()
         finally:
             loaded["spool"].close()
+            if writer:
+                writer.close()
         return stats
 
     def _parse_row(self, row_number, values, duplicate_of, lookups, partner_rows):

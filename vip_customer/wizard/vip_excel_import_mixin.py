@@ -62,10 +62,16 @@ class VipExcelImportMixin(models.AbstractModel):
                     file=self.file_name or self.env._("The file"),
                 )
             )
-        data = base64.b64decode(self.with_context(bin_size=False).file)
+        data = self._file_data()
         if extension == "xlsx":
             return self._read_xlsx(data)
         return self._read_xls(data)
+
+    def _file_data(self):
+        """The uploaded file's bytes."""
+        if not self.file:
+            raise UserError(self.env._("Upload an Excel file first."))
+        return base64.b64decode(self.with_context(bin_size=False).file)
 
     def _unreadable(self, error):
         _logger.info("Unreadable VIP import file %s: %s", self.file_name, error)

@@ -1,0 +1,416 @@
+"""Background import jobs: a validated import file written in committed chunks.
+
+An import wizard validates the whole file (nothing is written unless every
+row is valid), then hands its rows to a job (``_create_job``) and triggers the
+job cron. Each cron call takes the oldest active job and writes ONE chunk of
+rows after ``rows_done``: the rows and the job's new ``rows_done`` are
+committed together, so a call killed half-way (time limit, worker restart) is
+rolled back whole and the next call starts again from the committed
+``rows_done`` - nothing is written twice.
+
+The rows are kept in an attachment of the job (see ``tools/import_spool``),
+deleted once the job is over: they hold personal data. State, progress and
+counts are written by this engine only (``sudo`` + the context key
+``vip_import_engine``); the starter and VIP managers may cancel a job.
+
+Each kind of import has its handler, a method of its wizard model (see
+``_get_handlers``): ``_vip_job_process_chunk(job, start, limit)`` writes the
+rows ``start`` to ``start + limit - 1`` and returns the counts;
+``_vip_job_finished(job)`` (optional) follows up on the wizard.
+"""
+
+import io
+import logging
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
+
+from ..tools import import_spool
+
+_logger = logging.getLogger(__name__)
+
+# context key of the engine's own writes
+ENGINE_CONTEXT_KEY = "vip_import_engine"
+ACTIVE_STATES = ("queued", "running")
+DEFAULT_CHUNK_SIZE = 1000
+
+
+class VipImportJob(models.Model):
+    _name = "vip.import.job"
+    _inherit = ["mail.thread"]
+    _description = "VIP Import Job"
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="File", required=True, readonly=True)
+    kind = fields.Selection(
+        [("customer", "Customers")], string="Import", required=True, readonly=True,
+        ondelete={"customer": "cascade"},
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, ondelete="cascade"
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Started By", required=True, readonly=True, index=True,
+        ondelete="cascade",
+    )
+    # the validated rows (personal data): readable through the job, kept until it is over
+    attachment_id = fields.Many2one(
+        "ir.attachment", string="Rows File", readonly=True, ondelete="set null",
+        groups="base.group_system",
+    )
+    file_hash = fields.Char(
+        string="File Fingerprint", readonly=True, help="SHA-256 of the uploaded file."
+    )
+    state = fields.Selection(
+        [
+            ("queued", "Queued"),
+            ("running", "Running"),
+            ("done", "Done"),
+            ("failed", "Failed"),
+            ("cancelled", "Cancelled"),
+        ],
+        string="Status",
+        default="queued",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    row_count = fields.Integer(string="Rows", readonly=True)
+    rows_done = fields.Integer(string="Rows Done", readonly=True)
+    progress = fields.Float(
+        string="Progress (%)", compute="_compute_progress", store=True, aggregator="avg"
+    )
+    create_count = fields.Integer(string="Created", readonly=True)
+    update_count = fields.Integer(string="Updated", readonly=True)
+    error_message = fields.Text(string="Error", readonly=True)
+    date_start = fields.Datetime(string="Started On", readonly=True)
+    date_done = fields.Datetime(string="Finished On", readonly=True)
+
+    @api.depends("rows_done", "row_count")
+    def _compute_progress(self):
+        for job in self:
+            job.progress = (
+                min(100.0, 100.0 * job.rows_done / job.row_count) if job.row_count else 0.0
+            )
+
+    def init(self):
+        # backstop of _check_single_active: two requests importing the same file
+        # at the same moment both pass the check; the second insert fails here
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS vip_import_job_active_file_uniq
+                ON vip_import_job (company_id, kind, file_hash)
+             WHERE state IN ('queued', 'running')
+            """
+        )
+
+    @api.constrains("state", "file_hash", "company_id", "kind")
+    def _check_single_active(self):
+        for job in self.filtered(lambda j: j.state in ACTIVE_STATES and j.file_hash):
+            job._check_not_running(job.kind, job.company_id, job.file_hash, exclude=job)
+
+    # ------------------------------------------------------------------
+    # Guard: the engine writes
+    # ------------------------------------------------------------------
+    def _is_engine(self):
+        return self.env.su and self.env.context.get(ENGINE_CONTEXT_KEY)
+
+    def _engine(self):
+        return self.sudo().with_context(**{ENGINE_CONTEXT_KEY: True})
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._is_engine():
+            raise AccessError(
+                self.env._("Import jobs are created by the import wizards only.")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self._is_engine() and set(vals) & set(self._get_engine_fields()):
+            raise AccessError(
+                self.env._(
+                    "Import jobs are kept by the import engine: their file, state, progress "
+                    "and counts cannot be changed by hand."
+                )
+            )
+        return super().write(vals)
+
+    @api.model
+    def _get_engine_fields(self):
+        """Fields nobody but the engine writes: every field of the job itself
+        (the chatter's fields stay writable by its usual rules)."""
+        mail_thread = self.env["mail.thread"]._fields
+        return [fname for fname in self._fields if fname not in mail_thread
+                and fname not in models.MAGIC_COLUMNS and fname != "display_name"]
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_active(self):
+        active = self.filtered(lambda j: j.state in ACTIVE_STATES)
+        if active:
+            raise UserError(
+                self.env._(
+                    "Import job %(job)s is still %(state)s: cancel it before deleting it.",
+                    job=active[0].display_name,
+                    state=dict(
+                        self._fields["state"]._description_selection(self.env)
+                    )[active[0].state],
+                )
+            )
+
+    def unlink(self):
+        # sudo: the rows file goes with its job (an orphan attachment would lose its rule)
+        attachments = self.sudo().attachment_id
+        result = super().unlink()
+        attachments.unlink()
+        return result
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_cancel(self):
+        """Stop queued or running jobs: a running job stops before its next chunk;
+        the rows already imported stay. For the starter and VIP managers."""
+        self.check_access("read")
+        if not self.env.user.has_group("vip_customer.group_vip_manager"):
+            others = self.filtered(lambda j: j.user_id != self.env.user)
+            if others:
+                raise AccessError(
+                    self.env._(
+                        "Import job %(job)s was started by %(user)s: only they or a VIP "
+                        "manager can cancel it.",
+                        job=others[0].display_name,
+                        user=others[0].user_id.name,
+                    )
+                )
+        for job in self.filtered(lambda j: j.state in ACTIVE_STATES):
+            job._engine()._finish("cancelled")
+        return True
+
+    # ------------------------------------------------------------------
+    # Creating a job (called by the wizards)
+    # ------------------------------------------------------------------
+    @api.model
+    def _check_not_running(self, kind, company, file_hash, exclude=None):
+        """Refuse a second import of the same file (same company, kind and
+        fingerprint) while one is queued or running, naming that one."""
+        # sudo: another user's job of the same file is named, not opened
+        domain = [
+            ("kind", "=", kind),
+            ("company_id", "=", company.id),
+            ("file_hash", "=", file_hash),
+            ("state", "in", ACTIVE_STATES),
+        ]
+        if exclude:
+            domain.append(("id", "not in", exclude.ids))
+        running = self.sudo().search(domain, limit=1)
+        if running:
+            raise ValidationError(
+                self.env._(
+                    "This file is already being imported: import job #%(id)s (%(job)s), "
+                    "started by %(user)s, %(done)s of %(total)s rows done. Wait until it is "
+                    "done or cancel it.",
+                    id=running.id,
+                    job=running.name,
+                    user=running.user_id.name,
+                    done=running.rows_done,
+                    total=running.row_count,
+                )
+            )
+
+    @api.model
+    def _create_job(self, kind, name, company, rows_file, row_count, file_hash):
+        """Queue the import of ``rows_file`` (a rows file of ``tools.import_spool``,
+        binary, positioned at its start) for the current user and wake the
+        cron up. The caller has validated every row and checked the user's rights.
+
+        :return: the job (in the caller's environment)
+        """
+        self._check_not_running(kind, company, file_hash)
+        Engine = self._engine()
+        job = Engine.create({
+            "name": name,
+            "kind": kind,
+            "company_id": company.id,
+            "user_id": self.env.uid,
+            "file_hash": file_hash,
+            "row_count": row_count,
+        })
+        attachment = self.env["ir.attachment"].sudo().create({
+            "name": f"{name}.rows.jsonl.gz",
+            "raw": rows_file.read(),
+            "mimetype": "application/gzip",
+            "res_model": self._name,
+            "res_id": job.id,
+        })
+        job.attachment_id = attachment
+        self.env.ref("vip_customer.ir_cron_vip_import_jobs")._trigger()
+        return self.browse(job.id)
+
+    # ------------------------------------------------------------------
+    # Reading the rows (called by the handlers)
+    # ------------------------------------------------------------------
+    def _read_rows(self, start, limit):
+        """``(meta, [(row number, values)])``: the rows ``start`` to
+        ``start + limit - 1`` of the job's file, streamed from the attachment."""
+        self.ensure_one()
+        # sudo: the rows file is the engine's; the handler works for the job's user
+        attachment = self.sudo().attachment_id
+        if not attachment:
+            raise UserError(
+                self.env._("The rows of %(file)s are no longer stored.", file=self.name)
+            )
+        if attachment.store_fname:
+            path = attachment._full_path(attachment.store_fname)
+            with open(path, "rb") as stream:
+                return import_spool.read_rows(stream, start, limit)
+        return import_spool.read_rows(io.BytesIO(attachment.raw), start, limit)
+
+    # ------------------------------------------------------------------
+    # Engine
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_handlers(self):
+        """Kind -> model of the wizard whose ``_vip_job_process_chunk`` writes the rows.
+        A module adding a kind extends this."""
+        return {"customer": "vip.customer.import"}
+
+    def _handler_env_model(self):
+        """The handler model, working as the job's user (their rights, in the
+        job's company, their language) - as the wizard did."""
+        self.ensure_one()
+        user = self.user_id
+        return self.env[self._get_handlers()[self.kind]].with_user(user).with_context(
+            lang=user.lang or "en_US",
+            tz=user.tz,
+            allowed_company_ids=[self.company_id.id],
+            **{ENGINE_CONTEXT_KEY: False},
+        )
+
+    def _process_chunk(self, chunk_size):
+        """Write the next chunk of the job (an engine record): the rows and the new
+        ``rows_done`` in the caller's transaction. A row error (or a right the user
+        has lost) fails the job with its message; the chunk's writes are undone,
+        the earlier chunks' stay. Anything else propagates: the cron call is rolled
+        back whole and the next one starts this chunk again.
+
+        :return: number of rows written
+        """
+        self.ensure_one()
+        if self.state == "queued":
+            self.write({"state": "running", "date_start": fields.Datetime.now()})
+        start = self.rows_done
+        if start >= self.row_count:
+            self._finish("done")
+            return 0
+        handler = self._handler_env_model()
+        job_as_user = self.with_env(handler.env)
+        try:
+            with self.env.cr.savepoint():
+                result = handler._vip_job_process_chunk(job_as_user, start, chunk_size)
+        except (UserError, psycopg2.IntegrityError, psycopg2.DataError) as error:
+            _logger.info("Import job %s failed at row %s: %s", self.id, start, error)
+            message = error.args[0] if isinstance(error, UserError) else str(error)
+            self._finish("failed", error=message)
+            return 0
+        rows = result.get("rows", 0)
+        if not rows:
+            self._finish("failed", error=self.with_context(lang=self.user_id.lang).env._(
+                "%(file)s has fewer rows than checked (%(done)s of %(total)s).",
+                file=self.name, done=start, total=self.row_count,
+            ))
+            return 0
+        self.write({
+            "rows_done": start + rows,
+            "create_count": self.create_count + result.get("create_count", 0),
+            "update_count": self.update_count + result.get("update_count", 0),
+        })
+        if self.rows_done >= self.row_count:
+            self._finish("done")
+        return rows
+
+    def _finish(self, state, error=None):
+        """End the job (an engine record): state, the rows file deleted, the
+        starter notified in their language, the wizard told."""
+        self.ensure_one()
+        self.write({
+            "state": state,
+            "date_done": fields.Datetime.now(),
+            "error_message": error or False,
+        })
+        attachment = self.attachment_id
+        self.attachment_id = False
+        attachment.unlink()
+        self._notify_starter()
+        handler = self.env[self._get_handlers()[self.kind]]
+        if hasattr(handler, "_vip_job_finished"):
+            handler.sudo()._vip_job_finished(self)
+
+    def _notify_starter(self):
+        """Post the outcome on the job, to its starter's inbox, in their language."""
+        user = self.user_id
+        job = self.with_context(lang=user.lang or "en_US")
+        kind = dict(job._fields["kind"]._description_selection(job.env))[job.kind]
+        if job.state == "done":
+            body = job.env._(
+                "Import of %(file)s (%(kind)s) done: %(created)s created, %(updated)s updated.",
+                file=job.name, kind=kind, created=job.create_count, updated=job.update_count,
+            )
+        elif job.state == "failed":
+            body = job.env._(
+                "Import of %(file)s (%(kind)s) failed after %(done)s of %(total)s rows: "
+                "%(error)s",
+                file=job.name, kind=kind, done=job.rows_done, total=job.row_count,
+                error=job.error_message,
+            )
+        else:
+            body = job.env._(
+                "Import of %(file)s (%(kind)s) cancelled after %(done)s of %(total)s rows "
+                "(%(created)s created, %(updated)s updated).",
+                file=job.name, kind=kind, done=job.rows_done, total=job.row_count,
+                created=job.create_count, updated=job.update_count,
+            )
+        job.message_post(
+            body=body,
+            partner_ids=user.partner_id.ids,
+            message_type="notification",
+            subtype_xmlid="mail.mt_comment",
+        )
+
+    @api.model
+    def _remaining_rows(self):
+        self.flush_model(["state", "row_count", "rows_done"])
+        rows = self.env.execute_query(SQL(
+            "SELECT COALESCE(SUM(GREATEST(row_count - rows_done, 0)), 0)"
+            " FROM vip_import_job WHERE state IN %s",
+            ACTIVE_STATES,
+        ))
+        return rows[0][0]
+
+    @api.model
+    def _lock_next_job(self):
+        """The oldest queued or running job no other transaction holds, locked."""
+        self.flush_model(["state"])
+        rows = self.env.execute_query(SQL(
+            "SELECT id FROM vip_import_job WHERE state IN %s"
+            " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+            ACTIVE_STATES,
+        ))
+        return self._engine().browse(rows[0][0]) if rows else self._engine().browse()
+
+    @api.model
+    def _cron_process_jobs(self, chunk_size=DEFAULT_CHUNK_SIZE):
+        """One chunk of the oldest active import job per call; Odoo's cron runner
+        commits and calls again while rows remain (``_notify_progress``)."""
+        job = self._lock_next_job()
+        if not job:
+            return
+        done = job._process_chunk(chunk_size)
+        # a job finished or failed without rows is work done too: the runner goes on
+        self.env["ir.cron"]._notify_progress(
+            done=max(done, 1), remaining=self._remaining_rows()
+        )

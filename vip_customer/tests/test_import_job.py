@@ -1,0 +1,388 @@
+"""Background import jobs (issue 13, item 3): the customer import validated
+whole, then written by the job cron in committed chunks."""
+
+import base64
+import io
+from unittest.mock import patch
+
+import psycopg2
+from openpyxl import Workbook
+
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
+from odoo.tools.translate import code_translations
+
+from odoo.addons.vip_customer.models.vip_import_job import VipImportJob
+from odoo.addons.vip_customer.wizard.vip_customer_import import VipCustomerImport
+
+from .common import VipCustomerCommon
+
+HEADERS = ("Name", "Reference", "Email", "Tier", "Account Manager", "Interests")
+DONE_EN = "Import of %(file)s (%(kind)s) done: %(created)s created, %(updated)s updated."
+DONE_ZH = "%(file)s（%(kind)s）导入完成：新建 %(created)s 个，更新 %(updated)s 个。"
+
+
+def _xlsx(rows, headers=HEADERS):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    output = io.BytesIO()
+    workbook.save(output)
+    return base64.b64encode(output.getvalue())
+
+
+@tagged("post_install", "-at_install")
+class TestVipImportJob(VipCustomerCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Partner = cls.env["res.partner"]
+        cls.root = cls.env.ref("base.user_root")
+        cls.existing = cls.Partner.create(
+            {"name": "Job Existing", "ref": "JOB-003", "email": "old3@example.com"}
+        )
+        cls.rows = [
+            [f"Job Customer {i}", f"JOB-{i:03d}", f"job{i}@example.com",
+             "ABC"[i % 3], "vip_customer-user" if i % 2 else None,
+             "Golf" if i % 4 == 0 else None]
+            for i in range(25)
+        ]
+        cls.other_manager = new_test_user(
+            cls.env, login="vip_customer-manager-bis",
+            groups="base.group_user,vip_customer.group_vip_manager",
+            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)],
+        )
+
+    # ------------------------------------------------------------------
+    # helpers
+    # ------------------------------------------------------------------
+    def _wizard(self, rows=None, user=None, file_name="customers.xlsx", content=None):
+        content = content or _xlsx(self.rows if rows is None else rows)
+        wizard = self.env["vip.customer.import"].with_user(user or self.vip_manager).create(
+            {"file": content, "file_name": file_name}
+        )
+        wizard.action_check()
+        self.assertFalse(wizard.error_count, wizard.line_ids.filtered("is_error").mapped("message"))
+        return wizard
+
+    def _cron(self, chunk_size):
+        """One cron call as Odoo's runner makes it; the progress it notified."""
+        notified = []
+
+        def notify(cron, *, done, remaining, deactivate=False):
+            notified.append((done, remaining))
+
+        with patch.object(type(self.env["ir.cron"]), "_notify_progress", notify):
+            self.env["vip.import.job"].with_user(self.root)._cron_process_jobs(
+                chunk_size=chunk_size
+            )
+        self.env.invalidate_all()
+        return notified
+
+    def _run_jobs(self, chunk_size=1000):
+        calls = 0
+        Job = self.env["vip.import.job"].sudo()
+        while Job.search_count([("state", "in", ("queued", "running"))]):
+            self.assertLess(calls, 100, "the import jobs do not end")
+            self._cron(chunk_size)
+            calls += 1
+        return calls
+
+    def _snapshot(self):
+        """What a user sees of the imported customers, by reference."""
+        partners = self.Partner.search([("ref", "=like", "JOB-%")], order="ref")
+        history = self.env["vip.tier.history"].search_count(
+            [("partner_id", "in", partners.ids), ("reason", "=", "import")]
+        )
+        return history, [
+            (p.ref, p.name, p.email, p.vip_tier_id.code, p.vip_account_manager_id.login,
+             tuple(p.vip_interest_tag_ids.mapped("name")))
+            for p in partners
+        ]
+
+    # ------------------------------------------------------------------
+    # chunks
+    # ------------------------------------------------------------------
+    def test_chunks_give_the_same_result_as_one(self):
+        savepoint = self.env.cr.savepoint()
+        wizard = self._wizard()
+        wizard.action_import()
+        self.assertEqual(self._run_jobs(chunk_size=7), 4, "25 rows, 7 a call")
+        self.assertEqual((wizard.job_id.create_count, wizard.job_id.update_count), (24, 1))
+        chunked = self._snapshot()
+        lines = sorted((line.row_number, line.partner_id.ref) for line in wizard.line_ids)
+        savepoint.close(rollback=True)
+        self.env.invalidate_all()
+        self.assertFalse(self.Partner.search([("name", "=", "Job Customer 0")]))
+
+        wizard = self._wizard()
+        wizard.action_import()
+        self.assertEqual(self._run_jobs(chunk_size=1000), 1)
+        self.assertEqual(self._snapshot(), chunked)
+        self.assertEqual(len(chunked[1]), 25)
+        self.assertEqual(chunked[0], 25, "every imported tier in the history")
+        self.assertEqual(self.existing.name, "Job Customer 3")
+        self.assertEqual(
+            sorted((line.row_number, line.partner_id.ref) for line in wizard.line_ids), lines
+        )
+        self.assertEqual(lines[0], (2, "JOB-000"), "each row shows its customer")
+
+    def test_progress_on_the_job_the_wizard_and_the_cron(self):
+        wizard = self._wizard()
+        wizard.action_import()
+        job = wizard.job_id
+        self.assertRecordValues(job, [{
+            "state": "queued", "row_count": 25, "rows_done": 0, "progress": 0.0,
+            "user_id": self.vip_manager.id, "name": "customers.xlsx", "kind": "customer",
+        }])
+        self.assertEqual(self._cron(chunk_size=10), [(10, 15)])
+        self.assertRecordValues(job, [{"state": "running", "rows_done": 10, "progress": 40.0}])
+        self.assertTrue(job.date_start)
+        self.assertEqual((wizard.state, wizard.job_progress, wizard.job_rows_done),
+                         ("importing", 40.0, 10))
+        self.assertEqual(self._cron(chunk_size=10), [(10, 5)])
+        self.assertEqual(self._cron(chunk_size=10), [(5, 0)])
+        self.assertRecordValues(job, [{"state": "done", "rows_done": 25, "progress": 100.0}])
+        self.assertTrue(job.date_done)
+        self.assertEqual(wizard.state, "done")
+        self.assertEqual(self._cron(chunk_size=10), [], "nothing left: nothing notified")
+
+    def test_killed_call_resumes_without_duplicates(self):
+        wizard = self._wizard()
+        wizard.action_import()
+        job = wizard.job_id
+        self._cron(chunk_size=10)
+        original = VipCustomerImport._import_batch
+
+        def killed(self, rows, lookups):
+            original(self, rows, lookups)
+            raise RuntimeError("worker killed (limit_time_real_cron)")
+
+        # the runner rolls the killed call back whole: the customers of the
+        # chunk and the job's rows_done together
+        with (
+            patch.object(VipCustomerImport, "_import_batch", killed),
+            self.assertRaises(RuntimeError),
+            self.env.cr.savepoint(),
+        ):
+            self._cron(chunk_size=10)
+        self.env.invalidate_all()
+        self.assertEqual((job.state, job.rows_done), ("running", 10))
+        self.assertFalse(self.Partner.search([("ref", "=", "JOB-015")]))
+        self._run_jobs(chunk_size=10)
+        self.assertEqual(job.state, "done")
+        self.assertEqual(self.Partner.search_count([("ref", "=like", "JOB-%")]), 25)
+        for i in range(25):
+            self.assertEqual(self.Partner.search_count([("ref", "=", f"JOB-{i:03d}")]), 1)
+        self.assertEqual((job.create_count, job.update_count), (24, 1))
+
+    def test_row_invalid_since_fails_the_job_naming_it(self):
+        wizard = self._wizard()
+        wizard.action_import()
+        job = wizard.job_id
+        attachment = job.sudo().attachment_id
+        self._cron(chunk_size=10)
+        # the account manager of row 13 (Job Customer 11) leaves before the second chunk
+        self.vip_user.login = "vip_customer-user-gone"
+        self._cron(chunk_size=10)
+        self.assertEqual(job.state, "failed")
+        self.assertIn("Row 13: ", job.error_message)
+        self.assertIn("vip_customer-user", job.error_message)
+        self.assertIn("The 10 rows before row 12 were imported and stay", job.error_message)
+        self.assertEqual(job.rows_done, 10)
+        self.assertEqual(self.Partner.search_count([("ref", "=like", "JOB-%")]), 10,
+                         "the first chunk's 9 new customers stay, and its update")
+        self.assertFalse(self.Partner.search([("ref", "=", "JOB-010")]), "no half chunk")
+        self.assertFalse(attachment.exists(), "the rows are not kept")
+        self.assertIn("failed after 10 of 25 rows", job.message_ids[0].body)
+        self.assertEqual(wizard.job_state, "failed")
+        self._cron(chunk_size=10)
+        self.assertEqual(job.rows_done, 10, "a failed job is not resumed")
+
+    # ------------------------------------------------------------------
+    # the same file twice
+    # ------------------------------------------------------------------
+    def test_same_file_not_queued_twice(self):
+        content = _xlsx(self.rows)
+        first = self._wizard(content=content)
+        first.action_import()
+        job = first.job_id
+        # the same bytes, uploaded again by a colleague under another name
+        second = self._wizard(user=self.other_manager, file_name="copy.xlsx", content=content)
+        with self.assertRaisesRegex(
+            ValidationError, rf"already being imported: import job #{job.id} \(customers.xlsx\), started by"
+        ):
+            second.action_import()
+        self.assertEqual(second.state, "checked")
+        # another file goes
+        other = self._wizard(rows=self.rows[:2], file_name="other.xlsx")
+        other.action_import()
+        self.assertEqual(other.job_id.state, "queued")
+        # and the same file again once the first is over
+        self._run_jobs()
+        second.action_import()
+        self.assertEqual(second.job_id.state, "queued")
+        self._run_jobs()
+        self.assertEqual((second.job_id.create_count, second.job_id.update_count), (0, 25))
+
+    def test_same_file_twice_refused_by_the_index_too(self):
+        wizard = self._wizard()
+        wizard.action_import()
+        job = wizard.job_id.sudo()
+        with (
+            patch.object(VipImportJob, "_check_not_running", lambda *args, **kwargs: None),
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(psycopg2.errors.UniqueViolation),
+            self.env.cr.savepoint(),
+        ):
+            self.env["vip.import.job"]._engine().create({
+                "name": "twin.xlsx", "kind": "customer", "company_id": job.company_id.id,
+                "user_id": self.vip_manager.id, "file_hash": job.file_hash, "row_count": 1,
+            })
+
+    # ------------------------------------------------------------------
+    # notifications
+    # ------------------------------------------------------------------
+    def test_starter_notified_in_their_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.vip_manager.lang = "zh_CN"
+        wizard = self._wizard(rows=self.rows[:4])
+        wizard.action_import()
+        job = wizard.job_id
+        merged = dict(code_translations.get_python_translations("vip_customer", "zh_CN"),
+                      **{DONE_EN: DONE_ZH})
+        with patch.dict(code_translations.python_translations,
+                        {("vip_customer", "zh_CN"): merged}):
+            self._run_jobs()
+        message = job.message_ids.filtered(lambda m: "导入完成" in (m.body or ""))
+        self.assertEqual(len(message), 1, job.message_ids.mapped("body"))
+        self.assertIn("customers.xlsx", message.body)
+        self.assertIn("新建 3 个，更新 1 个", message.body)
+        self.assertIn(self.vip_manager.partner_id, message.partner_ids)
+        self.assertIn(self.vip_manager.partner_id,
+                      message.notification_ids.res_partner_id, "the starter is notified")
+        # an English starter reads English
+        self.vip_manager.lang = "en_US"
+        wizard = self._wizard(rows=self.rows[4:6], file_name="more.xlsx")
+        wizard.action_import()
+        self._run_jobs()
+        self.assertIn("Import of more.xlsx (Customers) done: 2 created, 0 updated.",
+                      wizard.job_id.message_ids[0].body)
+
+    # ------------------------------------------------------------------
+    # cancel
+    # ------------------------------------------------------------------
+    def test_cancel_stops_before_the_next_chunk(self):
+        wizard = self._wizard()
+        wizard.action_import()
+        job = wizard.job_id
+        attachment = job.sudo().attachment_id
+        self._cron(chunk_size=10)
+        self.assertIs(job.with_user(self.vip_manager).action_cancel(), True)
+        self.assertEqual(job.state, "cancelled")
+        self.assertFalse(attachment.exists())
+        self._cron(chunk_size=10)
+        self.assertEqual(job.rows_done, 10)
+        self.assertEqual(self.Partner.search_count([("ref", "=like", "JOB-%")]), 10)
+        self.assertIn("cancelled after 10 of 25 rows", job.message_ids[0].body)
+
+    # ------------------------------------------------------------------
+    # access
+    # ------------------------------------------------------------------
+    def _job_of(self, user, name="mine.xlsx"):
+        """A job started by ``user`` (as a wizard would queue it)."""
+        rows_file = io.BytesIO()
+        from odoo.addons.vip_customer.tools import import_spool  # noqa: PLC0415
+
+        writer = import_spool.RowsWriter(rows_file, {"labels": {"name": "Name"}})
+        writer.add(2, {"name": "Secret Customer"})
+        writer.close()
+        rows_file.seek(0)
+        return self.env["vip.import.job"].with_user(user)._create_job(
+            "customer", name, self.company, rows_file, 1, name
+        )
+
+    def test_jobs_private_to_their_starter_and_vip_managers(self):
+        mine = self._job_of(self.vip_user)
+        managers = self._job_of(self.vip_manager, "managers.xlsx")
+        Job = self.env["vip.import.job"]
+        # a VIP user sees and cancels their own jobs only
+        self.assertEqual(Job.with_user(self.vip_user).search([]), mine)
+        with self.assertRaises(AccessError):
+            managers.with_user(self.vip_user).read(["name", "progress"])
+        with self.assertRaises(AccessError):
+            managers.with_user(self.vip_user).action_cancel()
+        self.assertEqual(managers.state, "queued")
+        with self.assertRaises(AccessError):
+            managers.sudo().attachment_id.with_user(self.vip_user).read(["datas"])
+        colleague = new_test_user(
+            self.env, login="vip_customer-user-bis", groups="base.group_user,vip_customer.group_vip_user",
+            company_id=self.company.id, company_ids=[Command.set(self.company.ids)],
+        )
+        self.assertFalse(Job.with_user(colleague).search([]))
+        with self.assertRaises(AccessError):
+            mine.with_user(colleague).action_cancel()
+        # VIP managers see every job of their companies, and may cancel them
+        self.assertEqual(Job.with_user(self.other_manager).search([]) & (mine | managers),
+                         mine | managers)
+        self.assertIs(mine.with_user(self.vip_user).action_cancel(), True)
+        self.assertEqual(mine.state, "cancelled")
+        self.assertIs(managers.with_user(self.other_manager).action_cancel(), True)
+        # another company's manager sees none
+        company_2 = self.env["res.company"].create({"name": "Import Co 2"})
+        manager_2 = new_test_user(
+            self.env, login="vip_customer-manager-2",
+            groups="base.group_user,vip_customer.group_vip_manager",
+            company_id=company_2.id, company_ids=[Command.set(company_2.ids)],
+        )
+        self.assertFalse(Job.with_user(manager_2).search([]))
+        with self.assertRaises(AccessError):
+            mine.with_user(manager_2).read(["name"])
+        # an employee outside VIP has no access at all
+        with self.assertRaises(AccessError):
+            Job.with_user(self.salesman).search([])
+
+    def test_nobody_writes_progress_or_state(self):
+        job = self._job_of(self.vip_user)
+        attempts = {
+            "rows_done": 1, "progress": 100.0, "state": "done", "create_count": 5,
+            "row_count": 0, "user_id": self.vip_manager.id, "file_hash": "x",
+        }
+        for user in (self.vip_user, self.vip_manager, self.env.ref("base.user_admin")):
+            for fname, value in attempts.items():
+                with self.subTest(user=user.login, field=fname), self.assertRaises(AccessError):
+                    # as an RPC call would: the model, the record id, the values
+                    self.env["vip.import.job"].with_user(user).browse(job.id).write(
+                        {fname: value}
+                    )
+        # not even in sudo, without the engine
+        for fname, value in attempts.items():
+            with self.subTest(sudo=fname), self.assertRaises(AccessError):
+                job.sudo().write({fname: value})
+        with self.assertRaises(AccessError):
+            job.with_user(self.vip_manager).with_context(vip_import_engine=True).write(
+                {"state": "done"}
+            )
+        with self.assertRaises(AccessError):
+            self.env["vip.import.job"].sudo().create({
+                "name": "forged.xlsx", "kind": "customer", "company_id": self.company.id,
+                "user_id": self.vip_user.id, "row_count": 1,
+            })
+        with self.assertRaises(AccessError):
+            self.env["vip.import.job"].with_user(self.vip_manager).with_context(
+                vip_import_engine=True
+            ).create({"name": "forged.xlsx", "kind": "customer", "company_id": self.company.id,
+                      "user_id": self.vip_user.id, "row_count": 1})
+        self.assertRecordValues(job, [{"state": "queued", "rows_done": 0, "progress": 0.0}])
+        # a queued job is not deleted; a finished one by a VIP manager only
+        with self.assertRaisesRegex(Exception, "cancel it before deleting it"):
+            job.with_user(self.vip_manager).unlink()
+        job.with_user(self.vip_user).action_cancel()
+        with self.assertRaises(AccessError):
+            job.with_user(self.vip_user).unlink()
+        job.with_user(self.vip_manager).unlink()
+        self.assertFalse(job.exists())
