@@ -241,7 +241,6 @@ class ResPartner(models.Model):
               FROM (SELECT * FROM vals UNION ALL SELECT * FROM stale) v
              WHERE rp.id = v.id
                AND (%(current)s) IS DISTINCT FROM (%(new)s)
-            RETURNING rp.id
             """,
             purchases=engine._purchases_sql(company, LIFETIME_START),
             today=today,
@@ -261,7 +260,10 @@ class ResPartner(models.Model):
             current=SQL(", ").join(SQL("rp.%s", SQL.identifier(col)) for col in columns),
             new=SQL(", ").join(cast(col) for col in columns),
         )
-        ids = [row[0] for row in self.env.execute_query(query)]
+        # the rows stay in PostgreSQL: no id of a changed customer comes back to Python
+        # (a first night changes every customer of the company: millions of rows)
+        self.env.execute_query(query)
+        changed = self.env.cr.rowcount
         # what the cache holds of these columns is stale (nothing is computed from them)
-        self.browse(ids).invalidate_recordset(columns)
-        return len(ids)
+        self.invalidate_model(columns)
+        return changed

@@ -130,6 +130,17 @@ class TestCustomerValue(VipCustomerCommon):
             with self.subTest(customer=partner.name):
                 self.assertEqual(self.value(partner), self.EMPTY)
 
+    def test_refresh_keeps_the_customers_rows_in_the_database(self):
+        """Bounded memory: the refresh is one UPDATE whose rows stay in PostgreSQL
+        (no id of each changed customer comes back to Python: a first night changes
+        millions); it reports how many changed, and what was cached is read again."""
+        self.Engine._recompute(self.company)
+        self.assertFalse(self.anchor.vip_rfm_score, "cached before the refresh")
+        self.assertEqual(self.env["res.partner"]._vip_refresh_customer_value(self.company), 5)
+        self.assertIsNone(self.env.cr.description, "the statement returned no rows")
+        self.assertEqual(self.anchor.vip_rfm_score, "544", "the cache was invalidated")
+        self.assertEqual(self.env["res.partner"]._vip_refresh_customer_value(self.company), 0)
+
     def test_two_companies_are_kept_apart(self):
         self.night()
         self.night(self.company_2)
