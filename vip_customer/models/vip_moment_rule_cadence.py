@@ -6,6 +6,9 @@ is (``builtin_code``) is the program's to say."""
 from odoo import api, models
 from odoo.exceptions import AccessError
 
+# customers whose next follow-up is computed again at once when a cadence rule
+# changes (one query each; the batch's records are dropped from the cache after)
+CADENCE_RECOMPUTE_BATCH_SIZE = 1000
 # the rule fields the next follow-up of a customer is computed from
 CADENCE_FIELDS = frozenset(
     {"active", "trigger_type", "interval_days", "tier_ids", "company_id", "builtin_code"}
@@ -46,22 +49,33 @@ class VipMomentRule(models.Model):
                 self.env._("Which built-in key moment a rule is is set by the VIP add-ons only.")
             )
 
-    def _recompute_cadence_partners(self, companies=None):
+    def _recompute_cadence_partners(self, companies=None, batch_size=None):
         """The next follow-up of the customers of these cadence rules'
-        companies is computed again (one query per batch of customers)."""
+        companies is computed again, ``batch_size`` customers at a time in id
+        order (keyset pagination): each batch is computed (one query), written
+        and dropped from the cache before the next one is read, so the memory
+        does not grow with the number of customers of the program (a whole
+        company's customers marked at once were computed and held together at
+        the next flush)."""
         if companies is None:
             companies = self.filtered(lambda r: r.trigger_type == "cadence").company_id
         if not companies:
             return
+        batch_size = batch_size or CADENCE_RECOMPUTE_BATCH_SIZE
         # sudo: the next follow-up is the program's, whoever changed the rule
-        partners = (
-            self.env["res.partner"]
-            .sudo()
-            .with_context(active_test=False)
-            .search([("vip_company_id", "in", companies.ids), ("vip_tier_id", "!=", False)])
-        )
-        field = partners._fields["vip_next_followup_date"]
-        self.env.add_to_compute(field, partners)
+        Partner = self.env["res.partner"].sudo().with_context(active_test=False)
+        field = Partner._fields["vip_next_followup_date"]
+        domain = [("vip_company_id", "in", companies.ids), ("vip_tier_id", "!=", False)]
+        last_id = 0
+        while True:
+            batch = Partner.search(domain + [("id", ">", last_id)], order="id", limit=batch_size)
+            if not batch:
+                break
+            last_id = batch[-1].id
+            self.env.add_to_compute(field, batch)
+            batch.flush_recordset([field.name])
+            # written: what the batch read is dropped (flushed first, nothing is lost)
+            batch.invalidate_recordset()
 
 
 # the occurrence fields the next follow-up of a customer is computed from

@@ -1,6 +1,7 @@
 import importlib.util
 from datetime import date, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -8,6 +9,7 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import Form, tagged
 
+from ..models import vip_moment_rule_cadence
 from .common import VipCustomerCommon
 
 MIGRATION = Path(__file__).parents[1] / "migrations" / "18.0.1.2.0" / "post-migrate.py"
@@ -153,6 +155,57 @@ class TestMomentCadence(VipCustomerCommon):
         self.assertEqual(minimum.interval_days, 90)
         self.assertFalse(minimum.tier_ids, "every tier")
         self.assertEqual(self._run(date(2025, 4, 1)).partner_id, self.customer | self.other)
+
+    def test_rule_change_recomputes_next_followups_in_batches(self):
+        """A cadence rule created (or changed) computes the next follow-up of its
+        company's customers a bounded batch at a time (keyset pagination): batches
+        of 2 store what one batch stores, and no computation reads more than 2."""
+        Partner = self.env["res.partner"]
+        extra = Partner.create(
+            [
+                {"name": f"Cadence Batch {n}", "is_company": True, "user_id": self.vip_user.id}
+                for n in range(3)
+            ]
+        )
+        for n, partner in enumerate(extra):
+            partner.write({"vip_tier_id": (self.tier_a | self.tier_b | self.tier_c)[n].id})
+            partner.write({"vip_tier_since": date(2025, 2, 1 + n)})
+        self.env.flush_all()
+        customers = Partner.with_context(active_test=False).search(
+            [("vip_company_id", "=", self.company.id), ("vip_tier_id", "!=", False)]
+        )
+        self.assertGreaterEqual(len(customers), 5)
+        engine_cls = type(self.MomentEngine)
+        next_dates = engine_cls._cadence_next_dates
+        sizes = []
+
+        def counting(engine, partners):
+            sizes.append(len(partners))
+            return next_dates(engine, partners)
+
+        with (
+            patch.object(vip_moment_rule_cadence, "CADENCE_RECOMPUTE_BATCH_SIZE", 2),
+            patch.object(engine_cls, "_cadence_next_dates", counting),
+        ):
+            rule = self._cadence(30)  # every tier
+        self.assertTrue(sizes)
+        self.assertLessEqual(max(sizes), 2)
+        small = {partner.id: partner.vip_next_followup_date for partner in customers}
+        self.assertEqual(small[self.customer.id], date(2025, 1, 31))
+        self.assertEqual(small[extra[2].id], date(2025, 3, 5))
+        # the same customers again in one batch, from stale values
+        self.env.cr.execute(
+            "UPDATE res_partner SET vip_next_followup_date = NULL WHERE id = ANY(%s)",
+            [customers.ids],
+        )
+        self.env.invalidate_all()
+        sizes.clear()
+        with patch.object(engine_cls, "_cadence_next_dates", counting):
+            rule._recompute_cadence_partners(batch_size=10000)
+        self.assertEqual(sizes, [len(customers.filtered(lambda p: p == p.commercial_partner_id))])
+        self.assertEqual(
+            {partner.id: partner.vip_next_followup_date for partner in customers}, small
+        )
 
     def test_builtin_rules_once_per_company(self):
         company = self.env["res.company"].create({"name": "Second Branch"})
