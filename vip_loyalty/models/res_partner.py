@@ -5,13 +5,15 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL
 
 from .vip_moment_engine import EXPIRY_ANNOUNCED_KEY, EXPIRY_WINDOW_KEY
 
 # No 0/O, 1/I/L: codes are read out on the phone and typed from paper.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
+# customers given a referral code per statement when the add-on is installed
+REFERRAL_CODE_BATCH_SIZE = 10000
 
 
 class ResPartner(models.Model):
@@ -295,9 +297,11 @@ class ResPartner(models.Model):
         return list(codes)[:count]
 
     @api.model
-    def _vip_assign_referral_codes(self):
+    def _vip_assign_referral_codes(self, batch_size=REFERRAL_CODE_BATCH_SIZE):
         """Give a unique referral code to every commercial partner without one (the
-        contacts that existed before the add-on was installed), set-based.
+        contacts that existed before the add-on was installed), set-based, in
+        batches of ``batch_size`` read by keyset pagination (``id > last``): the
+        ids of millions of contacts are never held together.
 
         A raw ``UPDATE res_partner`` on purpose: ``vip_referral_code`` is this add-on's
         own column, not tracked, no stored field depends on it (the referrer's code
@@ -307,11 +311,20 @@ class ResPartner(models.Model):
         """
         cr = self.env.cr
         self.env["res.partner"].flush_model(["parent_id", "vip_referral_code"])
-        cr.execute(SQL(
-            "SELECT id FROM res_partner WHERE parent_id IS NULL AND vip_referral_code IS NULL"
-        ))
-        ids = [row[0] for row in cr.fetchall()]
-        for batch in split_every(10000, ids, list):
+        last_id = 0
+        total = 0
+        while True:
+            cr.execute(SQL(
+                """
+                SELECT id FROM res_partner
+                 WHERE parent_id IS NULL AND vip_referral_code IS NULL AND id > %s
+                 ORDER BY id LIMIT %s
+                """,
+                last_id, batch_size,
+            ))
+            batch = [row[0] for row in cr.fetchall()]
+            if not batch:
+                return total
             cr.execute(SQL(
                 """
                 UPDATE res_partner p SET vip_referral_code = c.code
@@ -320,11 +333,13 @@ class ResPartner(models.Model):
                 """,
                 batch, self._vip_new_referral_codes(len(batch)),
             ))
-        partners = self.env["res.partner"].browse(ids)
-        partners.invalidate_recordset(["vip_referral_code"])
-        # what is computed from the codes (a referred customer's referrer code) is read again
-        partners.modified(["vip_referral_code"])
-        return len(ids)
+            partners = self.env["res.partner"].browse(batch)
+            partners.invalidate_recordset(["vip_referral_code"])
+            # what is computed from the codes (a referred customer's referrer code) is
+            # read again
+            partners.modified(["vip_referral_code"])
+            last_id = batch[-1]
+            total += len(batch)
 
     @api.model
     def _vip_new_referral_code(self):

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
@@ -32,6 +34,48 @@ class TestReferral(VipLoyaltyCommon):
         field = self.env["res.partner"]._fields["vip_referral_code"]
         self.assertFalse(getattr(field, "tracking", False))
         self.assertFalse(field.compute)
+
+    def test_codes_of_partners_created_before_the_add_on_in_batches(self):
+        """The install reads the customers without a code a small batch at a time
+        (keyset pagination): batches of 2 give every one of them a distinct code,
+        as one batch does, and no statement handles more than 2."""
+        Partner = self.env["res.partner"]
+        sizes = []
+        new_codes = type(Partner)._vip_new_referral_codes
+
+        def counting(model, count):
+            sizes.append(count)
+            return new_codes(model, count)
+
+        def strip(partners):
+            self.env.flush_all()
+            self.env.cr.execute(
+                "UPDATE res_partner SET vip_referral_code = NULL WHERE id = ANY(%s)",
+                [partners.ids],
+            )
+            self.env.invalidate_all()
+
+        referrer = self._partner("Before the add-on, batched")
+        referred = self._partner("Referred before, batched", vip_referred_by_id=referrer.id)
+        partners = referrer | referred | Partner.create([{"name": f"Old {i}"} for i in range(3)])
+        Partner._vip_assign_referral_codes()  # any customer of the database left without one
+        results = {}
+        for batch_size in (2, 10000):
+            strip(partners)
+            sizes.clear()
+            with patch.object(type(Partner), "_vip_new_referral_codes", counting):
+                assigned = Partner._vip_assign_referral_codes(batch_size=batch_size)
+            codes = partners.mapped("vip_referral_code")
+            self.assertEqual(assigned, 5)
+            self.assertTrue(all(code and len(code) == 8 for code in codes))
+            self.assertEqual(len(set(codes)), 5)
+            self.assertEqual(referred.vip_referrer_code, referrer.vip_referral_code)
+            self.assertFalse(Partner.search_count(
+                [("parent_id", "=", False), ("vip_referral_code", "=", False)]
+            ))
+            results[batch_size] = sizes[:]
+        self.assertEqual(results[2], [2, 2, 1])
+        self.assertEqual(results[10000], [5])
 
     def test_both_rewarded_once_at_first_invoice(self):
         newcomer = self._partner("Newcomer")
