@@ -80,7 +80,7 @@ class VipImportJob(models.Model):
         index=True,
     )
     row_count = fields.Integer(string="Rows", readonly=True)
-    rows_done = fields.Integer(string="Rows Done", readonly=True)
+    rows_done = fields.Integer(readonly=True)
     progress = fields.Float(
         string="Progress (%)", compute="_compute_progress", store=True, aggregator="avg"
     )

@@ -15,6 +15,7 @@ from odoo.tools import mute_logger
 from odoo.tools.translate import code_translations
 
 from odoo.addons.vip_customer.models.vip_import_job import VipImportJob
+from odoo.addons.vip_customer.tools import import_spool
 from odoo.addons.vip_customer.wizard.vip_customer_import import VipCustomerImport
 
 from .common import VipCustomerCommon
@@ -214,7 +215,8 @@ class TestVipImportJob(VipCustomerCommon):
         # the same bytes, uploaded again by a colleague under another name
         second = self._wizard(user=self.other_manager, file_name="copy.xlsx", content=content)
         with self.assertRaisesRegex(
-            ValidationError, rf"already being imported: import job #{job.id} \(customers.xlsx\), started by"
+            ValidationError,
+            rf"already being imported: import job #{job.id} \(customers.xlsx\), started by",
         ):
             second.action_import()
         self.assertEqual(second.state, "checked")
@@ -296,8 +298,6 @@ class TestVipImportJob(VipCustomerCommon):
     def _job_of(self, user, name="mine.xlsx"):
         """A job started by ``user`` (as a wizard would queue it)."""
         rows_file = io.BytesIO()
-        from odoo.addons.vip_customer.tools import import_spool  # noqa: PLC0415
-
         writer = import_spool.RowsWriter(rows_file, {"labels": {"name": "Name"}})
         writer.add(2, {"name": "Secret Customer"})
         writer.close()
@@ -320,7 +320,8 @@ class TestVipImportJob(VipCustomerCommon):
         with self.assertRaises(AccessError):
             managers.sudo().attachment_id.with_user(self.vip_user).read(["datas"])
         colleague = new_test_user(
-            self.env, login="vip_customer-user-bis", groups="base.group_user,vip_customer.group_vip_user",
+            self.env, login="vip_customer-user-bis",
+            groups="base.group_user,vip_customer.group_vip_user",
             company_id=self.company.id, company_ids=[Command.set(self.company.ids)],
         )
         self.assertFalse(Job.with_user(colleague).search([]))
