@@ -9,6 +9,8 @@ ASSIGNMENT_METHODS = [
     ("round_robin", "Round-robin"),
     ("least_open", "Least open tickets"),
 ]
+# open tickets re-planned at a time when a team changes its working hours
+REPLAN_BATCH_SIZE = 1000
 
 
 class VipServiceTeam(models.Model):
@@ -193,13 +195,30 @@ class VipServiceTeam(models.Model):
             return super().write(vals)
         # the open tickets keep the working time they used on the old hours, and plan
         # what is left on the new ones (see vip.service.ticket._sla_replan)
-        tickets = self.env["vip.service.ticket"].search(
-            [("team_id", "in", self.ids), ("is_closed", "=", False), ("sla_id", "!=", False)]
-        )
-        tickets._sla_replan()
+        for tickets in self._iter_open_sla_tickets():
+            tickets._sla_replan()
         result = super().write(vals)
-        tickets._sla_compute_deadlines(match=False)
+        for tickets in self._iter_open_sla_tickets():
+            tickets._sla_compute_deadlines(match=False)
         return result
+
+    def _iter_open_sla_tickets(self, batch_size=None):
+        """The open tickets with an SLA of these teams, ``batch_size`` at a time in id
+        order (keyset pagination: ``id > last``); each batch is dropped from the cache
+        (flushed first) before the next is read, so re-planning a team's tickets holds
+        one batch, not every open ticket of the team."""
+        Ticket = self.env["vip.service.ticket"]
+        domain = [("team_id", "in", self.ids), ("is_closed", "=", False), ("sla_id", "!=", False)]
+        last_id = 0
+        while True:
+            batch = Ticket.search(
+                domain + [("id", ">", last_id)], order="id", limit=batch_size or REPLAN_BATCH_SIZE
+            )
+            if not batch:
+                return
+            yield batch
+            last_id = batch[-1].id
+            batch.invalidate_recordset()
 
     def _get_sla_calendar(self):
         """Calendar the SLA of this team's tickets is counted on (hook)."""

@@ -1,4 +1,5 @@
 from datetime import datetime
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -6,6 +7,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..models import vip_service_team
 from .common import MONDAY, VipServiceTicketCommon
 
 FRIDAY = datetime(2024, 6, 7)
@@ -57,6 +59,39 @@ class TestTransfer(VipServiceTicketCommon):
         # 2 of the 4 first-response hours used on the office hours, 2 left on the new ones
         self.assertEqual(ticket.first_response_deadline, datetime(2024, 6, 10, 11))
         self.assertEqual(ticket.resolution_deadline, datetime(2024, 6, 11, 19))
+
+    def test_team_changing_its_working_hours_in_batches(self):
+        """The open tickets are re-planned a bounded batch at a time (keyset
+        pagination): batches of 2 store what one batch stores (the deadlines of
+        test_team_changing_its_working_hours), no batch holds more than 2."""
+        with freeze_time(FRIDAY.replace(hour=16)):
+            tickets = self.create_ticket(user_id=self.agent1.id)
+            for _n in range(4):
+                tickets |= self.create_ticket(user_id=self.agent1.id)
+        ticket_cls = type(self.Ticket)
+        replan = ticket_cls._sla_replan
+        sizes = []
+
+        def counting(records):
+            sizes.append(len(records))
+            return replan(records)
+
+        with (
+            freeze_time(datetime(2024, 6, 10, 9)),
+            patch.object(vip_service_team, "REPLAN_BATCH_SIZE", 2),
+            patch.object(ticket_cls, "_sla_replan", counting),
+        ):
+            self.team.with_user(self.service_manager).resource_calendar_id = self.hotline_calendar
+            self.env.flush_all()
+        self.assertEqual(sizes, [2, 2, 1])
+        tickets.invalidate_recordset()
+        self.assertEqual(
+            set(tickets.mapped("first_response_deadline")), {datetime(2024, 6, 10, 11)}
+        )
+        self.assertEqual(set(tickets.mapped("resolution_deadline")), {datetime(2024, 6, 11, 19)})
+        self.assertEqual(
+            set(tickets.mapped("first_response_warning_date")), {datetime(2024, 6, 10, 10)}
+        )
 
     def test_met_and_passed_deadlines_are_kept(self):
         with freeze_time(MONDAY.replace(hour=8)):
