@@ -42,7 +42,8 @@ TIERS = [
     ("B", "B - Gold", 2, 50000.0, 40000.0),
     ("C", "C - Valued", 1, 0.0, 0.0),
 ]
-TARGET_RATIO = 2.0
+TARGET_RATIO = 2.0  # the full night
+TARGET_INCREMENTAL = 1.0  # the incremental night
 TARGET_NAIVE_FACTOR = 50.0
 TARGET_MEMORY = bench.GIB
 
@@ -340,11 +341,19 @@ def advance_night(odoo, options, marker, day):
                    'out_refund' AS move_type, amount, -1 AS sign
               FROM bench_down
         """, prefix + "R", STEADY_REF, params)
-        # the grace period of these customers started 30 days ago and ends today
+        # the grace period of these customers started 30 days ago and ends today: the
+        # engine then stored that day as their next evaluation
         cr.execute("""
-            UPDATE res_partner p SET vip_downgrade_date = %(day)s, vip_pending_tier_id = d.lower_id
+            UPDATE res_partner p SET vip_downgrade_date = %(day)s, vip_pending_tier_id = d.lower_id,
+                                     vip_eval_date = %(day)s
               FROM bench_down d WHERE p.id = d.partner_id
         """, params)
+        # what account.move's hook does for posted invoices (these were inserted in bulk)
+        cr.execute("""
+            SELECT DISTINCT commercial_partner_id FROM account_move
+             WHERE journal_id = %(journal)s AND ref = %(ref)s AND invoice_date = %(day)s
+        """, {**params, "journal": marker["journal_id"], "ref": STEADY_REF})
+        env["res.partner"]._vip_mark_for_evaluation({pid: day for (pid,) in cr.fetchall()})
         cr.execute("ANALYZE account_move")
     return up, down
 
@@ -392,9 +401,11 @@ def _instrument(env, timings):
     cr.commit = timed("commit", cr.commit)
 
 
-def cron_night(env, company, day, batch_size):
+def cron_night(env, company, day, batch_size, full=True):
     """Run the nightly cron the way Odoo's runner does: ``_cron_recompute_tiers`` called again
-    while it reports customers remaining, a commit after each call. ``today`` is ``day``.
+    while it reports customers remaining, a commit after each call. ``today`` is ``day``;
+    ``full``: every customer (as after "Re-evaluate All Now"), else the incremental night
+    following the previous day's run.
 
     :return: ``{"evaluated": n, "changed": tier changes, "calls": cron calls}``
     """
@@ -403,7 +414,16 @@ def cron_night(env, company, day, batch_size):
     from odoo import fields  # noqa: PLC0415 (imported once Odoo is started)
 
     engine = env["vip.tier.engine"]
-    engine._save_resume_point(company, 0, False)  # a new run, as "Re-evaluate All Now" does
+    if full or not hasattr(company, "_vip_request_full_run"):
+        engine._save_resume_point(company, 0, False)  # a new run, as "Re-evaluate All Now" does
+        if hasattr(company, "_vip_request_full_run"):
+            company._vip_request_full_run()
+    else:
+        # the previous night's run is complete: tonight's is incremental
+        engine._save_resume_point(company, 0, day - datetime.timedelta(days=1))
+        env.cr.execute("UPDATE res_company SET vip_recompute_full = FALSE WHERE id = %s",
+                       [company.id])
+        company.invalidate_recordset(["vip_recompute_full"])
     env.cr.commit()
     totals = {"evaluated": 0, "changed": 0, "calls": 0}
     progress = {}
@@ -432,7 +452,7 @@ def cron_night(env, company, day, batch_size):
     return totals
 
 
-def engine_run(odoo, options, marker, day, trace=False, profile_to=None):
+def engine_run(odoo, options, marker, day, trace=False, profile_to=None, full=True):
     """One night of the engine over all customers through the cron's own path (one batch per
     call, committed between calls), measured in a forked child."""
     def child():
@@ -441,7 +461,7 @@ def engine_run(odoo, options, marker, day, trace=False, profile_to=None):
             timings = {}
             _instrument(env, timings)
             result, stats = bench.measure(
-                lambda: cron_night(env, company, day, options.batch_size),
+                lambda: cron_night(env, company, day, options.batch_size, full=full),
                 trace=trace, profile_to=profile_to,
             )
             stats.update(result, phases=timings, rss_peak=bench.maxrss_bytes(), day=day)
@@ -565,18 +585,18 @@ def main(argv=None):
               + ", ".join(f"{code} {count:,}" for code, count, _spend in split))
 
     nights = []
-    kinds = ["traced", "timed"] + (["profiled"] if options.profile else [])
+    kinds = ["traced", "timed", "full"] + (["profiled"] if options.profile else [])
     for offset, kind in enumerate(kinds, start=1):
         day = anchor + datetime.timedelta(days=offset)
         up, down = advance_night(odoo, options, marker, day)
-        bench.log(f"(a) engine, steady night {day} ({kind}): {up:,} customers pushed up, "
+        bench.log(f"(a) engine, night {day} ({kind}): {up:,} customers pushed up, "
                   f"{down:,} down")
         profile_to = None
         if kind == "profiled":
             bench.DATA_DIR.mkdir(parents=True, exist_ok=True)
             profile_to = str(bench.DATA_DIR / f"{BENCH}.prof")
         stats = engine_run(odoo, options, marker, day, trace=kind == "traced",
-                           profile_to=profile_to)
+                           profile_to=profile_to, full=kind == "full")
         stats["kind"] = kind
         nights.append(stats)
         bench.log(f"    {stats['evaluated']:,} customers, {stats['changed']:,} changes, "
@@ -592,7 +612,7 @@ def main(argv=None):
 
 
 def report(options, marker, split, first, nights, floor, naive, elapsed):
-    traced, timed = nights[0], nights[1]
+    traced, timed, full = nights[0], nights[1], nights[2]
     total = timed["evaluated"] or 1
     a_per = timed["seconds"] / total
     c_per = naive["seconds"] / max(naive["customers"], 1)
@@ -609,8 +629,10 @@ def report(options, marker, split, first, nights, floor, naive, elapsed):
          bench.fmt_bytes(first["rss_peak"])],
     ]
     for night in nights:
-        label = {"traced": "(a) engine, steady night (tracemalloc)",
-                 "timed": "(a) engine, steady night", "profiled": "(a) engine, steady (cProfile)"}
+        label = {"traced": "(a) engine, incremental night (tracemalloc)",
+                 "timed": "(a) engine, incremental night",
+                 "full": "(a) engine, full night",
+                 "profiled": "(a) engine, incremental (cProfile)"}
         rows.append([label[night["kind"]], f"{night['evaluated']:,}", f"{night['changed']:,}",
                      bench.fmt_seconds(night["seconds"]), bench.fmt_bytes(night.get("py_peak")),
                      bench.fmt_bytes(night["maxrss_delta"]), bench.fmt_bytes(night["rss_peak"])])
@@ -644,25 +666,34 @@ def report(options, marker, split, first, nights, floor, naive, elapsed):
               f"selecting each call's batch {pending:.2f} s ({timed.get('calls', 0)} cron calls), "
               f"other {other:.2f} s; "
               f"{int(phases.get('rows_updated', 0)):,} customer rows updated")
-    if len(nights) > 2 and nights[2].get("profile"):
+    if len(nights) > 3 and nights[3].get("profile"):
         print()
         print("cProfile of the profiled steady night (cumulative, top 40; "
               f"full profile: {bench.DATA_DIR / (BENCH + '.prof')}):")
-        print(nights[2]["profile"])
+        print(nights[3]["profile"])
     ratio = timed["seconds"] / floor["seconds"] if floor["seconds"] else float("inf")
+    full_ratio = full["seconds"] / floor["seconds"] if floor["seconds"] else float("inf")
+    a_per = full["seconds"] / (full["evaluated"] or 1)
     factor = c_per / a_per if a_per else float("inf")
     # the traced night's RSS holds tracemalloc's own bookkeeping: its Python peak counts
-    memory = max(first["maxrss_delta"], traced.get("py_peak") or 0, timed["maxrss_delta"])
+    memory = max(first["maxrss_delta"], traced.get("py_peak") or 0, timed["maxrss_delta"],
+                 full["maxrss_delta"])
     print()
+    print(f"per customer: first run {1000 * first['seconds'] / (first['evaluated'] or 1):.3f} ms, "
+          f"full night {1000 * a_per:.3f} ms "
+          f"(compare the 200k and 1M runs: within 1.5x is the target)")
     bench.print_targets([
-        (f"(a)/(b) <= {TARGET_RATIO:g}", f"{ratio:.2f} ({timed['seconds']:.2f} s / "
-         f"{floor['seconds']:.2f} s)", ratio <= TARGET_RATIO),
+        (f"(a) incremental / (b) <= {TARGET_INCREMENTAL:g}", f"{ratio:.2f} ("
+         f"{timed['seconds']:.2f} s / {floor['seconds']:.2f} s, {timed['evaluated']:,} customers "
+         "evaluated)", ratio <= TARGET_INCREMENTAL),
+        (f"(a) full / (b) <= {TARGET_RATIO:g}", f"{full_ratio:.2f} ({full['seconds']:.2f} s / "
+         f"{floor['seconds']:.2f} s)", full_ratio <= TARGET_RATIO),
         (f"(c)/(a) per customer >= {TARGET_NAIVE_FACTOR:g}",
          f"{factor:.1f} ({c_per * 1000:.3f} ms / {a_per * 1000:.4f} ms)",
          factor >= TARGET_NAIVE_FACTOR),
         ("peak memory of an engine run < 1 GiB",
-         f"{bench.fmt_bytes(memory)} (max of the steady night's tracemalloc peak and the RSS "
-         "growth of the timed night and of the first run)", memory < TARGET_MEMORY),
+         f"{bench.fmt_bytes(memory)} (max of the incremental night's tracemalloc peak and the "
+         "RSS growth of the timed nights and of the first run)", memory < TARGET_MEMORY),
     ])
     print(f"(whole bench run: {elapsed:.0f} s)")
     bench.ratio_line(BENCH, ratio)

@@ -156,3 +156,33 @@ def test_birthday_problem():
     assert rules.birthday_problem(None, today) is None
     assert rules.birthday_problem(datetime.date(2026, 6, 16), today) == "future"
     assert rules.birthday_problem(datetime.date(1899, 12, 31), today) == "too_old"
+
+
+@pytest.mark.parametrize("months", [1, 3, 6, 12, 24])
+def test_window_exit_date_is_the_first_day_out(months):
+    day = datetime.date(2023, 1, 1)
+    while day < datetime.date(2025, 1, 1):
+        exit_day = rules.window_exit_date(day, months)
+        # in the window the day before, out of it on the exit day (brute force)
+        assert rules.months_ago(exit_day - datetime.timedelta(days=1), months) <= day
+        assert rules.months_ago(exit_day, months) > day
+        day += datetime.timedelta(days=1)
+
+
+def test_window_exit_at_month_ends():
+    assert rules.window_exit_date(datetime.date(2026, 1, 31), 1) == datetime.date(2026, 3, 1)
+    assert rules.window_exit_date(datetime.date(2026, 1, 15), 12) == datetime.date(2027, 1, 16)
+    assert rules.window_exit_date(datetime.date(2024, 2, 29), 12) == datetime.date(2025, 3, 1)
+
+
+@pytest.mark.parametrize("usual", [1.0, 7.5, 30.0, 91.25, 365.0])
+def test_recency_change_days_matches_brute_force(usual):
+    for days in range(0, int(3 * usual) + 5):
+        current = rules.recency_step(days, usual)
+        step = rules.recency_change_days(days, usual)
+        if current == 100:
+            assert step is None
+            continue
+        later = [rules.recency_step(days + k, usual) for k in range(1, step + 1)]
+        assert later[-1] != current, (days, step)
+        assert all(value == current for value in later[:-1]), (days, step)

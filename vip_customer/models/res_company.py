@@ -1,9 +1,19 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 # built-in key-moment rules of vip_customer (vip.moment.rule.builtin_code)
 CHURN_RETENTION_CODE = "churn_retention"
 MINIMUM_CADENCE_CODE = "cadence_minimum"
+# The company settings the tier rules read: a change means a full tier run.
+FULL_RUN_SETTINGS = frozenset(
+    {
+        "vip_window_months",
+        "vip_spend_basis",
+        "vip_churn_medium_threshold",
+        "vip_churn_high_threshold",
+    }
+)
 
 
 class ResCompany(models.Model):
@@ -47,6 +57,13 @@ class ResCompany(models.Model):
     vip_recompute_date = fields.Date(
         string="Last VIP Tier Run", copy=False, groups="base.group_user"
     )
+    # Incremental nights (vip_tier_engine_cron.py): the next run evaluates every
+    # customer (the tiers or the settings the rules read changed, "Re-evaluate
+    # All Now", a new company), and whether the run in progress does.
+    vip_recompute_full = fields.Boolean(
+        string="Full VIP Tier Run Requested", default=True, copy=False, groups="base.group_user"
+    )
+    vip_recompute_run_full = fields.Boolean(copy=False, groups="base.group_user")
 
     # Program KPI targets (see vip.kpi.period): a rate at or above its target is on target.
     vip_target_retention = fields.Float(
@@ -84,6 +101,25 @@ class ResCompany(models.Model):
     # recompute when a history recomputation was asked for (empty: none).
     vip_kpi_date = fields.Date(string="Last KPI Run", copy=False, groups="base.group_user")
     vip_kpi_history_cursor = fields.Date(copy=False, groups="base.group_user")
+
+    def write(self, vals):
+        result = super().write(vals)
+        if FULL_RUN_SETTINGS & vals.keys():
+            # what every customer is judged by changed: the next night evaluates all
+            self._vip_request_full_run()
+        return result
+
+    def _vip_request_full_run(self):
+        """Have the next nightly tier run of these companies evaluate every
+        customer (the engine's own flag, see vip_tier_engine_cron.py)."""
+        if self.ids:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE res_company SET vip_recompute_full = TRUE WHERE id = ANY(%s)",
+                    list(self.ids),
+                )
+            )
+            self.invalidate_recordset(["vip_recompute_full"])
 
     @api.model
     def _get_vip_bounds(self):

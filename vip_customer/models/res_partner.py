@@ -69,7 +69,16 @@ PROTECTED_FIELDS = MANAGER_FIELDS | ENGINE_FIELDS | frozenset(VALUE_FIELDS)
 # Stored computes derived by the server from other fields, and the customer
 # value: nobody writes them by hand (the follow-up cadences set the date,
 # the care messages the month).
-DERIVED_FIELDS = frozenset({"vip_next_followup_date", "vip_birthday_month", *VALUE_FIELDS})
+# The tier engine's next evaluation day too (res_partner_eval.py): changes mark it.
+DERIVED_FIELDS = frozenset(
+    {
+        "vip_next_followup_date",
+        "vip_birthday_month",
+        "vip_eval_date",
+        "vip_eval_mark",
+        *VALUE_FIELDS,
+    }
+)
 
 # Field groups: the customer's own portal user and staff outside the VIP
 # program read the tier only; profile preferences are for employees; the
@@ -129,6 +138,9 @@ class ResPartner(models.Model):
     vip_next_review_date = fields.Date(
         string="Next Review",
         compute="_compute_vip_next_review_date",
+        help="The next night the tier rules look at this customer: the day a purchase leaves "
+        "the window, a pending downgrade or a lock ends, or the churn risk can move; a new, "
+        "changed or cancelled purchase brings it to the next night.",
         groups=VIP_USER,
     )
     vip_pending_tier_id = fields.Many2one(
@@ -336,13 +348,19 @@ class ResPartner(models.Model):
         for partner in self:
             partner.vip_currency_id = (partner.vip_company_id or self.env.company).currency_id
 
-    @api.depends("vip_downgrade_date", "vip_tier_id")
+    @api.depends("vip_downgrade_date", "vip_tier_id", "vip_eval_date", "vip_company_id")
     def _compute_vip_next_review_date(self):
         cron = self.env.ref("vip_customer.ir_cron_vip_recompute_tiers", raise_if_not_found=False)
         # sudo: crons are admin records; only their next run date is shown
         next_run = cron.sudo().nextcall.date() if cron and cron.sudo().active else False
         for partner in self:
-            partner.vip_next_review_date = partner.vip_downgrade_date or next_run
+            # the incremental night's date (vip_eval_date), not before the next run
+            day = partner.vip_eval_date or partner.vip_downgrade_date
+            if day and next_run:
+                day = max(day, next_run)
+            partner.vip_next_review_date = day or (
+                next_run if not partner.vip_company_id else False
+            )
 
     @api.depends("vip_downgrade_date", "vip_pending_tier_id")
     @api.depends_context("lang")

@@ -3,6 +3,21 @@ from odoo.exceptions import ValidationError
 
 from ..tools.vip_rules import TierRule
 
+# What the tier engine reads of a tier (TierRule and the tiers it finds).
+RULE_FIELDS = frozenset(
+    {
+        "level",
+        "active",
+        "company_id",
+        "window_months",
+        "min_spend",
+        "min_purchase_count",
+        "retention_spend",
+        "retention_purchase_count",
+        "grace_days",
+    }
+)
+
 
 class VipTier(models.Model):
     _name = "vip.tier"
@@ -193,6 +208,28 @@ class VipTier(models.Model):
     def _compute_display_name(self):
         for tier in self:
             tier.display_name = tier.name or tier.code or ""
+
+    # ------------------------------------------------------------------
+    # A rule changed: the next tier night evaluates every customer
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        tiers = super().create(vals_list)
+        tiers.company_id._vip_request_full_run()
+        return tiers
+
+    def write(self, vals):
+        companies = self.company_id
+        result = super().write(vals)
+        if RULE_FIELDS & vals.keys():
+            (companies | self.company_id)._vip_request_full_run()
+        return result
+
+    def unlink(self):
+        companies = self.company_id
+        result = super().unlink()
+        companies._vip_request_full_run()
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):

@@ -59,6 +59,7 @@ STATE_COLUMNS = (
     "vip_locked",
     "vip_lock_reason",
     "vip_lock_until",
+    "vip_eval_date",
 )
 CHURN_COLUMNS = (
     "vip_churn_score",
@@ -85,6 +86,7 @@ SQL_COLUMNS = {
     "vip_locked": "bool",
     "vip_lock_reason": "varchar",
     "vip_lock_until": "date",
+    "vip_eval_date": "date",
     "vip_churn_score": "int4",
     "vip_churn_recency_score": "int4",
     "vip_churn_frequency_score": "int4",
@@ -222,6 +224,20 @@ class VipTierEngine(models.AbstractModel):
 
         Override (calling super and adding to its result) to feed churn risk
         from another add-on: open complaints, detractor answers.
+        """
+        return {}
+
+    @api.model
+    def _get_churn_signal_dates(self, company, partner_ids):
+        """The day the churn signals of each customer next change by the
+        calendar alone (a breach or an answer leaving the look-back window).
+
+        Called once per batch like :meth:`_get_churn_signals`; a signal that
+        changes because a record changed (a ticket closed, an answer completed)
+        marks its customer instead (``res.partner._vip_mark_for_evaluation``).
+
+        :return: ``{partner_id: date}``; the incremental night evaluates the
+            customer again on that day
         """
         return {}
 

@@ -36,7 +36,7 @@ class VipTierEngine(models.AbstractModel):
     _inherit = "vip.tier.engine"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
-    def _cron_recompute_tiers(self, batch_size=BATCH_SIZE):
+    def _cron_recompute_tiers(self, batch_size=BATCH_SIZE, today=None):
         """Nightly: evaluate the next batch of at most ``batch_size``
         customers of today's run, report the progress and return.
 
@@ -50,20 +50,25 @@ class VipTierEngine(models.AbstractModel):
         call; to evaluate every customer again the same day, "Re-evaluate All
         Now" (settings) starts a new run (:meth:`_request_full_run`).
         """
-        today = fields.Date.context_today(self)
+        today = today or fields.Date.context_today(self)
         engine = self.sudo()  # the rules decide for every company, whoever runs the job
         companies = engine._get_recompute_companies(today)
         done = 0
         remaining = 0
         for company in companies:
+            if company.vip_recompute_date != today and not done:
+                engine._start_run(company, today)
             cursor = company.vip_recompute_cursor if company.vip_recompute_date == today else 0
+            full = engine._is_full_run(company, today)
             if done:
                 if cursor != VALUE_STEP:
-                    remaining += engine._pending_customers(company, cursor, today)[1]
+                    remaining += engine._pending_customers(company, cursor, today, full=full)[1]
                 remaining += 1  # the value refresh
                 continue
             if cursor != VALUE_STEP:
-                ids, pending = engine._pending_customers(company, cursor, today, limit=batch_size)
+                ids, pending = engine._pending_customers(
+                    company, cursor, today, limit=batch_size, full=full
+                )
                 if ids:
                     engine._recompute(company, partner_ids=ids, today=today)
                     done = len(ids)
@@ -96,17 +101,63 @@ class VipTierEngine(models.AbstractModel):
             lambda c: c.vip_recompute_date != today or c.vip_recompute_cursor
         )
 
+    def _start_run(self, company, today):
+        """A run of a new day starts: full when one was requested (rules or
+        settings changed, "Re-evaluate All Now", never run), incremental
+        otherwise. The choice holds for the whole run (``vip_recompute_run_full``),
+        and a request made during it is kept for the next one."""
+        full = company.vip_recompute_full or not company.vip_recompute_date
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_company SET vip_recompute_run_full = %s, vip_recompute_full = FALSE, "
+                "vip_recompute_cursor = 0, vip_recompute_date = %s WHERE id = %s",
+                bool(full),
+                today,
+                company.id,
+            )
+        )
+        company.invalidate_recordset(
+            [
+                "vip_recompute_run_full",
+                "vip_recompute_full",
+                "vip_recompute_cursor",
+                "vip_recompute_date",
+            ]
+        )
+        _logger.info(
+            "VIP tiers of %s: %s run", company.name, "full" if full else "incremental"
+        )
+
+    def _is_full_run(self, company, today):
+        """Whether the run of ``today`` (started, or the next one) is full."""
+        if company.vip_recompute_date == today:
+            return bool(company.vip_recompute_run_full)
+        return bool(company.vip_recompute_full or not company.vip_recompute_date)
+
     @api.model
-    def _pending_customers(self, company, cursor, today, limit=None):
+    def _pending_customers(self, company, cursor, today, limit=None, full=True):
         """The customers of ``company`` after ``cursor`` (a partner id) that a
         run on ``today`` evaluates: the ones ``_fetch_rows`` evaluates
-        (commercial partners with purchases up to today or in the program).
+        (commercial partners with purchases up to today or in the program),
+        all of them in a full run, in an incremental run those whose next
+        evaluation day has come (``vip_eval_date``: marked by a change, or a
+        day their result changes by the calendar).
 
         :return: ``(ids, count)``: the first ``limit`` ids (none without a
             limit) and how many there are in all
         """
         self.env["account.move"].flush_model()
         self.env["res.partner"].flush_model()
+        if not full:
+            query = SQL(
+                """SELECT rp.id FROM res_partner rp
+                    WHERE rp.vip_eval_date <= %(today)s AND rp.id > %(cursor)s
+                      AND %(customers)s""",
+                today=today,
+                cursor=cursor,
+                customers=self._customers_where(company),
+            )
+            return self._pending_ids(query, limit)
         context = self._prepare_run_context(company, today)
         # EXISTS probes the purchase index partner by partner, from the cursor on: an
         # "IN (SELECT ... purchases)" inside the OR became a sub-plan scanning every
@@ -127,6 +178,9 @@ class VipTierEngine(models.AbstractModel):
             company=company.id,
             today=today,
         )
+        return self._pending_ids(query, limit)
+
+    def _pending_ids(self, query, limit):
         ids = []
         if limit:
             rows = self.env.execute_query(SQL("%s ORDER BY rp.id LIMIT %s", query, limit))
@@ -166,6 +220,7 @@ class VipTierEngine(models.AbstractModel):
         """
         for company in companies:
             self._save_resume_point(company, 0, False)
+        self.env["res.company"].browse(companies.ids).sudo()._vip_request_full_run()
         # sudo: the cron is an admin record; the caller's rights were checked
         cron = self.env.ref("vip_customer.ir_cron_vip_recompute_tiers").sudo()
         return cron._trigger()

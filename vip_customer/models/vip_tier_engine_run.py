@@ -6,12 +6,13 @@ aggregate query, the per-customer evaluation (the hooks of
 batch per call (``vip_tier_engine_cron.py``).
 """
 
+import datetime
 import logging
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..tools.vip_rules import months_ago
+from ..tools.vip_rules import months_ago, recency_change_days, window_exit_date
 from .vip_tier_engine import BATCH_SIZE, CHURN_COLUMNS, STATE_COLUMNS
 
 _logger = logging.getLogger(__name__)
@@ -61,7 +62,10 @@ class VipTierEngine(models.AbstractModel):
 
         The nightly cron calls it with one batch of ``partner_ids`` per call
         (see ``_cron_recompute_tiers``); a customer's "Re-evaluate now", a
-        merge and the demo call it directly. It never commits.
+        merge and the demo call it directly. It never commits. Memory stays
+        bounded whatever the number of customers: each batch is found by
+        keyset (the next ``batch_size`` customer ids), aggregated and written
+        before the next one is read.
 
         :param today: the evaluation date (default: today)
         :return: ``{"evaluated": n, "changed": number of tier changes}``
@@ -69,16 +73,17 @@ class VipTierEngine(models.AbstractModel):
         today = today or fields.Date.context_today(self)
         self = self.sudo().with_company(company)  # rules decide, not the caller: see docstring
         context = self._prepare_run_context(company, today)
-        rows = self._fetch_rows(
-            company, context["windows"], context, context["horizon"], partner_ids
-        )
         stats = {"evaluated": 0, "changed": 0}
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            stats["changed"] += self._process_batch(
-                company, batch, context["rules"], context["windows"], context
+        for ids in self._iter_batches(company, partner_ids, batch_size, today):
+            # the marks before the purchases: one made from now on is kept (_write_sql)
+            marks = self._read_marks(ids)
+            rows = self._fetch_rows(
+                company, context["windows"], context, context["horizon"], ids
             )
-            stats["evaluated"] += len(batch)
+            stats["changed"] += self._process_batch(
+                company, rows, context["rules"], context["windows"], context, marks=marks
+            )
+            stats["evaluated"] += len(rows)
         _logger.info(
             "VIP tiers of %s: %s customers evaluated, %s tier changes",
             company.name,
@@ -86,6 +91,35 @@ class VipTierEngine(models.AbstractModel):
             stats["changed"],
         )
         return stats
+
+    def _read_marks(self, ids):
+        """``{partner_id: vip_eval_mark}`` of a batch, read before its purchases."""
+        self.env["res.partner"].flush_model(["vip_eval_mark"])
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id, COALESCE(vip_eval_mark, 0) FROM res_partner WHERE id = ANY(%s)",
+                list(ids),
+            )
+        )
+        return dict(rows)
+
+    def _iter_batches(self, company, partner_ids, batch_size, today):
+        """The ids of each batch: ``partner_ids`` in slices, or every customer
+        of ``company`` by keyset (``id > last``), one query per batch."""
+        if partner_ids is not None:
+            ids = sorted(set(partner_ids))
+            for start in range(0, len(ids), batch_size):
+                yield ids[start : start + batch_size]
+            return
+        cursor = 0
+        while True:
+            ids, _count = self._pending_customers(company, cursor, today, limit=batch_size)
+            if not ids:
+                return
+            yield ids
+            if len(ids) < batch_size:
+                return
+            cursor = ids[-1]
 
     @api.model
     def _prepare_run_context(self, company, today):
@@ -107,6 +141,17 @@ class VipTierEngine(models.AbstractModel):
             "high": company.vip_churn_high_threshold,
         }
         context["horizon"] = min(context["prev_start"], *(months_ago(today, w) for w in windows))
+        # the windows a purchase leaves (the previous window too): the days the
+        # incremental night re-evaluates a customer (_next_evaluation_date)
+        context["boundaries"] = sorted({*windows, 2 * window})
+        # the usual interval of a customer with fewer than two purchases is the
+        # window's length in days, which moves with the calendar
+        day = today + datetime.timedelta(days=1)
+        while (day - months_ago(day, window)).days == context["window_days"] and (
+            day - today
+        ).days < 800:
+            day += datetime.timedelta(days=1)
+        context["window_days_change"] = day
         return context
 
     @api.model
@@ -146,11 +191,24 @@ class VipTierEngine(models.AbstractModel):
             start = months_ago(today, months)
             window_columns.append(
                 SQL(
-                    "SUM(p.amount) FILTER (WHERE p.date >= %(start)s) AS %(spend)s, "
-                    "SUM(p.purchase_count) FILTER (WHERE p.date >= %(start)s) AS %(count)s",
+                    "SUM(p.amount) FILTER (WHERE p.date >= %(start)s AND p.date <= %(today)s) "
+                    "AS %(spend)s, "
+                    "SUM(p.purchase_count) FILTER (WHERE p.date >= %(start)s "
+                    "AND p.date <= %(today)s) AS %(count)s",
                     start=start,
+                    today=today,
                     spend=SQL.identifier(f"spend_{months}"),
                     count=SQL.identifier(f"count_{months}"),
+                )
+            )
+        for months in context["boundaries"]:
+            window_columns.append(
+                SQL(
+                    "MIN(p.date) FILTER (WHERE p.date >= %(start)s AND p.date <= %(today)s) "
+                    "AS %(oldest)s",
+                    start=months_ago(today, months),
+                    today=today,
+                    oldest=SQL.identifier(f"oldest_{months}"),
                 )
             )
         partner_filter = purchase_filter = SQL("TRUE")
@@ -175,13 +233,18 @@ class VipTierEngine(models.AbstractModel):
                        SUM(p.purchase_count)
                            FILTER (WHERE p.date >= %(prev)s AND p.date < %(start)s)
                            AS prev_count,
-                       MIN(p.date) FILTER (WHERE p.date >= %(start)s AND p.purchase_count > 0)
+                       MIN(p.date) FILTER (WHERE p.date >= %(start)s AND p.date <= %(today)s
+                                             AND p.purchase_count > 0)
                            AS first_date,
-                       MAX(p.date) FILTER (WHERE p.purchase_count > 0) AS last_date,
-                       MIN(p.date) FILTER (WHERE p.purchase_count > 0) AS horizon_first,
-                       SUM(p.purchase_count) AS horizon_count
+                       MAX(p.date) FILTER (WHERE p.date <= %(today)s AND p.purchase_count > 0)
+                           AS last_date,
+                       MIN(p.date) FILTER (WHERE p.date <= %(today)s AND p.purchase_count > 0)
+                           AS horizon_first,
+                       SUM(p.purchase_count) FILTER (WHERE p.date <= %(today)s) AS horizon_count,
+                       COUNT(*) FILTER (WHERE p.date <= %(today)s) AS current_rows,
+                       MIN(p.date) FILTER (WHERE p.date > %(today)s) AS next_purchase_date
                   FROM purchases p
-                 WHERE p.date <= %(today)s AND %(purchase_filter)s
+                 WHERE %(purchase_filter)s
                  GROUP BY p.partner_id
             )
             SELECT rp.id, rp.vip_tier_id AS tier_id, rp.vip_company_id AS program_company_id,
@@ -211,28 +274,45 @@ class VipTierEngine(models.AbstractModel):
             purchase_filter=purchase_filter,
         )
         self.env.cr.execute(query)
-        return self.env.cr.dictfetchall()
+        return self.env.cr.dictfetchall()  # one batch of customers at most
 
     # ------------------------------------------------------------------
     # One batch
     # ------------------------------------------------------------------
-    def _process_batch(self, company, rows, rules, windows, context):
+    def _process_batch(self, company, rows, rules, windows, context, marks=None):
         """Evaluate ``rows`` (see :meth:`_evaluate_customer`) and write what
         changed: the engine's columns raw, tier changes through ``write()``.
 
+        :param marks: ``{partner_id: vip_eval_mark}`` of the customers the
+            batch was asked for, read before their purchases: a customer marked
+            since keeps its earlier evaluation date; one without a row (no
+            purchase left, not in the program) has nothing left to evaluate
         :return: the number of tier changes
         """
         context = dict(context, company=company, rules=rules, windows=windows)
         columns = self._get_raw_columns()
         normalizers = [(col, _normalizer(field)) for col, field in columns.items()]
+        # a customer whose purchases are all in the future waits for the first one
+        waiting = [
+            row
+            for row in rows
+            if not row.get("current_rows") and row["program_company_id"] != company.id
+        ]
+        waiting_ids = {row["id"] for row in waiting}
+        rows = [row for row in rows if row["id"] not in waiting_ids]
         ids = [row["id"] for row in rows]
         signals = self._get_churn_signals(company, ids) if ids else {}
+        signal_dates = self._get_churn_signal_dates(company, ids) if ids else {}
+        marks = marks or {}
         updates = []
         tier_changes = []
         new_episodes = []
         for row in rows:
             result = self._evaluate_customer(row, context, signals.get(row["id"], []))
             vals = result["vals"]
+            vals["vip_eval_date"] = self._next_evaluation_date(
+                row, vals, context, signal_dates.get(row["id"])
+            )
             unknown = vals.keys() - columns.keys()
             if unknown:
                 raise ValueError(
@@ -252,12 +332,89 @@ class VipTierEngine(models.AbstractModel):
             if result["new_churn_episode"]:
                 new_episodes.append(row)
         if updates:
-            self._write_sql(updates, columns)
+            self._write_sql(updates, columns, marks=marks)
+        dates = dict.fromkeys(marks.keys() - {row["id"] for row in rows + waiting})
+        dates.update(
+            (row["id"], row["next_purchase_date"])
+            for row in waiting
+            if row["cur_vip_eval_date"] != row["next_purchase_date"]
+        )
+        self._write_eval_dates(dates, marks)
         if tier_changes:
             self._apply_tier_changes(company, tier_changes, context["today"])
         self._signal_moments(tier_changes, new_episodes, context["today"])
         self.env.flush_all()
         return len(tier_changes)
+
+    def _write_eval_dates(self, dates, marks):
+        """The evaluation date of the customers of a batch not evaluated: the
+        day of their first purchase (all in the future), or none (nothing left
+        to evaluate); a customer marked since the batch was read keeps its
+        earlier date."""
+        if not dates:
+            return
+        ids = list(dates)
+        self.env.cr.execute(
+            SQL(
+                """UPDATE res_partner rp
+                      SET vip_eval_date = CASE
+                              WHEN COALESCE(rp.vip_eval_mark, 0) = v.mark THEN v.day
+                              ELSE LEAST(rp.vip_eval_date, v.day) END
+                     FROM unnest(%(ids)s::int4[], %(days)s::date[], %(marks)s::int4[])
+                          AS v(id, day, mark)
+                    WHERE rp.id = v.id""",
+                ids=ids,
+                days=[dates[pid] for pid in ids],
+                marks=[marks.get(pid, 0) for pid in ids],
+            )
+        )
+        self.env["res.partner"].browse(ids).invalidate_recordset(["vip_eval_date"])
+
+    def _next_evaluation_date(self, row, vals, context, signal_date=None):
+        """The next day this customer's result can change with no new data
+        (stored as ``vip_eval_date``; the incremental night evaluates the
+        customers whose day has come):
+
+        * the oldest purchase of a window (or of the previous window) leaves it;
+        * the next purchase dated in the future counts;
+        * a pending downgrade takes effect, a lock ends;
+        * the recency component of the churn score moves up a step (with the
+          window's length as usual interval, also the day that length changes);
+        * a dated churn signal ends (:meth:`_get_churn_signal_dates`).
+
+        Override together with :meth:`_prepare_churn_vals` or
+        :meth:`_decide_tier` when they depend on the date in another way.
+
+        :return: a date after ``context["today"]``, or None (nothing changes
+            until something is posted or edited)
+        """
+        today = context["today"]
+        # a signal date not after today: evaluated again at the next night
+        signal_date = signal_date and max(signal_date, today + datetime.timedelta(days=1))
+        candidates = [signal_date, row.get("next_purchase_date")]
+        for months in context["boundaries"]:
+            oldest = row.get(f"oldest_{months}")
+            if oldest:
+                candidates.append(window_exit_date(oldest, months))
+        candidates.append(vals.get("vip_downgrade_date"))
+        locked = vals.get("vip_locked", row["cur_vip_locked"])
+        until = vals.get("vip_lock_until", row["cur_vip_lock_until"])
+        if locked and until:
+            candidates.append(until + datetime.timedelta(days=1))
+        last_date = row.get("last_date")
+        if last_date:
+            first_date = row.get("horizon_first")
+            count = int(row.get("horizon_count") or 0)
+            if count >= 2 and first_date and last_date > first_date:
+                usual = (last_date - first_date).days / (count - 1)
+            else:
+                usual = context["window_days"]
+                candidates.append(context["window_days_change"])
+            step = recency_change_days((today - last_date).days, max(usual, 1.0))
+            if step:
+                candidates.append(today + datetime.timedelta(days=step))
+        later = [day for day in candidates if day and day > today]
+        return min(later) if later else None
 
     def _signal_moments(self, tier_changes, new_episodes, today):
         """The key moments of the batch act at once: tier up / tier down for the
@@ -277,7 +434,7 @@ class VipTierEngine(models.AbstractModel):
                 ["churn_high"], Partner.browse([row["id"] for row in new_episodes]), today=today
             )
 
-    def _write_sql(self, updates, columns=None):
+    def _write_sql(self, updates, columns=None, marks=None):
         """One ``UPDATE ... FROM unnest(arrays)`` for the batch's changed rows:
         one array parameter per column, whatever the number of rows.
 
@@ -291,6 +448,9 @@ class VipTierEngine(models.AbstractModel):
 
         :param updates: ``[(partner_id, values in the order of columns)]``
         :param columns: ``{field name: field}`` (default :meth:`_get_raw_columns`)
+        :param marks: ``{partner_id: vip_eval_mark}`` read before the batch's
+            purchases: a customer marked since (a purchase posted meanwhile)
+            keeps its evaluation date when earlier than the new one
         """
         columns = columns or self._get_raw_columns()
         names = list(columns)
@@ -298,18 +458,29 @@ class VipTierEngine(models.AbstractModel):
             [values[index] for _partner_id, values in updates] for index in range(len(names))
         ]
         sql_types = ["int4"] + [field.column_type[0] for field in columns.values()]
+        marks = marks or {}
+        arrays.append([marks.get(partner_id, 0) for partner_id, _values in updates])
+        sql_types.append("int4")
         self.env.cr.execute(
             SQL(
                 "UPDATE res_partner rp SET %(assignments)s, write_date = NOW() AT TIME ZONE 'UTC' "
                 "FROM unnest(%(arrays)s) AS v(id, %(names)s) WHERE rp.id = v.id",
                 assignments=SQL(", ").join(
-                    SQL("%s = v.%s", SQL.identifier(col), SQL.identifier(col)) for col in names
+                    SQL(
+                        "vip_eval_date = CASE "
+                        "WHEN COALESCE(rp.vip_eval_mark, 0) = v.old_mark "
+                        "THEN v.vip_eval_date "
+                        "ELSE LEAST(rp.vip_eval_date, v.vip_eval_date) END"
+                    )
+                    if col == "vip_eval_date"
+                    else SQL("%s = v.%s", SQL.identifier(col), SQL.identifier(col))
+                    for col in names
                 ),
                 arrays=SQL(", ").join(
                     SQL("%s::" + sql_type + "[]", array)
                     for array, sql_type in zip(arrays, sql_types, strict=True)
                 ),
-                names=SQL(", ").join(SQL.identifier(col) for col in names),
+                names=SQL(", ").join([*(SQL.identifier(col) for col in names), SQL("old_mark")]),
             )
         )
         # what the cache holds of these columns is stale, and so are the

@@ -162,10 +162,9 @@ def churn_score(
         else:
             usual = window_days
         usual = max(usual, 1.0)
-        ratio = (today - last_date).days / usual
         # in steps of 5: recency moves every day, and a customer whose risk
         # did not really change should not be rewritten every night
-        recency = 5 * round(_pct((ratio - 1.0) / 2.0) / 5)
+        recency = recency_step((today - last_date).days, usual)
     frequency = _pct((prev_count - count) / prev_count) if prev_count > 0 else 0
     spend_drop = _pct((prev_spend - spend) / prev_spend) if prev_spend > 0 else 0
     weighted = (
@@ -210,6 +209,47 @@ def months_ago(today, months):
     year, month = divmod(month_index, 12)
     month += 1
     return datetime.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+
+def window_exit_date(date, months):
+    """The first day on which a purchase of ``date`` is no longer in a window of
+    ``months`` months (a purchase is in the window of ``today`` while ``date >=
+    months_ago(today, months)``): the incremental tier night re-evaluates a
+    customer on that day, whatever else happens."""
+    month_index = date.year * 12 + (date.month - 1) + months
+    year, month = divmod(month_index, 12)
+    month += 1
+    day = datetime.date(year, month, min(date.day, calendar.monthrange(year, month)[1]))
+    # months_ago(day, months) <= date here; a few days on at most (month ends)
+    while months_ago(day, months) <= date:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def recency_step(days, usual):
+    """The churn recency component after ``days`` without a purchase, with a
+    ``usual`` interval between purchases (see :func:`churn_score`)."""
+    ratio = days / max(usual, 1.0)
+    return 5 * round(_pct((ratio - 1.0) / 2.0) / 5)
+
+
+def recency_change_days(days, usual):
+    """How many days after ``days`` without a purchase the recency component
+    next changes (it only grows, in steps of 5, up to 100 at three usual
+    intervals), or None when it is already 100."""
+    current = recency_step(days, usual)
+    if current >= 100:
+        return None
+    low, high = 1, max(int(3 * max(usual, 1.0)) + 2 - days, 1)
+    while recency_step(days + high, usual) == current:  # pragma: no cover - safety
+        high *= 2
+    while low < high:
+        middle = (low + high) // 2
+        if recency_step(days + middle, usual) == current:
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
 
 # Oldest birthday accepted: before it, a date is a typing or an Excel mistake.

@@ -53,6 +53,31 @@ class VipTierEngine(models.AbstractModel):
         return counts
 
     @api.model
+    def _get_churn_signal_dates(self, company, partner_ids):
+        """A customer with an open ticket (its deadlines can pass) or a breach of
+        the last BREACH_DAYS (it leaves the count) is evaluated every night
+        while it lasts: a few customers, and the status needs no date arithmetic
+        of its own."""
+        dates = super()._get_churn_signal_dates(company, partner_ids)
+        if not partner_ids:
+            return dates
+        Sla = self.env["vip.service.sla.engine"]
+        Ticket = self.env["vip.service.ticket"].sudo()
+        since = fields.Datetime.now() - timedelta(days=BREACH_DAYS)
+        scope = [
+            ("commercial_partner_id", "in", list(partner_ids)),
+            ("company_id", "=", company.id),
+        ]
+        tomorrow = fields.Date.context_today(self) + timedelta(days=1)
+        for domain in (
+            Sla._get_open_domain(),
+            [("sla_start_date", ">=", since)] + Sla._get_breached_domain(),
+        ):
+            for (partner,) in Ticket._read_group(scope + domain, ["commercial_partner_id"]):
+                dates[partner.id] = min(tomorrow, dates.get(partner.id, tomorrow))
+        return dates
+
+    @api.model
     def _get_churn_signals(self, company, partner_ids):
         """Open complaints and recent SLA breaches raise the churn risk.
 
@@ -93,3 +118,25 @@ class VipTierEngine(models.AbstractModel):
                     )
                 )
         return signals
+
+
+# What a ticket's churn signal reads: a change has its customer evaluated at the next night.
+SIGNAL_FIELDS = frozenset({"stage_id", "partner_id", "company_id", "active", "category_id"})
+
+
+class VipServiceTicket(models.Model):
+    _inherit = "vip.service.ticket"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        tickets = super().create(vals_list)
+        tickets.commercial_partner_id.sudo()._vip_mark_for_evaluation()
+        return tickets
+
+    def write(self, vals):
+        if not SIGNAL_FIELDS & vals.keys():
+            return super().write(vals)
+        before = self.commercial_partner_id
+        result = super().write(vals)
+        (before | self.commercial_partner_id).sudo()._vip_mark_for_evaluation()
+        return result

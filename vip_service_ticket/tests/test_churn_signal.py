@@ -1,7 +1,8 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import MONDAY, VipServiceTicketCommon
@@ -53,3 +54,31 @@ class TestChurnSignal(VipServiceTicketCommon):
 
     def test_no_ticket_no_signal(self):
         self.assertEqual(self.Engine._get_churn_signals(self.company, [self.customer.id]), {})
+
+    def test_ticket_marks_the_customer_for_the_next_night(self):
+        """The incremental tier night: a ticket opened or closed has its customer
+        evaluated at the next night, and an open ticket every night it stays open."""
+        self.env.flush_all()
+        self.customer.invalidate_recordset(["vip_eval_date"])
+        before = self.customer.vip_eval_date
+        ticket = self.create_ticket(category_id=self.cat_complaint.id)
+        self.env.flush_all()
+        self.customer.invalidate_recordset(["vip_eval_date"])
+        today = fields.Date.context_today(self.customer)
+        self.assertTrue(self.customer.vip_eval_date)
+        self.assertLessEqual(self.customer.vip_eval_date, today)
+        self.assertNotEqual(self.customer.vip_eval_date, before or False)
+        tomorrow = today + timedelta(days=1)
+        dates = self.Engine._get_churn_signal_dates(self.company, [self.customer.id])
+        self.assertEqual(dates, {self.customer.id: tomorrow}, "open: every night")
+        ticket.write(
+            {
+                "root_cause_id": self.cause_delivery.id,
+                "solution": "<p>done</p>",
+                "stage_id": self.stage_solved.id,
+            }
+        )
+        self.assertFalse(
+            self.Engine._get_churn_signal_dates(self.company, [self.customer.id]),
+            "closed in time: no date of its own",
+        )

@@ -16,6 +16,39 @@ class VipTierEngine(models.AbstractModel):
     _inherit = "vip.tier.engine"
 
     @api.model
+    def _get_churn_signal_dates(self, company, partner_ids):
+        """The day the older of a customer's last two answers leaves the
+        look-back window (the falling satisfaction, then the detractor signal,
+        end by the calendar); a completed answer marks its customer instead."""
+        dates = super()._get_churn_signal_dates(company, partner_ids)
+        if not partner_ids:
+            return dates
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.commercial_partner_id,
+                       (ARRAY_AGG(ui.end_datetime ORDER BY ui.end_datetime DESC, ui.id DESC))[1:2]
+                  FROM survey_user_input ui
+                  JOIN res_partner p ON p.id = ui.partner_id
+                  JOIN vip_survey_campaign c ON c.id = ui.vip_campaign_id
+                 WHERE p.commercial_partner_id = ANY(%(partners)s)
+                   AND c.company_id = %(company)s
+                   AND ui.state = 'done'
+                   AND NOT COALESCE(ui.test_entry, FALSE)
+                   AND ui.end_datetime >= %(since)s
+                 GROUP BY p.commercial_partner_id
+                """,
+                partners=list(partner_ids),
+                company=company.id,
+                since=fields.Datetime.now() - timedelta(days=SIGNAL_DAYS),
+            )
+        )
+        for partner_id, ends in rows:
+            day = min(ends).date() + timedelta(days=SIGNAL_DAYS + 1)
+            dates[partner_id] = min(day, dates.get(partner_id, day))
+        return dates
+
+    @api.model
     def _get_churn_signals(self, company, partner_ids):
         """A detractor last answer and a falling satisfaction raise the churn risk.
 
@@ -90,3 +123,13 @@ class VipTierEngine(models.AbstractModel):
             if partner_signals:
                 signals.setdefault(partner_id, []).extend(partner_signals)
         return signals
+
+
+class SurveyUserInput(models.Model):
+    _inherit = "survey.user_input"
+
+    def _vip_on_completed(self):
+        result = super()._vip_on_completed()
+        # a new answer can start or end a churn signal: evaluated at the next night
+        self.filtered("vip_campaign_id").partner_id.commercial_partner_id.sudo()._vip_mark_for_evaluation()
+        return result

@@ -46,3 +46,19 @@ class TestChurnSignal(VipSurveyCommon):
         self._answer(self.customer, 0)
         self.recompute(self.customer)
         self.assertIn("Detractor", self.customer.vip_churn_signal_note or "")
+
+    def test_answer_marks_the_customer_and_dates_its_end(self):
+        """The incremental tier night: a completed answer has its customer evaluated
+        at the next night, and again the day the answer leaves the look-back window."""
+        self.env.flush_all()
+        self.customer.invalidate_recordset(["vip_eval_date", "vip_eval_mark"])
+        marks = self.customer.sudo().vip_eval_mark
+        answer = self._answer(self.customer, 5)
+        self.env.flush_all()
+        self.customer.invalidate_recordset(["vip_eval_date", "vip_eval_mark"])
+        self.assertGreater(self.customer.sudo().vip_eval_mark, marks, "marked")
+        self.assertLessEqual(self.customer.vip_eval_date, fields.Date.context_today(self.customer))
+        dates = self.Engine._get_churn_signal_dates(self.company, [self.customer.id])
+        self.assertEqual(
+            dates[self.customer.id], answer.end_datetime.date() + timedelta(days=366)
+        )

@@ -1,0 +1,230 @@
+import random
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from .common import VipCustomerCommon
+
+# What the engine stores for a customer: its tier and every raw column.
+STORED = (
+    "vip_tier_id",
+    "vip_tier_since",
+    "vip_spend",
+    "vip_purchase_count",
+    "vip_avg_purchase",
+    "vip_first_purchase_date",
+    "vip_last_purchase_date",
+    "vip_prev_spend",
+    "vip_prev_purchase_count",
+    "vip_pending_tier_id",
+    "vip_downgrade_date",
+    "vip_company_id",
+    "vip_locked",
+    "vip_lock_until",
+    "vip_churn_score",
+    "vip_churn_recency_score",
+    "vip_churn_frequency_score",
+    "vip_churn_spend_score",
+    "vip_churn_level",
+    "vip_churn_high_since",
+    "vip_eval_date",
+)
+
+
+@tagged("post_install", "-at_install")
+class TestTierIncremental(VipCustomerCommon):
+    """The incremental night evaluates only the customers whose result can have
+    changed; a full night over the same history on the same day stores exactly
+    the same for every customer."""
+
+    def setUp(self):
+        super().setUp()
+        # the other companies' runs are done for the whole simulation: only this
+        # company's customers count
+        self.evaluated = []
+        engine_cls = type(self.Engine)
+        evaluate = engine_cls._evaluate_customer
+        companies = engine_cls._get_recompute_companies
+
+        def this_company(engine, today):
+            return companies(engine, today) & self.company
+
+        patcher = patch.object(engine_cls, "_get_recompute_companies", this_company)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+        def spy(engine, row, context, signals):
+            self.evaluated.append(row["id"])
+            return evaluate(engine, row, context, signals)
+
+        patcher = patch.object(engine_cls, "_evaluate_customer", spy)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        # two windows: B counts six months, A and C the company's twelve
+        self.tier_b.window_months = 6
+
+    def _night(self, day, full=False):
+        if full:
+            self.Engine.sudo()._request_full_run(self.company)
+        self.evaluated.clear()
+        self.run_cron(self.Engine._cron_recompute_tiers, today=day, max_calls=20)
+        return len(self.evaluated)
+
+    def _eval_date(self, partner):
+        # what a user reads after the changes are saved (marks are made at the flush)
+        self.env.flush_all()
+        partner.invalidate_recordset(["vip_eval_date"])
+        return partner.vip_eval_date
+
+    def _snapshot(self, partners):
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id, %s FROM res_partner WHERE id = ANY(%s) ORDER BY id",
+                SQL(", ").join(SQL.identifier(name) for name in STORED),
+                partners.ids,
+            )
+        )
+        return {row[0]: dict(zip(STORED, row[1:], strict=True)) for row in rows}
+
+    def _history(self, rng, partners):
+        for partner in partners:
+            for _purchase in range(rng.randint(0, 6)):
+                self._invoice(partner, rng.choice([3000, 12000, 25000, 40000, 70000]),
+                              days_ago=rng.randint(1, 700))
+            if rng.random() < 0.3:
+                self._invoice(partner, rng.choice([2000, 10000]), days_ago=rng.randint(1, 300),
+                              move_type="out_refund")
+
+    def test_incremental_nights_equal_full_nights(self):
+        rng = random.Random(13)
+        Partner = self.env["res.partner"]
+        partners = Partner.create([{"name": f"Night {i}", "is_company": True} for i in range(24)])
+        contact = Partner.create({"name": "Night contact", "parent_id": partners[0].id})
+        self._history(rng, partners)
+        self._invoice(contact, 30000, days_ago=20)
+        # a customer whose only purchase is dated in the future, one locked for a while
+        self._invoice(partners[1], 55000, days_ago=-9)
+        first_night = self._night(self.today)
+        self.assertGreaterEqual(first_night, 20, "the first night is a full one")
+        partners[2].write({"vip_locked": True, "vip_lock_until": self.today + timedelta(days=11)})
+
+        invoices = self.env["account.move"].search(
+            [("partner_id", "in", partners.ids), ("move_type", "=", "out_invoice")]
+        )
+        incremental_total = full_total = 0
+        for offset in range(1, 121):
+            day = self.today + timedelta(days=offset)
+            # the day's events, before its night
+            if offset % 5 == 0:
+                self._invoice(rng.choice(partners), rng.choice([8000, 30000, 60000]),
+                              days_ago=-offset)
+            if offset % 17 == 0:
+                self._invoice(rng.choice(partners), 5000, days_ago=-offset, move_type="out_refund")
+            if offset % 23 == 0:
+                move = invoices[offset % len(invoices)]
+                if move.state == "posted":
+                    move.button_draft()
+                    move.button_cancel()
+            if offset == 30:
+                partners[3].write({"vip_locked": True, "vip_lock_until": day + timedelta(days=6)})
+            if offset == 60:
+                # a rule changed: that night is a full one
+                self.tier_a.min_spend = 90000
+            incremental = self._night(day)
+            after_incremental = self._snapshot(partners | contact)
+            full = self._night(day, full=True)
+            after_full = self._snapshot(partners | contact)
+            for partner_id, values in after_full.items():
+                self.assertEqual(
+                    after_incremental[partner_id], values,
+                    f"day +{offset}: customer {partner_id} differs after the incremental night",
+                )
+            if offset == 60:
+                self.assertEqual(incremental, full, "a tier edited: the night is full")
+            else:
+                incremental_total += incremental
+            full_total += full
+        # it is incremental: far fewer evaluations than full nights, but some every week
+        self.assertLess(incremental_total, full_total / 4)
+        self.assertGreater(incremental_total, 30)
+        self.assertGreaterEqual(partners[1].vip_last_purchase_date, self.today + timedelta(days=9))
+
+    def test_changes_mark_the_customer(self):
+        partner = self.env["res.partner"].create({"name": "Marked", "is_company": True})
+        move = self._invoice(partner, 60000, days_ago=3)
+        self.assertEqual(self._eval_date(partner), self.today - timedelta(days=3), "posted")
+        self._night(self.today, full=True)
+        self.assertEqual(partner.vip_tier_id, self.tier_b)
+        # next: the day the purchase leaves the window, or before (churn recency)
+        self.assertGreater(partner.vip_eval_date, self.today)
+        self.assertLessEqual(partner.vip_eval_date, self.today + timedelta(days=366))
+        self.assertEqual(self._night(self.today + timedelta(days=1)), 0, "nothing changed")
+        move.button_draft()
+        self.assertEqual(self._eval_date(partner), self.today - timedelta(days=3), "cancelled")
+        move.button_cancel()
+        self.assertEqual(self._night(self.today + timedelta(days=2)), 1)
+        # no purchase left: the tier goes after its grace period, the night it ends
+        downgrade = self.today + timedelta(days=32)
+        self.assertEqual(partner.vip_downgrade_date, downgrade)
+        self.assertEqual(partner.vip_eval_date, downgrade)
+        self.assertEqual(self._night(downgrade - timedelta(days=1)), 0)
+        self._night(downgrade)
+        self.assertFalse(partner.vip_tier_id)
+
+    def test_purchase_cancelled_before_any_night(self):
+        partner = self.env["res.partner"].create({"name": "Undone", "is_company": True})
+        self._night(self.today, full=True)
+        move = self._invoice(partner, 60000, days_ago=3)
+        move.button_draft()
+        move.button_cancel()
+        self.assertEqual(self._eval_date(partner), self.today - timedelta(days=3))
+        self.assertEqual(self._night(self.today + timedelta(days=1)), 0)
+        self.assertFalse(partner.vip_eval_date, "nothing left to evaluate")
+        self.assertFalse(partner.vip_company_id)
+
+    def test_future_purchase_is_evaluated_on_its_day(self):
+        partner = self.env["res.partner"].create({"name": "Later", "is_company": True})
+        self._invoice(partner, 60000, days_ago=-5)
+        self._night(self.today, full=True)
+        self.assertFalse(partner.vip_tier_id)
+        self.assertEqual(partner.vip_eval_date, self.today + timedelta(days=5))
+        self._night(self.today + timedelta(days=4))
+        self.assertFalse(partner.vip_tier_id)
+        self._night(self.today + timedelta(days=5))
+        self.assertEqual(partner.vip_tier_id, self.tier_b)
+
+    def test_settings_and_rules_request_a_full_night(self):
+        self._night(self.today, full=True)
+        self.assertFalse(self.company.vip_recompute_full)
+        self.company.vip_churn_high_threshold = 80
+        self.assertTrue(self.company.vip_recompute_full, "a setting the rules read")
+        self._night(self.today + timedelta(days=1))
+        self.assertFalse(self.company.vip_recompute_full, "the full night happened")
+        self.tier_c.name = "Bronze"
+        self.assertFalse(self.company.vip_recompute_full, "a name is not a rule")
+        self.tier_c.grace_days = 10
+        self.assertTrue(self.company.vip_recompute_full)
+
+    def test_concurrent_mark_survives_the_batch_write(self):
+        """A purchase posted while a batch is evaluated (between its read and
+        its write) keeps the customer due."""
+        partner = self.env["res.partner"].create({"name": "Racing", "is_company": True})
+        self._invoice(partner, 60000, days_ago=3)
+        engine_cls = type(self.Engine)
+        fetch = engine_cls._fetch_rows
+
+        def fetch_then_post(engine, *args, **kwargs):
+            rows = fetch(engine, *args, **kwargs)
+            self._invoice(partner, 1000, days_ago=1)
+            return rows
+
+        with patch.object(engine_cls, "_fetch_rows", fetch_then_post):
+            self._night(self.today, full=True)
+        # still due: the purchase marked it while the batch was evaluated
+        self.assertEqual(self._eval_date(partner), self.today - timedelta(days=3))
+        self.assertEqual(partner.vip_purchase_count, 1, "read before the new purchase")
+        self._night(self.today + timedelta(days=1))
+        self.assertEqual(partner.vip_purchase_count, 2)
