@@ -18,3 +18,4 @@ from . import account_partial_reconcile
 from . import res_company
 from . import vip_moment_rule
 from . import vip_moment_engine
+from . import vip_import_job

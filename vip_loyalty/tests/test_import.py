@@ -6,7 +6,7 @@ from dateutil.relativedelta import relativedelta
 from openpyxl import Workbook
 
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .common import VipLoyaltyCommon
@@ -32,6 +32,24 @@ class TestImport(VipLoyaltyCommon):
         return self.env["vip.loyalty.import"].create(
             {"file": data or self._xlsx(rows), "file_name": name}
         )
+
+    def _run_jobs(self, chunk_size=1000):
+        """The import cron, as Odoo's runner calls it, until no job is left."""
+        Job = self.env["vip.import.job"].with_user(self.env.ref("base.user_root"))
+        for _call in range(100):
+            if not Job.search_count([("state", "in", ("queued", "running"))]):
+                return
+            Job._cron_process_jobs(chunk_size=chunk_size)
+            self.env.invalidate_all()
+        self.fail("the import jobs do not end")
+
+    def _import_and_run(self, wizard, chunk_size=1000):
+        wizard.action_import()
+        self.assertEqual(wizard.state, "importing")
+        self._run_jobs(chunk_size)
+        self.assertEqual(wizard.job_id.state, "done", wizard.job_id.error_message)
+        self.assertEqual(wizard.state, "done")
+        return wizard
 
     def test_dry_run_reports_row_errors_then_imports(self):
         expiry = self.today + relativedelta(months=6)
@@ -63,8 +81,7 @@ class TestImport(VipLoyaltyCommon):
         wizard.action_check()
         self.assertEqual(wizard.error_count, 0)
         self.assertEqual(wizard.points_total, 1500)
-        wizard.action_import()
-        self.assertEqual(wizard.state, "done")
+        self._import_and_run(wizard)
         self.assertEqual(self.balance(self.customer), 1200)
         self.assertEqual(self.balance(self.other), 300)
         opening = self.Move.search([("partner_id", "=", self.customer.id)])
@@ -88,7 +105,7 @@ class TestImport(VipLoyaltyCommon):
         wizard = self._wizard(None, name="balances.xls", data=base64.b64encode(output.getvalue()))
         wizard.action_check()
         self.assertEqual(wizard.error_count, 0)
-        wizard.action_import()
+        self._import_and_run(wizard)
         self.assertEqual(self.balance(self.other), 250)
         with self.assertRaisesRegex(UserError, "notes.txt is not an Excel file"):
             self._wizard(None, name="notes.txt", data=base64.b64encode(b"hello")).action_check()
@@ -146,6 +163,10 @@ class TestImport(VipLoyaltyCommon):
         wizard.action_import()
         self.assertFalse(wizard.file, "the imported file is not kept")
         self.assertFalse(self._file_attachments(wizard))
+        job_file = wizard.job_id.sudo().attachment_id
+        self.assertTrue(job_file, "the job keeps the rows until it is over")
+        self._run_jobs()
+        self.assertFalse(job_file.exists(), "and deletes them then")
         self.assertEqual(wizard.line_ids.move_id.points, 10, "the result stays readable")
         # abandoned: a transient model, vacuumed with its file
         self.assertTrue(self.env["vip.loyalty.import"]._transient)
@@ -172,3 +193,60 @@ class TestImport(VipLoyaltyCommon):
         with self.assertRaisesRegex(UserError, "row 2"):
             wizard.action_import()
         self.assertFalse(self.Move.search([("move_type", "=", "import")]))
+
+    # ------------------------------------------------------------------
+    # Background job (issue 13, item 3)
+    # ------------------------------------------------------------------
+    def test_background_job_in_chunks(self):
+        third = self._partner("Jade Garden", email="jade@vip-test.example.com")
+        third.ref = "C0003"
+        data = self._xlsx([["Reference", "Email", "Points"], ["C0001", None, 100],
+                           [None, "lotus-tea@vip-test.example.com", 200], ["C0003", None, 300]])
+        wizard = self._wizard(None, data=data)
+        wizard.action_check()
+        wizard.action_import()
+        job = wizard.job_id
+        self.assertRecordValues(job, [{"kind": "loyalty_opening", "state": "queued",
+                                       "row_count": 3, "rows_done": 0}])
+        self.assertFalse(self.Move.search([("move_type", "=", "import")]), "nothing yet")
+        # the same file cannot be queued again meanwhile
+        again = self._wizard(None, name="again.xlsx", data=data)
+        again.action_check()
+        with self.assertRaisesRegex(ValidationError, f"import job #{job.id}"):
+            again.action_import()
+        Job = self.env["vip.import.job"].with_user(self.env.ref("base.user_root"))
+        Job._cron_process_jobs(chunk_size=2)
+        self.assertRecordValues(job, [{"state": "running", "rows_done": 2}])
+        self.assertAlmostEqual(wizard.job_progress, 66.67, places=2)
+        self.assertEqual((self.balance(self.customer), self.balance(self.other),
+                          self.balance(third)), (100, 200, 0))
+        Job._cron_process_jobs(chunk_size=2)
+        self.assertRecordValues(job, [{"state": "done", "rows_done": 3, "create_count": 3}])
+        self.assertEqual(self.balance(third), 300)
+        self.assertEqual(wizard.state, "done")
+        self.assertEqual(sorted(wizard.line_ids.move_id.mapped("points")), [100, 200, 300])
+        self.assertIn("Import of balances.xlsx (Opening Point Balances) done: 3 created",
+                      job.message_ids[0].body)
+        self.assertLedger()
+
+    def test_background_job_stops_at_a_row_invalid_since(self):
+        data = self._xlsx([["Reference", "Email", "Points"], ["C0001", None, 100],
+                           [None, "lotus-tea@vip-test.example.com", 200]])
+        wizard = self._wizard(None, data=data)
+        wizard.action_check()
+        wizard.action_import()
+        Job = self.env["vip.import.job"].with_user(self.env.ref("base.user_root"))
+        Job._cron_process_jobs(chunk_size=1)
+        # meanwhile Lotus Tea gets an opening balance another way
+        self.env["vip.loyalty.engine"]._post_moves([{
+            "name": "Opening balance (by hand)", "partner_id": self.other.id,
+            "company_id": self.company.id, "move_type": "import", "points": 5,
+        }])
+        job = wizard.job_id
+        self.assertEqual(job.rows_done, 1)
+        self._run_jobs(chunk_size=1)
+        self.assertEqual(job.state, "failed")
+        self.assertIn("The 1 rows before row 3 were imported and stay", job.error_message)
+        self.assertIn("Row 3: ", job.error_message)
+        self.assertIn("already has an opening balance", job.error_message)
+        self.assertEqual((self.balance(self.customer), self.balance(self.other)), (100, 5))

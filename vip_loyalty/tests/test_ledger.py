@@ -115,6 +115,8 @@ class TestLedgerEntryPoint(VipLoyaltyCommon):
         })
         wizard.action_check()
         wizard.action_import()
+        # the background import job's cron writes the balances
+        self.env["vip.import.job"].sudo()._cron_process_jobs()
         self.assertPosted("import", self.imported)
         self.assertEqual(self.balance(self.imported), 500)
 

@@ -1,11 +1,14 @@
 import base64
+import hashlib
 import io
+import tempfile
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 from odoo.addons.vip_customer.models.vip_bounds_mixin import INT_MAX
-from odoo.addons.vip_customer.tools import import_rows
+from odoo.addons.vip_customer.tools import import_rows, import_spool
 
 from ..models.vip_loyalty_program import MAX_EXPIRY_YEARS, MAX_POINTS
 
@@ -33,8 +36,10 @@ class VipLoyaltyImport(models.TransientModel):
     """Import opening points balances from an Excel file.
 
     Like the customer import: *Check* is a dry run listing what each row
-    would do or why it cannot; *Import* validates again and records one
-    opening-balance lot per row, only when no row is in error.
+    would do or why it cannot; *Import* validates the whole file again and,
+    only when no row is in error, hands the rows to a background import job
+    (``vip.import.job``) that records one opening-balance lot per row, in
+    committed chunks (``_vip_job_process_chunk``).
 
     The uploaded file holds customer data: a wizard (and its lines) is seen by its
     creator only, in the creator's companies (record rules), the file is cleared
@@ -54,7 +59,8 @@ class VipLoyaltyImport(models.TransientModel):
         "res.company", required=True, readonly=True, default=lambda self: self.env.company
     )
     state = fields.Selection(
-        [("draft", "Upload"), ("checked", "Checked"), ("done", "Imported")],
+        [("draft", "Upload"), ("checked", "Checked"), ("importing", "Importing"),
+         ("done", "Imported")],
         default="draft", required=True, readonly=True,
     )
     row_count = fields.Integer(string="Rows", readonly=True)
@@ -63,6 +69,11 @@ class VipLoyaltyImport(models.TransientModel):
     line_ids = fields.One2many(
         "vip.loyalty.import.line", "wizard_id", string="Lines", readonly=True
     )
+    job_id = fields.Many2one("vip.import.job", string="Import Job", readonly=True)
+    job_state = fields.Selection(related="job_id.state", string="Import Status")
+    job_progress = fields.Float(related="job_id.progress", string="Progress (%)")
+    job_rows_done = fields.Integer(related="job_id.rows_done", string="Rows Imported")
+    job_error = fields.Text(related="job_id.error_message", string="Import Error")
 
     def write(self, vals):
         if "file" in vals and "state" not in vals:
@@ -87,14 +98,23 @@ class VipLoyaltyImport(models.TransientModel):
         return self._reopen()
 
     def action_import(self):
-        """Record the opening balances of a checked file without errors."""
+        """Queue the opening balances of a checked file without errors.
+
+        The whole file is validated again first: a row in error stops here and
+        nothing is recorded. Then a background job records the balances in
+        committed chunks (``vip.import.job``); the wizard follows its progress.
+        """
         self.ensure_one()
         self._check_manager()
-        if self.state == "done":
+        if self.state in ("importing", "done"):
             raise UserError(self.env._("This file has already been imported."))
         if self.state != "checked":
             raise UserError(self.env._("Check the file before importing it."))
-        rows = self._validate()
+        Job = self.env["vip.import.job"]
+        file_hash = hashlib.sha256(self._file_data()).hexdigest()
+        Job._check_not_running("loyalty_opening", self.company_id, file_hash)
+        parsed = self._parse_file()
+        rows = self._validate_rows(parsed)
         errors = [row for row in rows if row["outcome"] == "error"]
         if errors:
             self.line_ids.unlink()
@@ -105,12 +125,86 @@ class VipLoyaltyImport(models.TransientModel):
                 count=len(errors), file=self.file_name, row=errors[0]["row_number"],
                 message=errors[0]["message"],
             ))
+        stats = self._stats(rows)
+        with tempfile.TemporaryFile() as rows_file:
+            writer = import_spool.RowsWriter(rows_file, {})
+            for row_number, values in parsed:
+                writer.add(row_number, values)
+            writer.close()
+            rows_file.seek(0)
+            job = Job._create_job(
+                "loyalty_opening", self.file_name, self.company_id, rows_file, len(parsed),
+                file_hash,
+            )
+        self.line_ids.unlink()
+        self.write(stats | {
+            "state": "importing",
+            "job_id": job.id,
+            "line_ids": [Command.create(row) for row in rows],
+            "file": False,  # the rows are the job's now: the uploaded file is not kept
+        })
+        return self._reopen()
+
+    def action_refresh(self):
+        """Show the import job's progress again."""
+        self.ensure_one()
+        return self._reopen()
+
+    def action_open_job(self):
+        """The background job importing the file."""
+        self.ensure_one()
+        self.job_id.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Import Job"),
+            "res_model": "vip.import.job",
+            "res_id": self.job_id.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+    # ------------------------------------------------------------------
+    # Background job (vip.import.job)
+    # ------------------------------------------------------------------
+    @api.model
+    def _vip_job_process_chunk(self, job, start, limit):
+        """Record the opening balances of the rows ``start`` to ``start + limit
+        - 1`` of an import job, working as its user.
+
+        The rows are validated again (the database may have changed since the
+        file was imported): a row in error stops the job with a message naming
+        it; the earlier chunks' balances stay (they are committed).
+
+        :return: ``{"rows", "create_count"}``
+        """
+        _meta, chunk = job._read_rows(start, limit)
+        if not chunk:
+            return {"rows": 0}
+        self._check_manager()
+        wizard = self.new({"company_id": job.company_id.id, "file_name": job.name})
+        rows = wizard._validate_rows(chunk)
+        errors = [row for row in rows if row["outcome"] == "error"]
+        if errors:
+            raise UserError(self.env._(
+                "%(file)s: rows valid when the file was imported are not any more (the "
+                "database changed since):\n%(errors)s\nThe %(done)s rows before row %(row)s "
+                "were imported and stay; nothing from row %(row)s on was imported.",
+                file=job.name,
+                errors="\n".join(
+                    self.env._("Row %(row)s: %(message)s", row=row["row_number"],
+                               message=row["message"])
+                    for row in errors[:10]
+                ),
+                done=start,
+                row=rows[0]["row_number"],
+            ))
         moves = self.env["vip.loyalty.engine"]._post_moves([
             {
                 "name": self.env._("Opening balance (%(file)s, row %(row)s)",
-                                   file=self.file_name, row=row["row_number"]),
+                                   file=job.name, row=row["row_number"]),
                 "partner_id": row["partner_id"],
-                "company_id": self.company_id.id,
+                "company_id": job.company_id.id,
                 "move_type": "import",
                 "points": row["points"],
                 "reason": row["reason"],
@@ -118,15 +212,36 @@ class VipLoyaltyImport(models.TransientModel):
             }
             for row in rows
         ])
-        self.line_ids.unlink()
-        for row, move in zip(rows, moves, strict=True):
-            row["move_id"] = move.id
-        self.write(self._stats(rows) | {
-            "state": "done",
-            "line_ids": [Command.create(row) for row in rows],
-            "file": False,  # imported: the customer data of the file is not kept
-        })
-        return self._reopen()
+        self._vip_job_update_lines(job, rows, moves)
+        self.env.invalidate_all()
+        return {"rows": len(rows), "create_count": len(moves)}
+
+    @api.model
+    def _vip_job_update_lines(self, job, rows, moves):
+        """The wizard still open on the job links each row to its opening move."""
+        # sudo: the job's own wizard, whoever runs the engine
+        wizard = self.sudo().search([("job_id", "=", job.id)], limit=1)
+        if not wizard or not rows:
+            return
+        Line = self.env["vip.loyalty.import.line"]
+        Line.flush_model()
+        values = SQL(", ").join(
+            SQL("(%s, %s)", row["row_number"], move.id)
+            for row, move in zip(rows, moves, strict=True)
+        )
+        self.env.cr.execute(SQL(
+            """UPDATE vip_loyalty_import_line l SET move_id = v.move_id
+                 FROM (VALUES %s) AS v(row_number, move_id)
+                WHERE l.wizard_id = %s AND l.row_number = v.row_number""",
+            values, wizard.id,
+        ))
+        Line.invalidate_model(["move_id"])
+
+    @api.model
+    def _vip_job_finished(self, job):
+        """The wizard of a job done shows the recorded balances."""
+        if job.state == "done":
+            self.search([("job_id", "=", job.id)]).write({"state": "done"})
 
     def action_download_template(self):
         """An .xlsx with the accepted headers and an example row."""
@@ -203,17 +318,27 @@ class VipLoyaltyImport(models.TransientModel):
 
     def _validate(self):
         """Every data row as the values of an import line (outcome ``ok`` or ``error``)."""
-        rows = list(self._read_sheet())
-        if not rows:
+        return self._validate_rows(self._parse_file())
+
+    def _parse_file(self):
+        """``[(row number, {column key: value})]`` of the file's non-empty data rows."""
+        rows = self._read_sheet()
+        header = next(rows, None)
+        if header is None:
             raise UserError(self.env._("%(file)s is empty.", file=self.file_name))
-        columns = self._map_columns(rows[0])
+        columns = self._map_columns(header)
         parsed = []
-        for row_number, row in enumerate(rows[1:], start=2):
+        for row_number, row in enumerate(rows, start=2):
             values = import_rows.row_values(row, columns)
             if values:
                 parsed.append((row_number, values))
         if not parsed:
             raise UserError(self.env._("%(file)s has no data rows.", file=self.file_name))
+        return parsed
+
+    def _validate_rows(self, parsed):
+        """The rows ``[(row number, values)]`` as the values of import lines
+        (outcome ``ok`` or ``error``), against the database as it is now."""
         lookup = self._customer_lookup(parsed)
         today = fields.Date.context_today(self)
         tracker = import_rows.DuplicateTracker()
