@@ -605,13 +605,20 @@ class VipCustomerImport(models.TransientModel):
         """Rows whose tier or lock differs from their customer's: the others
         would be written for nothing."""
         changing = []
+        # one read of the batch's customers, not one per row
+        partners = {
+            partner.id: partner
+            for partner in Partner.browse(
+                [row["partner_id"] for row in rows if row["outcome"] == "update"]
+            )
+        }
         for row in rows:
             if not (row["tier_id"] or row["lock"] is not None):
                 continue
             if row["outcome"] != "update":
                 changing.append(row)
                 continue
-            partner = Partner.browse(row["partner_id"])
+            partner = partners[row["partner_id"]]
             wanted = dict(row["lock"] or {})
             if row["tier_id"]:
                 wanted["vip_tier_id"] = row["tier_id"]
