@@ -7,14 +7,17 @@ Run it with the Odoo's own Python. It creates the database when missing (see ben
 generates the customers and posted invoices with bulk SQL (reused by the next run) and
 measures, in one run:
 
-(a) the engine over all customers: the first full run (every customer new), then the
-    steady state of a night (``today`` one day later, ~5% of the customers change tier),
-    through the cron's own path (one batch per call, a commit between calls, as Odoo's cron
-    runner does); seconds, customers, tier changes, peak memory;
+(a) the engine: the first full run (every customer new), then nights one day apart where
+    ~5% of the customers change tier (fresh invoices and refunds, marked for evaluation as
+    account.move's hook does): two incremental nights (the customers whose evaluation day has
+    come: the changed ones, purchases leaving a window, churn recency steps) and one full
+    night (every customer), through the cron's own path (one batch per call, a commit between
+    calls, as Odoo's cron runner does); seconds, customers, tier changes, peak memory;
 (b) the floor: one raw aggregate query over the same invoices, fully fetched (best of 3);
 (c) a naive per-customer ORM loop on ``--sample`` customers, extrapolated to all.
 
-It prints a table, the targets with PASS/FAIL and, last, ``RATIO tier_recompute <(a)/(b)>``.
+It prints a table, the targets with PASS/FAIL (incremental night <= 1x the floor, full night
+<= 2x, memory < 1 GiB) and, last, ``RATIO tier_recompute <incremental night / floor>``.
 Exit status 0 after the report whatever the targets, non-zero on errors.
 """
 
