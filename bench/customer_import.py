@@ -138,7 +138,8 @@ def file_rows(rows):
 
 def expected_tier_changes(rows):
     existing, new = sizes(rows)
-    changed = sum(1 for i in range(existing) if update_state(i)["tier"] != existing_state(i)["tier"])
+    changed = sum(1 for i in range(existing)
+                  if update_state(i)["tier"] != existing_state(i)["tier"])
     return changed + sum(1 for j in range(new) if new_state(j)["tier"])
 
 
@@ -265,7 +266,7 @@ def build_files(options, xmlids):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["External ID"] + [header for header, _field, _key in COLUMNS])
-    for kind, index, state in file_rows(options.rows):
+    for kind, _index, state in file_rows(options.rows):
         cells = [xmlids[state["ref"]] if kind == "update" else ""]
         for _header, _field, key in COLUMNS:
             value = state[key]
@@ -324,8 +325,72 @@ def snapshot(cr):
 # ---------------------------------------------------------------------------
 # (a) ours
 # ---------------------------------------------------------------------------
+TIER_KEYS = {"vip_tier_id", "vip_locked", "vip_lock_reason", "vip_lock_until"}
+
+
+@contextlib.contextmanager
+def write_path_timer(env, timings):
+    """Time what the import's batches spend in ``res.partner.create`` (the new customers),
+    in ``write()`` of the updated customers' columns and in the grouped tier writes (the
+    SQL of the updates runs at the next flush: in "flush", with the creates' recomputes)."""
+    from unittest.mock import patch  # noqa: PLC0415 (bench only)
+
+    from odoo import api  # noqa: PLC0415 (imported once Odoo is started)
+
+    from odoo.addons.vip_customer.wizard.vip_customer_import import (  # noqa: PLC0415
+        VipCustomerImport,
+    )
+
+    partner_cls = type(env["res.partner"])
+    create, write, batch = partner_cls.create, partner_cls.write, VipCustomerImport._import_batch
+    inside = []
+
+    def add(key, seconds, rows=0):
+        timings[key] = timings.get(key, 0.0) + seconds
+        timings[key + "_rows"] = timings.get(key + "_rows", 0) + rows
+
+    def timed_create(self, vals_list):
+        t0 = time.perf_counter()
+        try:
+            return create(self, vals_list)
+        finally:
+            if inside == [True]:
+                add("create", time.perf_counter() - t0,
+                    len(vals_list) if isinstance(vals_list, list) else 1)
+
+    def timed_write(self, vals):
+        t0 = time.perf_counter()
+        try:
+            return write(self, vals)
+        finally:
+            if inside == [True]:
+                key = "tier" if set(vals) <= TIER_KEYS else "update"
+                add(key, time.perf_counter() - t0, len(self))
+
+    def timed_batch(self, rows, lookups):
+        t0 = time.perf_counter()
+        inside.append(True)
+        try:
+            return batch(self, rows, lookups)
+        finally:
+            inside.pop()
+            self.env.flush_all()
+            add("batches", time.perf_counter() - t0, len(rows))
+
+    timed_create = api.model_create_multi(timed_create)
+    with patch.object(partner_cls, "create", timed_create), \
+            patch.object(partner_cls, "write", timed_write), \
+            patch.object(VipCustomerImport, "_import_batch", timed_batch):
+        yield
+
+
 def run_ours(env, ids, content, options, timings):
     """Check, Import, and the background job's cron until the job is done."""
+    with write_path_timer(env, timings):
+        return _run_ours(env, ids, content, options, timings)
+
+
+def _run_ours(env, ids, content, options, timings):
     admin_env = env(user=ids["admin_id"])
     t0 = time.perf_counter()
     wizard = admin_env["vip.customer.import"].create({
@@ -601,6 +666,17 @@ def report(options, ours, base, test, profiled, elapsed):
     if job:
         print(f"job: {job['state']}, {job['rows_done']:,} rows done, {job['create']:,} created, "
               f"{job['update']:,} updated {job['error']}")
+    if t.get("batches"):
+        def per_row(key):
+            rows = t.get(key + "_rows") or 0
+            return f"{1000 * t.get(key, 0.0) / rows:.2f} ms/row" if rows else "-"
+
+        other = t["batches"] - t.get("create", 0.0) - t.get("update", 0.0) - t.get("tier", 0.0)
+        print(f"our write path (_import_batch, {t['batches_rows']:,} rows, {t['batches']:.1f} s): "
+              f"create {t.get('create', 0.0):.1f} s ({per_row('create')}), "
+              f"updates' write() {t.get('update', 0.0):.1f} s ({per_row('update')} written), "
+              f"tier writes {t.get('tier', 0.0):.1f} s ({t.get('tier_rows', 0):,} customers), "
+              f"reading the old values, flush and the rest {other:.1f} s")
     if profiled and profiled.get("profile"):
         print()
         print("cProfile of our import (cumulative, top 40; full profile: "
