@@ -63,7 +63,9 @@ class ResCompany(models.Model):
     vip_recompute_full = fields.Boolean(
         string="Full VIP Tier Run Requested", default=True, copy=False, groups="base.group_user"
     )
-    vip_recompute_run_full = fields.Boolean(copy=False, groups="base.group_user")
+    vip_recompute_run_full = fields.Boolean(
+        string="Full VIP Tier Run In Progress", copy=False, groups="base.group_user"
+    )
 
     # Program KPI targets (see vip.kpi.period): a rate at or above its target is on target.
     vip_target_retention = fields.Float(
@@ -103,10 +105,16 @@ class ResCompany(models.Model):
     vip_kpi_history_cursor = fields.Date(copy=False, groups="base.group_user")
 
     def write(self, vals):
+        keys = FULL_RUN_SETTINGS & vals.keys()
+        if not keys:
+            return super().write(vals)
+        before = {company: [company[key] for key in sorted(keys)] for company in self}
         result = super().write(vals)
-        if FULL_RUN_SETTINGS & vals.keys():
-            # what every customer is judged by changed: the next night evaluates all
-            self._vip_request_full_run()
+        # what every customer is judged by changed (saving the settings rewrites
+        # the same values: not a change): the next night evaluates every customer
+        self.filtered(
+            lambda company: before[company] != [company[key] for key in sorted(keys)]
+        )._vip_request_full_run()
         return result
 
     def _vip_request_full_run(self):

@@ -51,7 +51,9 @@ class ResPartner(models.Model):
     # How many times the customer was marked: the engine keeps a mark made while it
     # evaluated the customer (its write compares the count read before the batch).
 
-    vip_eval_mark = fields.Integer(copy=False, readonly=True, groups=VIP_USER)
+    vip_eval_mark = fields.Integer(
+        string="Evaluation Marks", copy=False, readonly=True, groups=VIP_USER
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

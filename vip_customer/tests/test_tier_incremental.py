@@ -199,6 +199,8 @@ class TestTierIncremental(VipCustomerCommon):
     def test_settings_and_rules_request_a_full_night(self):
         self._night(self.today, full=True)
         self.assertFalse(self.company.vip_recompute_full)
+        self.company.vip_churn_high_threshold = self.company.vip_churn_high_threshold
+        self.assertFalse(self.company.vip_recompute_full, "the same value saved again")
         self.company.vip_churn_high_threshold = 80
         self.assertTrue(self.company.vip_recompute_full, "a setting the rules read")
         self._night(self.today + timedelta(days=1))
