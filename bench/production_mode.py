@@ -71,6 +71,7 @@ IMPORT_REF = "VPM-"  # refs of the imported customers
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (\d+) (\w+) ")
 JOB_EVENT = re.compile(r"Job '.*' \((\d+)\) (starting|done in ([\d.]+)s|timed out|"
                        r"server action #\d+ failed)")
+PROCESSED = re.compile(r"Job '.*' \((\d+)\) processed \d+ records")
 WORKER_ALIVE = re.compile(r"Worker WorkerCron \((\d+)\) alive")
 KILLS = [  # (what, pattern giving the worker's pid)
     ("real time", re.compile(r"WorkerCron \((\d+)\) timeout after \d+s")),
@@ -333,6 +334,8 @@ def parse_log(text, cron_id):
     also counts the worker's idle sleep), failures and error lines."""
     calls, events, errors, killed = [], {}, [], []
     running = {}  # worker pid -> (cron id of the call it runs, its start)
+    started = {}  # the same until the runner's commit after the call
+    committed = []
     dead = set()
     for line in text.splitlines():
         head = LOG_LINE.match(line)
@@ -343,6 +346,7 @@ def parse_log(text, cron_id):
             job_id, what = int(job.group(1)), job.group(2)
             if what == "starting":
                 running[pid] = (job_id, log_time(line))
+                started[pid] = (job_id, log_time(line))
             else:
                 running.pop(pid, None)
             if job_id == cron_id and what.startswith("done"):
@@ -352,28 +356,43 @@ def parse_log(text, cron_id):
             elif job_id == cron_id and what != "starting":
                 events["call failed"] = events.get("call failed", 0) + 1
             continue
+        if (job := PROCESSED.search(line)):
+            # logged after the runner's commit (mail's precommit hooks: tracking values):
+            # the call's whole time, which "done in" leaves out
+            job_id, since = started.pop(pid, (None, None))
+            if job_id == cron_id:
+                committed.append((log_time(line) - since).total_seconds())
+            continue
         if (alive := WORKER_ALIVE.search(line)):
             running.pop(int(alive.group(1)), None)
             continue
-        for what, pattern in KILLS:
-            if (kill := pattern.search(line)):
-                if int(kill.group(1)) in dead:
-                    break  # the master logs a kill again until the worker is gone
-                dead.add(int(kill.group(1)))
-                victim, since = running.pop(int(kill.group(1)), (None, None))
-                key = (f"call killed ({what} limit)" if victim == cron_id
-                       else f"idle worker killed ({what} limit)" if victim is None else None)
-                if victim == cron_id:
-                    killed.append((log_time(line) - since).total_seconds())
-                if key:
-                    events[key] = events.get(key, 0) + 1
-                break
-        else:
-            if THREAD_LIMIT.search(line):
-                events["virtual real time limit"] = events.get("virtual real time limit", 0) + 1
-            elif level in ("ERROR", "CRITICAL"):
-                errors.append(line)
-    return calls, events, errors, killed
+        if (kill := _kill(line, running, dead, cron_id)) is not None:
+            key, duration = kill
+            if key:
+                events[key] = events.get(key, 0) + 1
+            if duration is not None:
+                killed.append(duration)
+        elif THREAD_LIMIT.search(line):
+            events["virtual real time limit"] = events.get("virtual real time limit", 0) + 1
+        elif level in ("ERROR", "CRITICAL"):
+            errors.append(line)
+    return calls, committed, events, errors, killed
+
+
+def _kill(line, running, dead, cron_id):
+    """``(event, seconds since the call's start)`` of a worker killed by a limit (event
+    None: another cron's call, or a kill logged again), None for any other line."""
+    for what, pattern in KILLS:
+        if (kill := pattern.search(line)):
+            pid = int(kill.group(1))
+            if pid in dead:
+                return None, None  # the master logs a kill again until the worker is gone
+            dead.add(pid)
+            victim, since = running.pop(pid, (None, None))
+            if victim == cron_id:
+                return f"call killed ({what} limit)", (log_time(line) - since).total_seconds()
+            return (f"idle worker killed ({what} limit)" if victim is None else None), None
+    return None
 
 
 def log_time(line):
@@ -408,12 +427,13 @@ def run_cron(odoo, options, server, key, cron_id, code, before, after):
         if code:
             set_cron_code(cr, cron_id, original_code)
     time.sleep(1)
-    calls, events, errors, killed = parse_log(server.log_since(offset), cron_id)
+    calls, committed, events, errors, killed = parse_log(server.log_since(offset), cron_id)
     checks = after(expected) if seen.get("finished") else [
         ("finished within the timeout", False, f"not finished after {options.timeout} s")]
     bench.log(f"{key}: {len(calls)} calls in {seen.get('wall', 0):.0f} s; "
               + "; ".join(f"{'ok' if ok else 'FAIL'} {label}" for label, ok, _t in checks))
-    return {"key": key, "cron_id": cron_id, "calls": calls, "events": events, "errors": errors,
+    return {"key": key, "cron_id": cron_id, "calls": calls, "committed": committed,
+            "events": events, "errors": errors,
             "killed": killed, "checks": checks, "load": load, **seen}
 
 
@@ -837,16 +857,18 @@ def report(options, results, retried, stub, server, elapsed):
     rows = []
     for limit, runs in ((options.limit_time_real_cron, results), (options.retry_limit, retried)):
         for r in runs:
-            calls = r["calls"]
+            calls, whole = r["calls"], r["committed"]
             rows.append([r["key"], f"{limit} s", batches.get(r["key"], "default"), len(calls),
                          r.get("progress_rows", 0),
                          bench.fmt_seconds(max(calls) if calls else None),
                          bench.fmt_seconds(sum(calls) / len(calls) if calls else None),
+                         bench.fmt_seconds(max(whole) if whole else None),
                          bench.fmt_seconds(r.get("wall")),
                          ", ".join(f"{k} x{v}" for k, v in r["events"].items()) or "none",
                          "ok" if all(ok for _l, ok, _t in r["checks"]) else "FAIL"])
     bench.print_table(["cron", "limit", "batch", "calls done", "calls started", "longest call",
-                       "mean call", "wall time", "limits hit / failures", "checks"], rows)
+                       "mean call", "longest with commit", "wall time", "limits hit / failures",
+                       "checks"], rows)
     for r in results + retried:
         if r["killed"]:
             print(f"{r['key']}: calls killed after "
