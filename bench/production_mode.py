@@ -107,6 +107,9 @@ def build_parser():
     parser.add_argument("--retry-timeout", type=int, default=None,
                         help="seconds per cron at most in that second round (default: "
                         "--timeout)")
+    parser.add_argument("--retry-crons", default=None,
+                        help="the crons of that second round (default: those whose checks "
+                        "failed after a limit was hit)")
     parser.add_argument("--retry-import", action="store_true",
                         help="the import too in the second round (its wizard steps validate "
                         "the whole file in the request: long at 100k rows)")
@@ -281,9 +284,25 @@ def set_cron_code(cr, cron_id, code):
 
 
 def trigger(cr, cron_id):
-    """Due now (``nextcall``); the workers are woken by :func:`wake`."""
-    cr.execute("UPDATE ir_cron SET nextcall = NOW() AT TIME ZONE 'UTC', active = true "
-               "WHERE id = %s", [cron_id])
+    """Due now: a row of ``ir_cron_trigger``, what ``ir.cron._trigger()`` writes (the
+    ``ir_cron`` row itself is locked while the cron runs). Odoo's runner deletes it when it
+    reschedules the cron (fully done or failed); returns its id."""
+    cr.execute("INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid, "
+               "create_date, write_date) VALUES (%s, NOW() AT TIME ZONE 'UTC', 1, 1, "
+               "NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC') RETURNING id", [cron_id])
+    return cr.fetchone()[0]
+
+
+def postpone(odoo, options, cron_id):
+    """The cron's next call tomorrow (unless it runs now), so that it does not come back
+    during the next crons' runs (the escalation runs every 5 minutes)."""
+    try:
+        with odoo.sql_db.db_connect(options.db).cursor() as cr:
+            cr.execute("""UPDATE ir_cron SET nextcall = NOW() AT TIME ZONE 'UTC' + INTERVAL '1 day'
+                           WHERE id IN (SELECT id FROM ir_cron WHERE id = %s
+                                        FOR NO KEY UPDATE SKIP LOCKED)""", [cron_id])
+    except odoo.sql_db.psycopg2.OperationalError:  # changed by the runner meanwhile
+        pass
 
 
 def wake(odoo, db):
@@ -294,7 +313,7 @@ def wake(odoo, db):
         cr.execute("SELECT pg_notify('cron_trigger', %s)", [db])
 
 
-def watch(odoo, options, cron_id, first_progress, label):
+def watch(odoo, options, cron_id, first_progress, trigger_id, label):
     """Wait until Odoo's runner rescheduled the cron (fully done or failed); returns
     what was seen."""
     t0 = time.time()
@@ -302,15 +321,15 @@ def watch(odoo, options, cron_id, first_progress, label):
     seen = {}
     while True:
         with odoo.sql_db.db_connect(options.db).cursor() as cr:
-            cr.execute("""SELECT nextcall > NOW() AT TIME ZONE 'UTC', failure_count
-                            FROM ir_cron WHERE id = %s""", [cron_id])
-            rescheduled, failures = cr.fetchone()
+            cr.execute("SELECT failure_count, NOT EXISTS (SELECT 1 FROM ir_cron_trigger "
+                       "WHERE id = %s) FROM ir_cron WHERE id = %s", [trigger_id, cron_id])
+            failures, rescheduled = cr.fetchone()
             cr.execute("""SELECT COUNT(*), SUM(done), (ARRAY_AGG(remaining ORDER BY id DESC))[1]
                             FROM ir_cron_progress WHERE cron_id = %s AND id > %s""",
                        [cron_id, first_progress])
             calls, done, remaining = cr.fetchone()
-            # rescheduled later: Odoo's runner saw the cron fully done or failed (a call
-            # that leaves work, or 10 calls in a row, keeps nextcall: called again asap)
+            # the trigger consumed: Odoo's runner saw the cron fully done or failed (a
+            # call that leaves work, or 10 calls in a row, keep it: called again asap)
             finished = rescheduled
         seen.update(started=calls, done=done or 0, remaining=remaining, failures=failures)
         elapsed = time.time() - t0
@@ -415,10 +434,10 @@ def run_cron(odoo, options, server, key, cron_id, code, before, after):
             set_cron_code(cr, cron_id, code)
     bench.log(f"{key}: cron {cron_id} due now ({code or original_code.strip()})")
     with odoo.sql_db.db_connect(options.db).cursor() as cr:
-        trigger(cr, cron_id)
+        trigger_id = trigger(cr, cron_id)
     wake(odoo, options.db)
     load = os.getloadavg()[0]
-    seen = watch(odoo, options, cron_id, first_progress, key)
+    seen = watch(odoo, options, cron_id, first_progress, trigger_id, key)
     load = (load, os.getloadavg()[0])
     with odoo.sql_db.db_connect(options.db).cursor() as cr:
         cr.execute("SELECT COUNT(*), COUNT(*) FILTER (WHERE done > 0) FROM ir_cron_progress "
@@ -426,6 +445,7 @@ def run_cron(odoo, options, server, key, cron_id, code, before, after):
         seen["progress_rows"], seen["progress_done_rows"] = cr.fetchone()
         if code:
             set_cron_code(cr, cron_id, original_code)
+    postpone(odoo, options, cron_id)
     time.sleep(1)
     calls, committed, events, errors, killed = parse_log(server.log_since(offset), cron_id)
     checks = after(expected) if seen.get("finished") else [
@@ -435,6 +455,17 @@ def run_cron(odoo, options, server, key, cron_id, code, before, after):
     return {"key": key, "cron_id": cron_id, "calls": calls, "committed": committed,
             "events": events, "errors": errors,
             "killed": killed, "checks": checks, "load": load, **seen}
+
+
+def safe_run(odoo, options, server, key, cron_id, phase):
+    """:func:`run_cron`, an error of the bench itself reported as the cron's failed check."""
+    try:
+        return run_cron(odoo, options, server, key, cron_id, *phase)
+    except Exception as exc:  # noqa: BLE001 - reported, the other crons still run
+        bench.log(f"{key}: the bench failed: {exc!r}")
+        return {"key": key, "cron_id": cron_id, "calls": [], "committed": [], "events": {},
+                "errors": [], "killed": [], "load": (os.getloadavg()[0],) * 2,
+                "checks": [("the bench ran", False, repr(exc)[:300])]}
 
 
 # ---------------------------------------------------------------------------
@@ -816,18 +847,22 @@ def main(argv=None):
                     continue
             else:
                 phase = PHASES[key](odoo, options, markers)
-            results.append(run_cron(odoo, options, server, key, ids[key], *phase))
+            results.append(safe_run(odoo, options, server, key, ids[key], phase))
     finally:
         server.stop()
     retried = []
-    over = [r["key"] for r in results
-            if (r["key"] != "import" or options.retry_import)
-            and any("killed" in e or "timeouts" in e for e in r["events"])]
+    over = [c.strip() for c in options.retry_crons.split(",") if c.strip()] if (
+        options.retry_crons) else [
+        r["key"] for r in results
+        if (r["key"] != "import" or options.retry_import)
+        and not all(ok for _l, ok, _t in r["checks"])
+        and any("killed" in e or "timeouts" in e for e in r["events"])]
     if options.retry_timeout:
         options.timeout = options.retry_timeout
     if options.retry_limit and over:
         # the same crons under limits they fit in: the time of a call, and their results
         bench.log(f"again with the limits at {options.retry_limit} s: {', '.join(over)}")
+        postpone_other_crons(odoo, options, ids.values())
         retry = Server(options, limit=options.retry_limit)
         try:
             retry.start()
@@ -836,7 +871,7 @@ def main(argv=None):
                     reset_tier_customers(odoo, options)
                 phase = (import_phase(odoo, options, markers, retry) if key == "import"
                          else PHASES[key](odoo, options, markers))
-                retried.append(run_cron(odoo, options, retry, key, ids[key], *phase))
+                retried.append(safe_run(odoo, options, retry, key, ids[key], phase))
         finally:
             retry.stop()
     report(options, results, retried, stub, server, time.time() - t_all)
