@@ -240,11 +240,14 @@ class VipImportJob(models.Model):
             "file_hash": file_hash,
             "row_count": row_count,
         })
+        # res_field: the file stays out of the chatter's attachments, and only the
+        # engine (sudo) and administrators read it, like the field holding it
         attachment = self.env["ir.attachment"].sudo().create({
             "name": f"{name}.rows.jsonl.gz",
             "raw": rows_file.read(),
             "mimetype": "application/gzip",
             "res_model": self._name,
+            "res_field": "attachment_id",
             "res_id": job.id,
         })
         job.attachment_id = attachment

@@ -204,6 +204,17 @@ class TestVipImportJob(VipCustomerCommon):
         self._cron(chunk_size=10)
         self.assertEqual(job.rows_done, 10, "a failed job is not resumed")
 
+    def test_row_invalid_in_the_first_chunk_imports_nothing(self):
+        wizard = self._wizard(rows=self.rows[:4])
+        wizard.action_import()
+        self.vip_user.login = "vip_customer-user-gone"
+        self._run_jobs()
+        job = wizard.job_id
+        self.assertEqual(job.state, "failed")
+        self.assertIn("Row 3: ", job.error_message)
+        self.assertIn("Nothing was imported.", job.error_message)
+        self.assertFalse(self.Partner.search([("ref", "in", ["JOB-000", "JOB-001"])]))
+
     # ------------------------------------------------------------------
     # the same file twice
     # ------------------------------------------------------------------
@@ -317,8 +328,16 @@ class TestVipImportJob(VipCustomerCommon):
         with self.assertRaises(AccessError):
             managers.with_user(self.vip_user).action_cancel()
         self.assertEqual(managers.state, "queued")
-        with self.assertRaises(AccessError):
-            managers.sudo().attachment_id.with_user(self.vip_user).read(["datas"])
+        # the rows file: not even its starter reads it (the engine does, in sudo)
+        for user in (self.vip_user, self.vip_manager):
+            with self.assertRaises(AccessError):
+                managers.sudo().attachment_id.with_user(user).read(["datas"])
+        self.assertFalse(
+            self.env["ir.attachment"].with_user(self.vip_manager).search(
+                [("res_model", "=", "vip.import.job"), ("res_id", "=", managers.id)]
+            ),
+            "not in the job's chatter",
+        )
         colleague = new_test_user(
             self.env, login="vip_customer-user-bis",
             groups="base.group_user,vip_customer.group_vip_user",

@@ -413,15 +413,22 @@ class VipCustomerImport(models.TransientModel):
         ]
         errors = [row for row in rows if row["outcome"] == "error"]
         if errors:
+            details = "\n".join(
+                self.env._("Row %(row)s: %(message)s", row=row["row"], message=row["message"])
+                for row in errors[:MAX_ERRORS_SHOWN]
+            )
+            if not start:
+                raise UserError(self.env._(
+                    "%(file)s: rows valid when the file was imported are not any more (the "
+                    "database changed since):\n%(errors)s\nNothing was imported.",
+                    file=job.name, errors=details,
+                ))
             raise UserError(self.env._(
                 "%(file)s: rows valid when the file was imported are not any more (the "
                 "database changed since):\n%(errors)s\nThe %(done)s rows before row %(row)s "
                 "were imported and stay; nothing from row %(row)s on was imported.",
                 file=job.name,
-                errors="\n".join(
-                    self.env._("Row %(row)s: %(message)s", row=row["row"], message=row["message"])
-                    for row in errors[:MAX_ERRORS_SHOWN]
-                ),
+                errors=details,
                 done=start,
                 row=rows[0]["row"],
             ))
