@@ -186,16 +186,23 @@ class VipLoyaltyImport(models.TransientModel):
         rows = wizard._validate_rows(chunk)
         errors = [row for row in rows if row["outcome"] == "error"]
         if errors:
+            details = "\n".join(
+                self.env._("Row %(row)s: %(message)s", row=row["row_number"],
+                           message=row["message"])
+                for row in errors[:10]
+            )
+            if not start:
+                raise UserError(self.env._(
+                    "%(file)s: rows valid when the file was imported are not any more (the "
+                    "database changed since):\n%(errors)s\nNothing was imported.",
+                    file=job.name, errors=details,
+                ))
             raise UserError(self.env._(
                 "%(file)s: rows valid when the file was imported are not any more (the "
                 "database changed since):\n%(errors)s\nThe %(done)s rows before row %(row)s "
                 "were imported and stay; nothing from row %(row)s on was imported.",
                 file=job.name,
-                errors="\n".join(
-                    self.env._("Row %(row)s: %(message)s", row=row["row_number"],
-                               message=row["message"])
-                    for row in errors[:10]
-                ),
+                errors=details,
                 done=start,
                 row=rows[0]["row_number"],
             ))
