@@ -36,6 +36,12 @@ _logger = logging.getLogger(__name__)
 ENGINE_CONTEXT_KEY = "vip_import_engine"
 ACTIVE_STATES = ("queued", "running")
 DEFAULT_CHUNK_SIZE = 1000
+# database errors of a moment (another transaction's lock): the chunk is tried again
+TRANSIENT_DB_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
 
 
 class VipImportJob(models.Model):
@@ -320,6 +326,15 @@ class VipImportJob(models.Model):
             message = error.args[0] if isinstance(error, UserError) else str(error)
             self._finish("failed", error=message)
             return 0
+        except psycopg2.Error as error:
+            if isinstance(error, TRANSIENT_DB_ERRORS):
+                # another transaction's lock: the call is rolled back, the next one retries
+                raise
+            # anything else PostgreSQL refuses (an index row too big...) fails again
+            # on every call: fail the job so that the queue goes on
+            _logger.warning("Import job %s failed at row %s: %s", self.id, start, error)
+            self._finish("failed", error=self._chunk_error_message(start, chunk_size, error))
+            return 0
         rows = result.get("rows", 0)
         if not rows:
             self._finish("failed", error=self.with_context(lang=self.user_id.lang).env._(
@@ -335,6 +350,28 @@ class VipImportJob(models.Model):
         if self.rows_done >= self.row_count:
             self._finish("done")
         return rows
+
+    def _chunk_error_message(self, start, chunk_size, error):
+        """The failure of a chunk refused by the database, naming its rows, in the
+        starter's language."""
+        try:
+            numbers = [number for number, _values in self._read_rows(start, chunk_size)[1]]
+        except Exception:  # noqa: BLE001 - the rows are only named  # pylint: disable=broad-except
+            numbers = []
+        first, last = (numbers[0], numbers[-1]) if numbers else (start + 2, start + 1 + chunk_size)
+        env = self.with_context(lang=self.user_id.lang or "en_US").env
+        if start:
+            kept = env._(
+                "The %(done)s rows before row %(row)s were imported and stay; nothing from "
+                "row %(row)s on was imported.",
+                done=start, row=first,
+            )
+        else:
+            kept = env._("Nothing was imported.")
+        return env._(
+            "Rows %(first)s to %(last)s could not be saved by the database: %(error)s %(kept)s",
+            first=first, last=last, error=(error.pgerror or str(error)).strip(), kept=kept,
+        )
 
     def _finish(self, state, error=None):
         """End the job (an engine record): state, the rows file deleted, the

@@ -3,19 +3,22 @@ whole, then written by the job cron in committed chunks."""
 
 import base64
 import io
+import random
+import string
 from unittest.mock import patch
 
 import psycopg2
 from openpyxl import Workbook
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.translate import code_translations
 
 from odoo.addons.vip_customer.models.vip_import_job import VipImportJob
 from odoo.addons.vip_customer.tools import import_spool
+from odoo.addons.vip_customer.wizard import vip_customer_import_rows
 from odoo.addons.vip_customer.wizard.vip_customer_import import VipCustomerImport
 
 from .common import VipCustomerCommon
@@ -406,3 +409,72 @@ class TestVipImportJob(VipCustomerCommon):
             job.with_user(self.vip_user).unlink()
         job.with_user(self.vip_manager).unlink()
         self.assertFalse(job.exists())
+
+    # ------------------------------------------------------------------
+    # hostile findings (#13 H-1...)
+    # ------------------------------------------------------------------
+    def _huge(self, length=30000, seed=13):
+        # random, so that PostgreSQL cannot compress it into an index entry
+        rng = random.Random(seed)
+        return "R" + "".join(rng.choices(string.ascii_letters + string.digits, k=length))
+
+    def test_huge_cell_refused_at_check_naming_row_and_column(self):
+        rows = [["Ok Row 1", "HBIG1", None], ["Huge Ref Row", self._huge(), None],
+                ["Ok Row 3", "HBIG3", None], [self._huge(1500), "HBIG4", None],
+                ["Long Notes Row", "HBIG5", "x" * 5000]]
+        wizard = self.env["vip.customer.import"].with_user(self.vip_manager).create({
+            "file": _xlsx(rows, headers=("Name", "Reference", "Notes")),
+            "file_name": "bigref.xlsx",
+        })
+        wizard.action_check()
+        errors = wizard.line_ids.filtered("is_error").sorted("row_number")
+        self.assertEqual(errors.mapped("row_number"), [3, 5], "long notes are fine")
+        self.assertIn("Reference: the cell holds 30001 characters, at most 1000 are allowed.",
+                      errors[0].message)
+        self.assertIn("Name: the cell holds 1501 characters", errors[1].message)
+        with self.assertRaisesRegex(UserError, "2 rows of bigref.xlsx are in error"):
+            wizard.action_import()
+        self.assertFalse(wizard.job_id)
+
+    def test_database_error_fails_the_job_and_the_queue_goes_on(self):
+        # a value the check let through (a limit raised by an extension, a file
+        # checked by an older version) and PostgreSQL refuses on every call
+        rows = [[f"Big {i}", f"HBIG{i}", None, None, None, None] for i in range(4)]
+        rows[2][1] = self._huge()
+        after = self._wizard(rows=self.rows[:3], file_name="after.xlsx")
+        with (
+            patch.object(vip_customer_import_rows, "MAX_CELL_LENGTH", 10**6),
+            mute_logger("odoo.sql_db", "odoo.addons.vip_customer.models.vip_import_job"),
+        ):
+            big = self._wizard(rows=rows, file_name="bigref.xlsx")
+            big.action_import()
+            after.action_import()
+            self._cron(chunk_size=2)
+            self._cron(chunk_size=2)
+        job = big.job_id
+        self.assertEqual(job.state, "failed")
+        self.assertEqual(job.rows_done, 2)
+        self.assertIn("Rows 4 to 5 could not be saved by the database", job.error_message)
+        self.assertIn("The 2 rows before row 4 were imported and stay", job.error_message)
+        self.assertIn("failed after 2 of 4 rows", job.message_ids[0].body)
+        self.assertFalse(self.Partner.search([("ref", "=", "HBIG3")]), "the chunk is undone")
+        self.assertEqual(self.Partner.search_count([("ref", "in", ["HBIG0", "HBIG1"])]), 2)
+        self._run_jobs()
+        self.assertEqual(after.job_id.state, "done", "the job behind is not blocked")
+
+    def test_lock_errors_are_retried_not_failed(self):
+        wizard = self._wizard(rows=self.rows[:4])
+        wizard.action_import()
+        job = wizard.job_id
+
+        def locked(*args, **kwargs):
+            raise psycopg2.errors.LockNotAvailable("could not obtain lock")
+
+        with (
+            patch.object(VipCustomerImport, "_vip_job_process_chunk", locked),
+            self.assertRaises(psycopg2.errors.LockNotAvailable),
+        ):
+            self._cron(chunk_size=2)
+        self.assertIn(job.state, ("queued", "running"))
+        self._run_jobs()
+        self.assertEqual(job.state, "done")

@@ -19,6 +19,13 @@ from .vip_customer_import import (
     TEXT_FIELDS,
 )
 
+# the longest cell kept: a longer name, reference, e-mail or phone is no data,
+# and PostgreSQL refuses to index long values (a chunk of the job would fail)
+MAX_CELL_LENGTH = 1000
+# free text nobody indexes (notes, preferences)
+MAX_LONG_CELL_LENGTH = 10000
+LONG_CELLS = ("street", "gift", "diet", "other", "special_needs", "notes", "interests")
+
 
 class VipCustomerImport(models.TransientModel):
     _inherit = "vip.customer.import"  # pylint: disable=consider-merging-classes-inherited
@@ -249,6 +256,15 @@ class VipCustomerImport(models.TransientModel):
     def _parse_values(self, row, values, lookups):
         """Cells -> ``row["vals"]``; a cell that cannot be read adds a row error."""
         labels = lookups["labels"]
+        for key, value in values.items():
+            length = len(import_rows.cell_text(value))
+            limit = MAX_LONG_CELL_LENGTH if key in LONG_CELLS else MAX_CELL_LENGTH
+            if length > limit:
+                row["errors"].append(self.env._(
+                    "%(column)s: the cell holds %(length)s characters, at most %(max)s are "
+                    "allowed.",
+                    column=labels.get(key, key), length=length, max=limit,
+                ))
         for key, fname in TEXT_FIELDS.items():
             if key in values:
                 row["vals"][fname] = import_rows.cell_text(values[key])
