@@ -26,7 +26,7 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, plaintext2html
 
 from ..tools import import_spool
 
@@ -415,7 +415,8 @@ class VipImportJob(models.Model):
                 created=job.create_count, updated=job.update_count,
             )
         job.message_post(
-            body=body,
+            # the error's lines (one a row) stay lines; the text is escaped
+            body=plaintext2html(body),
             partner_ids=user.partner_id.ids,
             message_type="notification",
             subtype_xmlid="mail.mt_comment",

@@ -203,6 +203,8 @@ class TestVipImportJob(VipCustomerCommon):
         self.assertFalse(self.Partner.search([("ref", "=", "JOB-010")]), "no half chunk")
         self.assertFalse(attachment.exists(), "the rows are not kept")
         self.assertIn("failed after 10 of 25 rows", job.message_ids[0].body)
+        # one line a row in the chatter (#13 L-1)
+        self.assertRegex(job.message_ids[0].body, r"changed since\):<br/?>\s*Row 13: ")
         self.assertEqual(wizard.job_state, "failed")
         self._cron(chunk_size=10)
         self.assertEqual(job.rows_done, 10, "a failed job is not resumed")
