@@ -147,6 +147,29 @@ class VipImportJob(models.Model):
         return super().write(vals)
 
     @api.model
+    def _check_wizard_vals(self, vals_list):
+        """An import wizard's ``job_id`` is set by its own Import (through
+        ``_link_wizard``), never by hand: it would show another job's progress
+        and errors on the wizard and receive its rows."""
+        if not self._is_engine() and any("job_id" in vals for vals in vals_list):
+            raise AccessError(
+                self.env._("An import's job is set by its Import button only.")
+            )
+
+    def _link_wizard(self, wizard):
+        """Link the job just created to the wizard that started it."""
+        self.ensure_one()
+        # sudo + engine key: the only way to set a wizard's job_id (_check_wizard_vals)
+        wizard.sudo().with_context(**{ENGINE_CONTEXT_KEY: True}).write({"job_id": self.id})
+
+    def _get_wizards(self, model):
+        """The wizard of ``model`` that started the job (its starter's), as superuser."""
+        self.ensure_one()
+        return self.env[model].sudo().search(
+            [("job_id", "=", self.id), ("create_uid", "=", self.user_id.id)], limit=1
+        )
+
+    @api.model
     def _get_engine_fields(self):
         """Fields nobody but the engine writes: every field of the job itself
         (the chatter's fields stay writable by its usual rules)."""

@@ -480,3 +480,43 @@ class TestVipImportJob(VipCustomerCommon):
         self.assertIn(job.state, ("queued", "running"))
         self._run_jobs()
         self.assertEqual(job.state, "done")
+
+    def test_wizard_job_link_set_by_import_only(self):
+        wizard = self._wizard(rows=self.rows[:4])
+        wizard.action_import()
+        job = wizard.job_id
+        company_2 = self.env["res.company"].create({"name": "Import Co 2"})
+        manager_2 = new_test_user(
+            self.env, login="vip_customer-manager-2",
+            groups="base.group_user,vip_customer.group_vip_manager",
+            company_id=company_2.id, company_ids=[Command.set(company_2.ids)],
+        )
+        Wizard = self.env["vip.customer.import"]
+        for user, context in ((manager_2, {}), (self.other_manager, {}),
+                              (manager_2, {"vip_import_engine": True})):
+            spy = Wizard.with_user(user).with_context(**context)
+            with self.subTest(user=user.login, context=context):
+                # as RPC calls would: create, then write
+                with self.assertRaisesRegex(AccessError, "set by its Import button only"):
+                    spy.create({"file_name": "x.xlsx", "job_id": job.id})
+                mine = spy.create({"file_name": "x.xlsx"})
+                with self.assertRaisesRegex(AccessError, "set by its Import button only"):
+                    mine.write({"job_id": job.id})
+                self.assertFalse(mine.job_id)
+        # even linked (by the server), the job is read with the reader's rights
+        # and the engine fills its starter's wizard only
+        spy = Wizard.with_user(manager_2).create({
+            "file_name": "x.xlsx",
+            "line_ids": [Command.create({"row_number": r, "name": "?", "outcome": "create"})
+                         for r in range(2, 6)],
+        })
+        job._link_wizard(spy)
+        spy.invalidate_recordset()
+        with self.assertRaises(AccessError):
+            spy.read(["job_state", "job_error", "job_rows_done", "job_progress"])
+        self._run_jobs()
+        self.assertEqual(job.state, "done")
+        self.assertEqual(wizard.state, "done")
+        self.assertEqual(len(wizard.line_ids.partner_id), 4)
+        self.assertEqual(spy.sudo().state, "draft")
+        self.assertFalse(spy.sudo().line_ids.partner_id, "another's wizard gets no customer")

@@ -93,11 +93,20 @@ class VipCustomerImport(models.TransientModel):
     )
     template_file = fields.Binary(readonly=True)
     template_name = fields.Char(readonly=True)
+    # set by action_import only (vip.import.job._check_wizard_vals); read with the
+    # user's rights: a job is shown to those who may read it
     job_id = fields.Many2one("vip.import.job", string="Import Job", readonly=True)
-    job_state = fields.Selection(related="job_id.state", string="Import Status")
-    job_progress = fields.Float(related="job_id.progress", string="Progress (%)")
-    job_rows_done = fields.Integer(related="job_id.rows_done", string="Rows Imported")
-    job_error = fields.Text(related="job_id.error_message", string="Import Error")
+    job_state = fields.Selection(
+        related="job_id.state", string="Import Status", compute_sudo=False
+    )
+    job_progress = fields.Float(
+        related="job_id.progress", string="Progress (%)", compute_sudo=False
+    )
+    job_rows_done = fields.Integer(
+        related="job_id.rows_done", string="Rows Imported", compute_sudo=False
+    )
+    job_error = fields.Text(related="job_id.error_message", string="Import Error",
+                            compute_sudo=False)
 
     @api.onchange("file")
     def _onchange_file(self):
@@ -105,7 +114,13 @@ class VipCustomerImport(models.TransientModel):
         self.line_ids = [Command.clear()]
         self.row_count = self.create_count = self.update_count = self.error_count = 0
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["vip.import.job"]._check_wizard_vals(vals_list)
+        return super().create(vals_list)
+
     def write(self, vals):
+        self.env["vip.import.job"]._check_wizard_vals([vals])
         if "file" in vals and "state" not in vals:
             # a new file must be checked again
             self.line_ids.unlink()
@@ -173,7 +188,8 @@ class VipCustomerImport(models.TransientModel):
                 file_hash,
             )
         # the rows are the job's now: the uploaded file is not kept
-        self.write(dict(stats, state="importing", job_id=job.id, file=False))
+        self.write(dict(stats, state="importing", file=False))
+        job._link_wizard(self)
         return self._reopen()
 
     def action_refresh(self):
@@ -447,8 +463,8 @@ class VipCustomerImport(models.TransientModel):
     def _vip_job_update_lines(self, job, rows):
         """The wizard still open on the job shows each row's customer and outcome
         (one statement: the rows of our own transient lines)."""
-        # sudo: the job's own wizard, whoever runs the engine
-        wizard = self.sudo().search([("job_id", "=", job.id)], limit=1)
+        # the job's own wizard (its starter's), whoever runs the engine
+        wizard = job._get_wizards(self._name)
         if not wizard or not rows:
             return
         Line = self.env["vip.customer.import.line"]
@@ -471,7 +487,7 @@ class VipCustomerImport(models.TransientModel):
     def _vip_job_finished(self, job):
         """The wizard of a job done shows the imported customers."""
         if job.state == "done":
-            self.search([("job_id", "=", job.id)]).write({"state": "done"})
+            job._get_wizards(self._name).write({"state": "done"})
 
     # ------------------------------------------------------------------
     # Writing

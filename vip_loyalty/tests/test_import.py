@@ -250,3 +250,32 @@ class TestImport(VipLoyaltyCommon):
         self.assertIn("Row 3: ", job.error_message)
         self.assertIn("already has an opening balance", job.error_message)
         self.assertEqual((self.balance(self.customer), self.balance(self.other)), (100, 5))
+
+    def test_wizard_job_link_set_by_import_only(self):
+        data = self._xlsx([["Reference", "Points"], ["C0001", 100]])
+        wizard = self._wizard(None, data=data)
+        wizard.action_check()
+        wizard.action_import()
+        job = wizard.job_id
+        company_2 = self.env["res.company"].create({"name": "Loyalty Import Co 2"})
+        manager_2 = new_test_user(
+            self.env, login="vip-loyalty-import-manager-2",
+            groups="base.group_user,vip_loyalty.group_vip_loyalty_manager",
+            company_id=company_2.id, company_ids=[Command.set(company_2.ids)],
+        )
+        Wizard = self.env["vip.loyalty.import"].with_user(manager_2)
+        # as RPC calls would
+        with self.assertRaisesRegex(AccessError, "set by its Import button only"):
+            Wizard.create({"file_name": "x.xlsx", "job_id": job.id})
+        spy = Wizard.create({"file_name": "x.xlsx"})
+        with self.assertRaisesRegex(AccessError, "set by its Import button only"):
+            spy.with_context(vip_import_engine=True).write({"job_id": job.id})
+        # even linked by the server: read with the reader's rights, left alone by the engine
+        job._link_wizard(spy)
+        spy.invalidate_recordset()
+        with self.assertRaises(AccessError):
+            spy.read(["job_state", "job_error"])
+        self._run_jobs()
+        self.assertEqual(wizard.state, "done")
+        self.assertEqual(wizard.line_ids.move_id.mapped("points"), [100])
+        self.assertEqual(spy.sudo().state, "draft")

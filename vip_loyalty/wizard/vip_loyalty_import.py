@@ -69,13 +69,28 @@ class VipLoyaltyImport(models.TransientModel):
     line_ids = fields.One2many(
         "vip.loyalty.import.line", "wizard_id", string="Lines", readonly=True
     )
+    # set by action_import only (vip.import.job._check_wizard_vals); read with the
+    # user's rights: a job is shown to those who may read it
     job_id = fields.Many2one("vip.import.job", string="Import Job", readonly=True)
-    job_state = fields.Selection(related="job_id.state", string="Import Status")
-    job_progress = fields.Float(related="job_id.progress", string="Progress (%)")
-    job_rows_done = fields.Integer(related="job_id.rows_done", string="Rows Imported")
-    job_error = fields.Text(related="job_id.error_message", string="Import Error")
+    job_state = fields.Selection(
+        related="job_id.state", string="Import Status", compute_sudo=False
+    )
+    job_progress = fields.Float(
+        related="job_id.progress", string="Progress (%)", compute_sudo=False
+    )
+    job_rows_done = fields.Integer(
+        related="job_id.rows_done", string="Rows Imported", compute_sudo=False
+    )
+    job_error = fields.Text(related="job_id.error_message", string="Import Error",
+                            compute_sudo=False)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["vip.import.job"]._check_wizard_vals(vals_list)
+        return super().create(vals_list)
 
     def write(self, vals):
+        self.env["vip.import.job"]._check_wizard_vals([vals])
         if "file" in vals and "state" not in vals:
             self.line_ids.unlink()
             vals = dict(vals, state="draft", row_count=0, error_count=0, points_total=0)
@@ -139,10 +154,10 @@ class VipLoyaltyImport(models.TransientModel):
         self.line_ids.unlink()
         self.write(stats | {
             "state": "importing",
-            "job_id": job.id,
             "line_ids": [Command.create(row) for row in rows],
             "file": False,  # the rows are the job's now: the uploaded file is not kept
         })
+        job._link_wizard(self)
         return self._reopen()
 
     def action_refresh(self):
@@ -226,8 +241,8 @@ class VipLoyaltyImport(models.TransientModel):
     @api.model
     def _vip_job_update_lines(self, job, rows, moves):
         """The wizard still open on the job links each row to its opening move."""
-        # sudo: the job's own wizard, whoever runs the engine
-        wizard = self.sudo().search([("job_id", "=", job.id)], limit=1)
+        # the job's own wizard (its starter's), whoever runs the engine
+        wizard = job._get_wizards(self._name)
         if not wizard or not rows:
             return
         Line = self.env["vip.loyalty.import.line"]
@@ -248,7 +263,7 @@ class VipLoyaltyImport(models.TransientModel):
     def _vip_job_finished(self, job):
         """The wizard of a job done shows the recorded balances."""
         if job.state == "done":
-            self.search([("job_id", "=", job.id)]).write({"state": "done"})
+            job._get_wizards(self._name).write({"state": "done"})
 
     def action_download_template(self):
         """An .xlsx with the accepted headers and an example row."""
