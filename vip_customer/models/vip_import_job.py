@@ -339,6 +339,12 @@ class VipImportJob(models.Model):
         if start >= self.row_count:
             self._finish("done")
             return 0
+        if not self.user_id.active:
+            self._finish("failed", error=self.with_context(lang=self.user_id.lang).env._(
+                "%(user)s is archived: the import stopped after %(done)s of %(total)s rows.",
+                user=self.user_id.name, done=start, total=self.row_count,
+            ))
+            return 0
         handler = self._handler_env_model()
         job_as_user = self.with_env(handler.env)
         try:

@@ -520,3 +520,27 @@ class TestVipImportJob(VipCustomerCommon):
         self.assertEqual(len(wizard.line_ids.partner_id), 4)
         self.assertEqual(spy.sudo().state, "draft")
         self.assertFalse(spy.sudo().line_ids.partner_id, "another's wizard gets no customer")
+
+    def test_starter_demoted_or_archived_stops_the_job(self):
+        wizard = self._wizard(user=self.other_manager, file_name="demoted.xlsx")
+        wizard.action_import()
+        job = wizard.job_id.sudo()
+        self._cron(chunk_size=10)
+        self.other_manager.groups_id -= self.env.ref("vip_customer.group_vip_manager")
+        self.other_manager.groups_id |= self.env.ref("vip_customer.group_vip_user")
+        self._run_jobs(chunk_size=10)
+        self.assertEqual(job.state, "failed")
+        self.assertEqual(job.rows_done, 10)
+        self.assertIn("is no longer a VIP manager: the import stopped after 10 of 25 rows",
+                      job.error_message)
+        self.assertFalse(self.Partner.search([("ref", "=", "JOB-010")]))
+        # archived
+        rows = [[f"Arc {i}", f"ARC-{i}", None, None, None, None] for i in range(4)]
+        wizard = self._wizard(rows=rows, file_name="archived.xlsx")
+        wizard.action_import()
+        job = wizard.job_id.sudo()
+        self.vip_manager.active = False
+        self._run_jobs()
+        self.assertEqual(job.state, "failed")
+        self.assertIn("is archived: the import stopped after 0 of 4 rows", job.error_message)
+        self.assertFalse(self.Partner.search([("ref", "=like", "ARC-%")]))

@@ -414,6 +414,13 @@ class VipCustomerImport(models.TransientModel):
         meta, chunk = job._read_rows(start, limit)
         if not chunk:
             return {"rows": 0}
+        # the right to import, as the wizard needs it (ACL: VIP managers)
+        if not self.env.user.has_group("vip_customer.group_vip_manager"):
+            raise UserError(self.env._(
+                "%(user)s is no longer a VIP manager: the import stopped after %(done)s of "
+                "%(total)s rows.",
+                user=self.env.user.name, done=start, total=job.row_count,
+            ))
         self._check_partner_access()
         wizard = self.new({"company_id": job.company_id.id, "file_name": job.name})
         loaded = {"labels": meta["labels"], "countries": wizard._get_countries(),
