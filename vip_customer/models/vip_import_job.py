@@ -261,14 +261,26 @@ class VipImportJob(models.Model):
         """
         self._check_not_running(kind, company, file_hash)
         Engine = self._engine()
-        job = Engine.create({
-            "name": name,
-            "kind": kind,
-            "company_id": company.id,
-            "user_id": self.env.uid,
-            "file_hash": file_hash,
-            "row_count": row_count,
-        })
+        try:
+            with self.env.cr.savepoint():
+                job = Engine.create({
+                    "name": name,
+                    "kind": kind,
+                    "company_id": company.id,
+                    "user_id": self.env.uid,
+                    "file_hash": file_hash,
+                    "row_count": row_count,
+                })
+        except psycopg2.errors.UniqueViolation as error:
+            if error.diag.constraint_name != "vip_import_job_active_file_uniq":
+                raise
+            # the same file queued by another request at the same moment (the index's
+            # backstop): named if this transaction sees it, else said plainly
+            self._check_not_running(kind, company, file_hash)
+            raise ValidationError(self.env._(
+                "This file is already being imported: another import of it was started "
+                "at the same moment. Wait until it is done or cancel it."
+            )) from None
         # res_field: the file stays out of the chatter's attachments, and only the
         # engine (sudo) and administrators read it, like the field holding it
         attachment = self.env["ir.attachment"].sudo().create({

@@ -544,3 +544,36 @@ class TestVipImportJob(VipCustomerCommon):
         self.assertEqual(job.state, "failed")
         self.assertIn("is archived: the import stopped after 0 of 4 rows", job.error_message)
         self.assertFalse(self.Partner.search([("ref", "=like", "ARC-%")]))
+
+    def test_same_file_at_the_same_moment_clear_message(self):
+        job = self._job_of(self.vip_manager, "race.xlsx")
+        real = VipImportJob._check_not_running
+        calls = []
+
+        def check_passes_once(self_, *args, **kwargs):
+            # the other request's check ran before this job was there
+            calls.append(args)
+            if len(calls) > 1:
+                return real(self_, *args, **kwargs)
+            return None
+
+        with (
+            patch.object(VipImportJob, "_check_not_running", check_passes_once),
+            mute_logger("odoo.sql_db"),
+            self.assertRaisesRegex(
+                ValidationError,
+                rf"already being imported: import job #{job.id} \(race.xlsx\), started by",
+            ),
+        ):
+            self._job_of(self.other_manager, "race.xlsx")
+        self.assertEqual(len(calls), 2)
+        # not even visible yet (another transaction): still no database error
+        with (
+            patch.object(VipImportJob, "_check_not_running", lambda *args, **kwargs: None),
+            mute_logger("odoo.sql_db"),
+            self.assertRaisesRegex(ValidationError, "another import of it was started"),
+        ):
+            self._job_of(self.other_manager, "race.xlsx")
+        self.assertEqual(
+            self.env["vip.import.job"].sudo().search_count([("name", "=", "race.xlsx")]), 1
+        )
