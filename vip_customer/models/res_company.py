@@ -1,10 +1,19 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 # built-in key-moment rules of vip_customer (vip.moment.rule.builtin_code)
 CHURN_RETENTION_CODE = "churn_retention"
 MINIMUM_CADENCE_CODE = "cadence_minimum"
+# The nightly tier run's state on the company: written by the engine only.
+ENGINE_STATE = frozenset(
+    {
+        "vip_recompute_cursor",
+        "vip_recompute_date",
+        "vip_recompute_full",
+        "vip_recompute_run_full",
+    }
+)
 # The company settings the tier rules read: a change means a full tier run.
 FULL_RUN_SETTINGS = frozenset(
     {
@@ -105,6 +114,21 @@ class ResCompany(models.Model):
     vip_kpi_history_cursor = fields.Date(copy=False, groups="base.group_user")
 
     def write(self, vals):
+        if ENGINE_STATE & vals.keys() and not self.env.su:
+            # the nightly run's own state: a night skipped or a requested full
+            # night cancelled by hand would go unnoticed ("Re-evaluate All Now"
+            # is the way to ask for a full night)
+            raise AccessError(
+                self.env._(
+                    "%(fields)s: kept by the nightly tier run, it cannot be set by hand.",
+                    fields=", ".join(
+                        sorted(
+                            self._fields[name]._description_string(self.env)
+                            for name in ENGINE_STATE & vals.keys()
+                        )
+                    ),
+                )
+            )
         keys = FULL_RUN_SETTINGS & vals.keys()
         if not keys:
             return super().write(vals)

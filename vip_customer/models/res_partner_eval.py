@@ -33,6 +33,8 @@ EVAL_FIELDS = frozenset(
 )
 
 CREATE_FIELDS = frozenset({"vip_tier_id", "vip_company_id", "vip_locked"})
+# The engine's own bookkeeping (refused to everyone: DERIVED_FIELDS).
+ENGINE_OWN = frozenset({"vip_eval_date", "vip_eval_mark"})
 
 
 class ResPartner(models.Model):
@@ -64,6 +66,10 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        if self.env.context.get("vip_customer_merge") and ENGINE_OWN & vals.keys():
+            # Odoo's merge copies every stored field of the merged contacts; the
+            # engine evaluates the customer kept right after (its own dates)
+            vals = {key: value for key, value in vals.items() if key not in ENGINE_OWN}
         relevant = EVAL_FIELDS & vals.keys() and not self._vip_is_engine_write()
         before = (self | self.commercial_partner_id) if relevant else self.browse()
         result = super().write(vals)

@@ -80,6 +80,9 @@ class TestPartnerMerge(VipCustomerCommon):
         history = self.kept.vip_tier_history_ids
         self.assertEqual(history[:1].new_tier_id, self.tier_b)
         self.assertEqual(history[:1].reason, "rule")
+        # the merge copies no engine date of the merged contacts: the customer kept
+        # was evaluated after it (the merge was refused when it copied them, #13)
+        self.assertGreater(self.kept.vip_eval_date, self.today)
 
     def test_customer_kept_joins_the_program_of_the_merged_one(self):
         """The customer kept was in no program: it gets the merged one's,

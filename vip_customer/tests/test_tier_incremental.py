@@ -2,6 +2,7 @@ import random
 from datetime import timedelta
 from unittest.mock import patch
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -230,3 +231,16 @@ class TestTierIncremental(VipCustomerCommon):
         self.assertEqual(partner.vip_purchase_count, 1, "read before the new purchase")
         self._night(self.today + timedelta(days=1))
         self.assertEqual(partner.vip_purchase_count, 2)
+
+    def test_nobody_writes_the_runs_state(self):
+        """The run's state on the company is the engine's: an administrator
+        writing it could skip a night or cancel a requested full one."""
+        admin = self.env.ref("base.user_admin")
+        for vals in (
+            {"vip_recompute_full": False},
+            {"vip_recompute_date": self.today + timedelta(days=1)},
+            {"vip_recompute_cursor": 2147483647},
+            {"vip_recompute_run_full": True},
+        ):
+            with self.assertRaises(AccessError):
+                self.company.with_user(admin).write(vals)

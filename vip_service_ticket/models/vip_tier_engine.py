@@ -125,7 +125,7 @@ SIGNAL_FIELDS = frozenset({"stage_id", "partner_id", "company_id", "active", "ca
 
 
 class VipServiceTicket(models.Model):
-    _inherit = "vip.service.ticket"
+    _inherit = "vip.service.ticket"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model_create_multi
     def create(self, vals_list):

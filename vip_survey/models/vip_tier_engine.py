@@ -126,7 +126,7 @@ class VipTierEngine(models.AbstractModel):
 
 
 class SurveyUserInput(models.Model):
-    _inherit = "survey.user_input"
+    _inherit = "survey.user_input"  # pylint: disable=consider-merging-classes-inherited
 
     def _vip_on_completed(self):
         result = super()._vip_on_completed()
