@@ -162,6 +162,21 @@ class VipImportJob(models.Model):
         # sudo + engine key: the only way to set a wizard's job_id (_check_wizard_vals)
         wizard.sudo().with_context(**{ENGINE_CONTEXT_KEY: True}).write({"job_id": self.id})
 
+    @api.model
+    def _check_wizard_checkable(self, wizard):
+        """A wizard whose file was handed to a job has no file left to check:
+        say where it went and how that job ended."""
+        if wizard.state not in ("importing", "done") or not wizard.job_id:
+            return
+        # sudo: the wizard's own job (job_id is set by its Import only)
+        job = wizard.job_id.sudo()
+        state = dict(job._fields["state"]._description_selection(self.env))[job.state]
+        raise UserError(self.env._(
+            "This file was handed to import job #%(id)s (%(file)s), now %(state)s: upload "
+            "a file to check it again.",
+            id=job.id, file=job.name, state=state,
+        ))
+
     def _get_wizards(self, model):
         """The wizard of ``model`` that started the job (its starter's), as superuser."""
         self.ensure_one()

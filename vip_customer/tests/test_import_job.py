@@ -208,6 +208,15 @@ class TestVipImportJob(VipCustomerCommon):
         self.assertEqual(wizard.job_state, "failed")
         self._cron(chunk_size=10)
         self.assertEqual(job.rows_done, 10, "a failed job is not resumed")
+        # the wizard says where its file went (#13 L-2)
+        with self.assertRaisesRegex(
+            UserError, rf"handed to import job #{job.id} \(customers.xlsx\), now Failed"
+        ):
+            wizard.action_check()
+        # a file uploaded again is checked again
+        wizard.write({"file": _xlsx(self.rows[:2])})
+        wizard.action_check()
+        self.assertEqual(wizard.state, "checked")
 
     def test_row_invalid_in_the_first_chunk_imports_nothing(self):
         wizard = self._wizard(rows=self.rows[:4])

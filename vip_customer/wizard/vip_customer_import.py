@@ -134,6 +134,7 @@ class VipCustomerImport(models.TransientModel):
     def action_check(self):
         """Dry run: one line per row saying what the import would do, or why it can't."""
         self.ensure_one()
+        self.env["vip.import.job"]._check_wizard_checkable(self)
         self._check_partner_access()
         self.line_ids.unlink()
         stats = self._run(do_import=False)

@@ -279,3 +279,15 @@ class TestImport(VipLoyaltyCommon):
         self.assertEqual(wizard.state, "done")
         self.assertEqual(wizard.line_ids.move_id.mapped("points"), [100])
         self.assertEqual(spy.sudo().state, "draft")
+
+    def test_check_after_a_cancelled_job_says_so(self):
+        data = self._xlsx([["Reference", "Points"], ["C0001", 100]])
+        wizard = self._wizard(None, data=data)
+        wizard.action_check()
+        wizard.action_import()
+        job = wizard.job_id
+        self.assertIs(job.action_cancel(), True)
+        with self.assertRaisesRegex(
+            UserError, rf"handed to import job #{job.id} \(balances.xlsx\), now Cancelled"
+        ):
+            wizard.action_check()

@@ -103,6 +103,7 @@ class VipLoyaltyImport(models.TransientModel):
     def action_check(self):
         """Dry run: one line per row with what would be imported, or the row's error."""
         self.ensure_one()
+        self.env["vip.import.job"]._check_wizard_checkable(self)
         self._check_manager()
         rows = self._validate()
         self.line_ids.unlink()
