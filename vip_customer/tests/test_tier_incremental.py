@@ -6,32 +6,11 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from ..models.vip_tier_engine import SQL_COLUMNS
 from .common import VipCustomerCommon
 
 # What the engine stores for a customer: its tier and every raw column.
-STORED = (
-    "vip_tier_id",
-    "vip_tier_since",
-    "vip_spend",
-    "vip_purchase_count",
-    "vip_avg_purchase",
-    "vip_first_purchase_date",
-    "vip_last_purchase_date",
-    "vip_prev_spend",
-    "vip_prev_purchase_count",
-    "vip_pending_tier_id",
-    "vip_downgrade_date",
-    "vip_company_id",
-    "vip_locked",
-    "vip_lock_until",
-    "vip_churn_score",
-    "vip_churn_recency_score",
-    "vip_churn_frequency_score",
-    "vip_churn_spend_score",
-    "vip_churn_level",
-    "vip_churn_high_since",
-    "vip_eval_date",
-)
+STORED = ("vip_tier_id", "vip_tier_since", *SQL_COLUMNS)
 
 
 @tagged("post_install", "-at_install")

@@ -193,25 +193,6 @@ class VipCustomerImport(models.TransientModel):
         job._link_wizard(self)
         return self._reopen()
 
-    def action_refresh(self):
-        """Show the import job's progress again."""
-        self.ensure_one()
-        return self._reopen()
-
-    def action_open_job(self):
-        """The background job importing the file."""
-        self.ensure_one()
-        self.job_id.check_access("read")
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Import Job"),
-            "res_model": "vip.import.job",
-            "res_id": self.job_id.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-        }
-
     def action_open_partners(self):
         """The customers the import created or updated."""
         self.ensure_one()
@@ -437,25 +418,9 @@ class VipCustomerImport(models.TransientModel):
         ]
         errors = [row for row in rows if row["outcome"] == "error"]
         if errors:
-            details = "\n".join(
-                self.env._("Row %(row)s: %(message)s", row=row["row"], message=row["message"])
-                for row in errors[:MAX_ERRORS_SHOWN]
+            self._vip_job_rows_invalid(
+                job, start, [(row["row"], row["message"]) for row in errors], rows[0]["row"]
             )
-            if not start:
-                raise UserError(self.env._(
-                    "%(file)s: rows valid when the file was imported are not any more (the "
-                    "database changed since):\n%(errors)s\nNothing was imported.",
-                    file=job.name, errors=details,
-                ))
-            raise UserError(self.env._(
-                "%(file)s: rows valid when the file was imported are not any more (the "
-                "database changed since):\n%(errors)s\nThe %(done)s rows before row %(row)s "
-                "were imported and stay; nothing from row %(row)s on was imported.",
-                file=job.name,
-                errors=details,
-                done=start,
-                row=rows[0]["row"],
-            ))
         wizard._import_batch(rows, lookups)
         self._vip_job_update_lines(job, rows)
         counts = {

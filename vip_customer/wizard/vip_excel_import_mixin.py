@@ -30,6 +30,55 @@ class VipExcelImportMixin(models.AbstractModel):
     _name = "vip.excel.import.mixin"
     _description = "VIP Excel Import (mixin)"
 
+    # The wizards that import in the background (field ``job_id``, a vip.import.job)
+    def action_refresh(self):
+        """Show the import job's progress again."""
+        self.ensure_one()
+        return self._reopen()
+
+    def action_open_job(self):
+        """The background job importing the file."""
+        self.ensure_one()
+        self.job_id.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Import Job"),
+            "res_model": "vip.import.job",
+            "res_id": self.job_id.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+    def _vip_job_rows_invalid(self, job, start, errors, first_row):
+        """A chunk's rows no longer valid (the database changed since the file
+        was checked): the UserError that fails the job, naming the rows (at most
+        10) and what stays of the earlier chunks.
+
+        :param start: rows of the file written before this chunk
+        :param errors: ``[(row number, message)]``
+        :param first_row: the chunk's first row number
+        """
+        details = "\n".join(
+            self.env._("Row %(row)s: %(message)s", row=row, message=message)
+            for row, message in errors[:10]
+        )
+        if not start:
+            raise UserError(self.env._(
+                "%(file)s: rows valid when the file was imported are not any more (the "
+                "database changed since):\n%(errors)s\nNothing was imported.",
+                file=job.name, errors=details,
+            ))
+        raise UserError(self.env._(
+            "%(file)s: rows valid when the file was imported are not any more (the "
+            "database changed since):\n%(errors)s\nThe %(done)s rows before row %(row)s "
+            "were imported and stay; nothing from row %(row)s on was imported.",
+            file=job.name,
+            errors=details,
+            done=start,
+            row=first_row,
+        ))
+
     def _reopen(self):
         """Keep the wizard open on its next step."""
         return {

@@ -16,18 +16,29 @@ class VipTierEngine(models.AbstractModel):
     _inherit = "vip.tier.engine"
 
     @api.model
-    def _get_churn_signal_dates(self, company, partner_ids):
-        """The day the older of a customer's last two answers leaves the
-        look-back window (the falling satisfaction, then the detractor signal,
-        end by the calendar); a completed answer marks its customer instead."""
-        dates = super()._get_churn_signal_dates(company, partner_ids)
-        if not partner_ids:
-            return dates
-        rows = self.env.execute_query(
+    def _get_last_answers(self, company, partner_ids, columns):
+        """One aggregate row per customer account of ``partner_ids`` with
+        completed campaign answers of ``company`` in the look-back window:
+        ``(commercial partner id, *columns)``, each column an ``SQL``
+        aggregate over its answers ordered from the last one (alias ``ui``)."""
+        self.env["survey.user_input"].flush_model(
+            [
+                "partner_id",
+                "state",
+                "end_datetime",
+                "vip_campaign_id",
+                "vip_nps_class",
+                "vip_nps_score",
+                "vip_satisfaction_score",
+                "test_entry",
+            ]
+        )
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["vip.survey.campaign"].flush_model(["company_id"])
+        return self.env.execute_query(
             SQL(
                 """
-                SELECT p.commercial_partner_id,
-                       (ARRAY_AGG(ui.end_datetime ORDER BY ui.end_datetime DESC, ui.id DESC))[1:2]
+                SELECT p.commercial_partner_id, %(columns)s
                   FROM survey_user_input ui
                   JOIN res_partner p ON p.id = ui.partner_id
                   JOIN vip_survey_campaign c ON c.id = ui.vip_campaign_id
@@ -38,10 +49,25 @@ class VipTierEngine(models.AbstractModel):
                    AND ui.end_datetime >= %(since)s
                  GROUP BY p.commercial_partner_id
                 """,
+                columns=SQL(", ").join(columns),
                 partners=list(partner_ids),
                 company=company.id,
                 since=fields.Datetime.now() - timedelta(days=SIGNAL_DAYS),
             )
+        )
+
+    @api.model
+    def _get_churn_signal_dates(self, company, partner_ids):
+        """The day the older of a customer's last two answers leaves the
+        look-back window (the falling satisfaction, then the detractor signal,
+        end by the calendar); a completed answer marks its customer instead."""
+        dates = super()._get_churn_signal_dates(company, partner_ids)
+        if not partner_ids:
+            return dates
+        rows = self._get_last_answers(
+            company,
+            partner_ids,
+            [SQL("(ARRAY_AGG(ui.end_datetime ORDER BY ui.end_datetime DESC, ui.id DESC))[1:2]")],
         )
         for partner_id, ends in rows:
             day = min(ends).date() + timedelta(days=SIGNAL_DAYS + 1)
@@ -58,43 +84,20 @@ class VipTierEngine(models.AbstractModel):
         signals = super()._get_churn_signals(company, partner_ids)
         if not partner_ids:
             return signals
-        self.env["survey.user_input"].flush_model(
+        rows = self._get_last_answers(
+            company,
+            partner_ids,
             [
-                "partner_id",
-                "state",
-                "end_datetime",
-                "vip_campaign_id",
-                "vip_nps_class",
-                "vip_nps_score",
-                "vip_satisfaction_score",
-                "test_entry",
-            ]
-        )
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
-        self.env["vip.survey.campaign"].flush_model(["company_id"])
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT p.commercial_partner_id,
-                       (ARRAY_AGG(ui.vip_nps_class ORDER BY ui.end_datetime DESC, ui.id DESC))[1],
-                       (ARRAY_AGG(COALESCE(ui.vip_nps_score, 0)
-                                  ORDER BY ui.end_datetime DESC, ui.id DESC))[1],
-                       (ARRAY_AGG(COALESCE(ui.vip_satisfaction_score, 0)
-                                  ORDER BY ui.end_datetime DESC, ui.id DESC))[1:2]
-                  FROM survey_user_input ui
-                  JOIN res_partner p ON p.id = ui.partner_id
-                  JOIN vip_survey_campaign c ON c.id = ui.vip_campaign_id
-                 WHERE p.commercial_partner_id = ANY(%(partners)s)
-                   AND c.company_id = %(company)s
-                   AND ui.state = 'done'
-                   AND NOT COALESCE(ui.test_entry, FALSE)
-                   AND ui.end_datetime >= %(since)s
-                 GROUP BY p.commercial_partner_id
-                """,
-                partners=list(partner_ids),
-                company=company.id,
-                since=fields.Datetime.now() - timedelta(days=SIGNAL_DAYS),
-            )
+                SQL("(ARRAY_AGG(ui.vip_nps_class ORDER BY ui.end_datetime DESC, ui.id DESC))[1]"),
+                SQL(
+                    "(ARRAY_AGG(COALESCE(ui.vip_nps_score, 0) "
+                    "ORDER BY ui.end_datetime DESC, ui.id DESC))[1]"
+                ),
+                SQL(
+                    "(ARRAY_AGG(COALESCE(ui.vip_satisfaction_score, 0) "
+                    "ORDER BY ui.end_datetime DESC, ui.id DESC))[1:2]"
+                ),
+            ],
         )
         # the labels are stored on the customer: in the language of the company's staff
         staff_env = self.with_context(lang=reader_lang(self.env, company=company)).env
