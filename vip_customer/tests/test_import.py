@@ -710,3 +710,15 @@ class TestVipCustomerImport(VipCustomerCommon):
         self.assertEqual(len(wizard.line_ids.partner_id), 2000)
         action = wizard.action_open_partners()
         self.assertEqual(self.Partner.search_count(action["domain"]), 2000)
+
+    def test_wizard_keeps_its_title(self):
+        """Check reopens the dialog on its next step under the wizard's title, in
+        the reader's language (it said "Odoo": browser walk)."""
+        wizard = self._wizard(self._xlsx([["Lotus Trading"]], ["Name"]))
+        self.assertEqual(wizard.action_check()["name"], "Import VIP Customers")
+        self.env["res.lang"]._activate_lang("zh_CN")
+        model = self.env["ir.model"]._get("vip.customer.import")
+        model.with_context(lang="zh_CN").name = "导入 VIP 客户"
+        self.assertEqual(
+            wizard.with_context(lang="zh_CN").action_refresh()["name"], "导入 VIP 客户"
+        )

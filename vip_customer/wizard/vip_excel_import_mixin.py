@@ -80,9 +80,12 @@ class VipExcelImportMixin(models.AbstractModel):
         ))
 
     def _reopen(self):
-        """Keep the wizard open on its next step."""
+        """Keep the wizard open on its next step, under its own title (in the
+        reader's language; without one the dialog says "Odoo")."""
         return {
             "type": "ir.actions.act_window",
+            # sudo: the wizard's model description, not a record the user reads
+            "name": self.env["ir.model"].sudo()._get(self._name).name,
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
