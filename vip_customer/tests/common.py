@@ -1,3 +1,5 @@
+import base64
+import io
 from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
@@ -6,6 +8,23 @@ from odoo import Command, fields
 from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+try:
+    from openpyxl import Workbook
+except ImportError:  # declared in external_dependencies
+    Workbook = None
+
+
+def xlsx_file(rows, headers):
+    """An uploaded .xlsx (base64, as a Binary field holds it): ``headers`` then ``rows``."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    output = io.BytesIO()
+    workbook.save(output)
+    return base64.b64encode(output.getvalue())
 
 
 class VipCustomerCommon(AccountTestInvoicingCommon):

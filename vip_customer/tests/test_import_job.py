@@ -1,14 +1,12 @@
 """Background import jobs (issue 13, item 3): the customer import validated
 whole, then written by the job cron in committed chunks."""
 
-import base64
 import io
 import random
 import string
 from unittest.mock import patch
 
 import psycopg2
-from openpyxl import Workbook
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -21,7 +19,7 @@ from odoo.addons.vip_customer.tools import import_spool
 from odoo.addons.vip_customer.wizard import vip_customer_import_rows
 from odoo.addons.vip_customer.wizard.vip_customer_import import VipCustomerImport
 
-from .common import VipCustomerCommon
+from .common import VipCustomerCommon, xlsx_file
 
 HEADERS = ("Name", "Reference", "Email", "Tier", "Account Manager", "Interests")
 DONE_EN = "Import of %(file)s (%(kind)s) done: %(created)s created, %(updated)s updated."
@@ -29,14 +27,7 @@ DONE_ZH = "%(file)s（%(kind)s）导入完成：新建 %(created)s 个，更新 
 
 
 def _xlsx(rows, headers=HEADERS):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    output = io.BytesIO()
-    workbook.save(output)
-    return base64.b64encode(output.getvalue())
+    return xlsx_file(rows, headers)
 
 
 @tagged("post_install", "-at_install")

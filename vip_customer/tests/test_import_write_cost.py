@@ -1,30 +1,19 @@
 """Customer import (issue 13, item 3): updating existing customers with values of
 their own (one ``write()`` each) costs about what creating them does."""
 
-import base64
-import io
 from unittest.mock import patch
-
-from openpyxl import Workbook
 
 from odoo.tests import tagged
 
 from odoo.addons.vip_customer.wizard.vip_customer_import import VipCustomerImport
 
-from .common import VipCustomerCommon
+from .common import VipCustomerCommon, xlsx_file
 
 HEADERS = ("Name", "Reference", "Email", "Phone", "Street", "City", "Zip")
 
 
 def _xlsx(rows):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(HEADERS)
-    for row in rows:
-        sheet.append(row)
-    output = io.BytesIO()
-    workbook.save(output)
-    return base64.b64encode(output.getvalue())
+    return xlsx_file(rows, HEADERS)
 
 
 @tagged("post_install", "-at_install")

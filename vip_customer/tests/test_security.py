@@ -28,11 +28,8 @@ Nobody writes or deletes a tier history row: the engine and the managers'
 tier change (which go through the server) create them.
 """
 
-import base64
-import io
 
 from lxml import etree
-from openpyxl import Workbook
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
@@ -40,7 +37,7 @@ from odoo.tests import new_test_user, tagged
 
 from odoo.addons.vip_customer.models.res_partner import ENGINE_FIELDS, MANAGER_FIELDS
 
-from .common import VipCustomerCommon
+from .common import VipCustomerCommon, xlsx_file
 
 # Fields a portal user must not read on their own contact, by group they need.
 VIP_USER_FIELDS = (
@@ -80,14 +77,7 @@ EMPLOYEE_FIELDS = (
 
 
 def _xlsx(rows):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(("Name", "Email", "Notes"))
-    for row in rows:
-        sheet.append(row)
-    output = io.BytesIO()
-    workbook.save(output)
-    return base64.b64encode(output.getvalue())
+    return xlsx_file(rows, ("Name", "Email", "Notes"))
 
 
 @tagged("post_install", "-at_install")
