@@ -32,4 +32,5 @@ from . import account_move
 from . import mail_activity
 from . import res_config_settings
 from . import digest
+from . import ir_cron
 from . import ir_module
