@@ -13,7 +13,8 @@ def uninstall_hook(env):
     - Demo customers keep their invoices: they stay as ordinary contacts (their
       xml ids go), and the demo loader finds them again on a reinstall instead
       of creating twins.
-    - The purchase index the add-on added to ``account_move`` is dropped.
+    - The purchase index the add-on added to ``account_move`` is dropped, and
+      the customer value refresh's work tables.
     """
     env = env(su=True)  # sudo: the uninstall clears what the add-on wrote, whoever asked
     # raw SQL on the add-on's own table only, which the uninstall drops next
@@ -31,3 +32,4 @@ def uninstall_hook(env):
     ).unlink()
     data.filtered(lambda d: d.model == "res.partner").unlink()
     env.cr.execute(SQL("DROP INDEX IF EXISTS account_move_vip_purchase_index"))
+    env.cr.execute(SQL("DROP TABLE IF EXISTS vip_customer_value_stage, vip_customer_value_run"))

@@ -1,14 +1,16 @@
 """Customer value on the customer: RFM scores and segment, lifetime figures.
 
-One statement per company writes them (:meth:`_vip_refresh_customer_value`),
-the last step of the nightly tier run (``vip_tier_engine_cron.py``): an
-aggregate over every purchase the tier engine counts (its purchase sources,
-so a source another add-on adds counts here too), ranked by window functions,
-and an UPDATE of these columns only where a value changed. Nobody writes them
-by hand (``VALUE_FIELDS`` in ``DERIVED_FIELDS``, res_partner_guard.py).
+The last step of the nightly tier run (``vip_tier_engine_cron.py``) writes
+them (:meth:`_vip_refresh_customer_value_step`): an aggregate over every
+purchase the tier engine counts (its purchase sources, so a source another
+add-on adds counts here too) staged customer by customer in a work table,
+ranked there by window functions, and an UPDATE of these columns only where a
+value changed, in steps the cron's time budget spreads over its calls. Nobody
+writes them by hand (``VALUE_FIELDS`` in ``DERIVED_FIELDS``,
+res_partner_guard.py).
 
 The rules (quintiles by percentile rank, the segment table) are the pure
-``tools/vip_value.py``; the SQL here computes the same in one pass.
+``tools/vip_value.py``; the SQL here computes the same.
 """
 
 from odoo import api, fields, models
@@ -16,6 +18,11 @@ from odoo.tools import SQL
 
 from ..tools.vip_value import DAYS_PER_YEAR, LIFETIME_START, SCORE_MAX, SEGMENT_RULES
 from .res_partner import VALUE_FIELDS, VIP_USER
+
+# the refresh's work tables (our own, unlogged) and its batch outside the cron
+VALUE_STAGE = "vip_customer_value_stage"
+VALUE_RUN = "vip_customer_value_run"
+VALUE_BATCH = 50000
 
 SEGMENT_SELECTION = [
     ("champions", "Champions"),
@@ -133,86 +140,312 @@ class ResPartner(models.Model):
             ),
         )
 
+    def init(self):
+        super().init()
+        # the customer value refresh's own work tables (see _vip_refresh_customer_value):
+        # unlogged, nothing but the refresh reads or writes them, emptied when a run ends
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE UNLOGGED TABLE IF NOT EXISTS %(stage)s (
+                    company_id int4 NOT NULL,
+                    partner_id int4 NOT NULL,
+                    spend numeric,
+                    purchases int8,
+                    first_date date,
+                    last_date date,
+                    r int4,
+                    f int4,
+                    m int4,
+                    PRIMARY KEY (company_id, partner_id)
+                );
+                CREATE UNLOGGED TABLE IF NOT EXISTS %(run)s (
+                    company_id int4 PRIMARY KEY,
+                    day date NOT NULL,
+                    phase varchar NOT NULL,
+                    cursor int4 NOT NULL DEFAULT 0,
+                    changed int8 NOT NULL DEFAULT 0
+                )
+                """,
+                stage=SQL.identifier(VALUE_STAGE),
+                run=SQL.identifier(VALUE_RUN),
+            )
+        )
+
     @api.model
     def _vip_refresh_customer_value(self, company, today=None):
         """Refresh the customer value (``VALUE_FIELDS``) of ``company``'s
-        customers: one aggregate over the tier engine's purchase sources since
-        ever (``_get_purchase_sources``), ranked within the company, and one
-        UPDATE of the rows whose values changed. Customers with no purchase
-        left (a refund cancelled the only one) and contacts lose theirs.
+        customers: every step of :meth:`_vip_refresh_customer_value_step` at
+        once, in batches of ``VALUE_BATCH`` customers.
+
+        :param today: the date of the values (default: today)
+        :return: the number of customers whose values changed
+        """
+        today = today or fields.Date.context_today(self)
+        self._vip_value_run_start(company, today)
+        while True:
+            _count, finished, changed = self._vip_refresh_customer_value_step(
+                company, today, VALUE_BATCH
+            )
+            if finished:
+                return changed
+
+    @api.model
+    def _vip_refresh_customer_value_step(self, company, today, size):
+        """One step of the refresh of ``company``'s customer value on ``today``,
+        over at most ``size`` customers; the nightly tier cron runs the steps
+        across calls as its time budget allows. The steps:
+
+        1. ``aggregate``: the next ``size`` customers (by id) and their
+           purchases since ever (the tier engine's purchase sources,
+           ``_get_purchase_sources``) into the work table, customers with a
+           purchase only;
+        2. ``rank``: the scores of every staged customer, ranked within the
+           company (one statement over the work table, no purchase read);
+        3. ``apply``: the next ``size`` staged customers' values written where
+           they changed;
+        4. ``clear``: customers with no purchase left (a refund cancelled the
+           only one) and contacts lose theirs, ``size`` at a time; then the
+           run ends and the work table is emptied.
 
         Customers are the tier engine's (``_customers_where``): commercial
         partners of the company or shared, not in another company's program;
         the nightly tier run puts each buyer in one program first, so two
         companies never score the same customer. Raw SQL on this module's own
         columns, which nothing tracks and no stored compute depends on
-        (checked by a test); runs as the server, whoever calls.
+        (checked by a test), and on its own work tables; runs as the server,
+        whoever calls. The run's state is a row of ``vip_customer_value_run``
+        (committed with each cron call): a killed call is redone by the next.
 
-        :param today: the date of the values (default: today)
-        :return: the number of customers whose values changed
+        :return: ``(count, finished, changed)``: the customers the step went
+            through, whether the run is complete, and (once complete) how many
+            customers' values changed in the whole run
         """
-        today = today or fields.Date.context_today(self)
-        engine = self.env["vip.tier.engine"].sudo().with_company(company)
-        self.env["account.move"].flush_model()
-        self.flush_model()
+        run = self._vip_value_run(company, today)
+        if not run:
+            run = self._vip_value_run_start(company, today)
+        phase, cursor = run["phase"], run["cursor"]
+        company_id = company.id
+        if phase == "aggregate":
+            engine = self.env["vip.tier.engine"].sudo().with_company(company)
+            self.env["account.move"].flush_model()
+            self.flush_model()
+            ids = [
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        """SELECT rp.id FROM res_partner rp
+                            WHERE rp.id > %(cursor)s AND %(customers)s
+                            ORDER BY rp.id LIMIT %(size)s""",
+                        cursor=cursor,
+                        customers=engine._customers_where(company),
+                        size=size,
+                    )
+                )
+            ]
+            if ids:
+                self.env.cr.execute(
+                    SQL(
+                        """
+                        WITH purchases AS (%(purchases)s)
+                        INSERT INTO %(stage)s
+                               (company_id, partner_id, spend, purchases, first_date, last_date)
+                        SELECT %(company)s, p.partner_id,
+                               ROUND(SUM(p.amount), 2),
+                               SUM(p.purchase_count),
+                               MIN(p.date) FILTER (WHERE p.purchase_count > 0),
+                               MAX(p.date) FILTER (WHERE p.purchase_count > 0)
+                          FROM purchases p
+                         WHERE p.partner_id = ANY(%(ids)s) AND p.date <= %(today)s
+                         GROUP BY p.partner_id
+                        HAVING SUM(p.purchase_count) > 0
+                        """,
+                        purchases=engine._purchases_sql(company, LIFETIME_START),
+                        stage=SQL.identifier(VALUE_STAGE),
+                        company=company_id,
+                        ids=ids,
+                        today=today,
+                    )
+                )
+            if len(ids) == size:
+                self._vip_value_run_save(company, "aggregate", ids[-1])
+            else:
+                self._vip_value_run_save(company, "rank", 0)
+            return len(ids), False, 0
+        if phase == "rank":
+            self.env.cr.execute(self._vip_value_rank_sql(company))
+            count = self.env.cr.rowcount
+            self._vip_value_run_save(company, "apply", 0)
+            return count, False, 0
+        if phase == "apply":
+            rows = self.env.execute_query(
+                SQL(
+                    """SELECT partner_id FROM %(stage)s
+                        WHERE company_id = %(company)s AND partner_id > %(cursor)s
+                        ORDER BY partner_id LIMIT %(size)s""",
+                    stage=SQL.identifier(VALUE_STAGE),
+                    company=company_id,
+                    cursor=cursor,
+                    size=size,
+                )
+            )
+            ids = [row[0] for row in rows]
+            changed = 0
+            if ids:
+                self.env.cr.execute(self._vip_value_apply_sql(company, today, ids))
+                changed = self.env.cr.rowcount
+            if len(ids) == size:
+                self._vip_value_run_save(company, "apply", ids[-1], changed)
+            else:
+                self._vip_value_run_save(company, "clear", 0, changed)
+            return len(ids), False, 0
+        # clear: customers of this program (and contacts) with values and no purchase
+        self.flush_model(list(VALUE_FIELDS))
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT rp.id FROM res_partner rp
+                    WHERE rp.id > %(cursor)s
+                      AND (rp.vip_company_id = %(company)s OR rp.id != rp.commercial_partner_id)
+                      AND (rp.vip_customer_since IS NOT NULL OR rp.vip_rfm_segment IS NOT NULL
+                           OR COALESCE(rp.vip_lifetime_spend, 0) != 0)
+                      AND NOT EXISTS (SELECT 1 FROM %(stage)s s
+                                       WHERE s.company_id = %(company)s AND s.partner_id = rp.id)
+                    ORDER BY rp.id LIMIT %(size)s""",
+                cursor=cursor,
+                company=company_id,
+                stage=SQL.identifier(VALUE_STAGE),
+                size=size,
+            )
+        )
+        ids = [row[0] for row in rows]
+        changed = 0
+        if ids:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE res_partner SET %(nulls)s, write_date = NOW() AT TIME ZONE 'UTC' "
+                    "WHERE id = ANY(%(ids)s)",
+                    nulls=SQL(", ").join(
+                        SQL("%s = NULL", SQL.identifier(col)) for col in VALUE_FIELDS
+                    ),
+                    ids=ids,
+                )
+            )
+            changed = self.env.cr.rowcount
+        # what the cache holds of these columns is stale (nothing is computed from them)
+        self.invalidate_model(list(VALUE_FIELDS))
+        if len(ids) == size:
+            self._vip_value_run_save(company, "clear", ids[-1], changed)
+            return len(ids), False, 0
+        total = run["changed"] + changed
+        self._vip_value_run_end(company)
+        return len(ids), True, total
+
+    # the run's state: one row per company in the work table (see init)
+    @api.model
+    def _vip_value_run(self, company, today):
+        rows = self.env.execute_query_dict(
+            SQL(
+                "SELECT phase, cursor, changed FROM %s WHERE company_id = %s AND day = %s",
+                SQL.identifier(VALUE_RUN),
+                company.id,
+                today,
+            )
+        )
+        return rows[0] if rows else None
+
+    @api.model
+    def _vip_value_run_start(self, company, today):
+        """Start a refresh of ``company`` on ``today`` from scratch (a run of
+        another day or a half-done one is dropped)."""
+        self._vip_value_run_end(company)
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO %s (company_id, day, phase, cursor) VALUES (%s, %s, 'aggregate', 0)",
+                SQL.identifier(VALUE_RUN),
+                company.id,
+                today,
+            )
+        )
+        return {"phase": "aggregate", "cursor": 0, "changed": 0}
+
+    @api.model
+    def _vip_value_run_save(self, company, phase, cursor, changed=0):
+        self.env.cr.execute(
+            SQL(
+                "UPDATE %s SET phase = %s, cursor = %s, changed = changed + %s "
+                "WHERE company_id = %s",
+                SQL.identifier(VALUE_RUN),
+                phase,
+                cursor,
+                changed,
+                company.id,
+            )
+        )
+
+    @api.model
+    def _vip_value_run_end(self, company):
+        for table in (VALUE_STAGE, VALUE_RUN):
+            self.env.cr.execute(
+                SQL("DELETE FROM %s WHERE company_id = %s", SQL.identifier(table), company.id)
+            )
+
+    @api.model
+    def _vip_value_rank_sql(self, company):
+        """The scores of every staged customer of ``company``: its fifth by
+        recency, frequency and spend (percentile rank, ties sharing the middle
+        of their ranks; ``tools.vip_value.rfm_quintile``)."""
+        scores = {"r": "last_date", "f": "purchases", "m": "spend"}
+        rank_columns = SQL(", ").join(
+            SQL(
+                "RANK() OVER (ORDER BY s.%(value)s) - 1 AS %(below)s, "
+                "COUNT(*) OVER (PARTITION BY s.%(value)s) AS %(ties)s",
+                value=SQL.identifier(value),
+                below=SQL.identifier(f"{name}_below"),
+                ties=SQL.identifier(f"{name}_ties"),
+            )
+            for name, value in scores.items()
+        )
+        assignments = SQL(", ").join(
+            SQL(
+                "%(name)s = (1 + %(max)s * (2 * k.%(below)s + k.%(ties)s) / (2 * k.total))::int4",
+                max=SCORE_MAX,
+                below=SQL.identifier(f"{name}_below"),
+                ties=SQL.identifier(f"{name}_ties"),
+                name=SQL.identifier(name),
+            )
+            for name in scores
+        )
+        return SQL(
+            """
+            UPDATE %(stage)s st SET %(assignments)s
+              FROM (SELECT s.partner_id, COUNT(*) OVER () AS total, %(rank_columns)s
+                      FROM %(stage)s s WHERE s.company_id = %(company)s) k
+             WHERE st.company_id = %(company)s AND st.partner_id = k.partner_id
+            """,
+            stage=SQL.identifier(VALUE_STAGE),
+            assignments=assignments,
+            rank_columns=rank_columns,
+            company=company.id,
+        )
+
+    @api.model
+    def _vip_value_apply_sql(self, company, today, ids):
+        """Write the staged values of the customers ``ids`` where they changed."""
         partner_fields = self._fields
         columns = list(VALUE_FIELDS)
 
         def cast(col):
             return SQL("v.%s::%s", SQL.identifier(col), SQL(partner_fields[col].column_type[1]))
 
-        scores = {
-            "r": ("last_date", "r"),
-            "f": ("purchases", "f"),
-            "m": ("spend", "m"),
-        }
-        rank_columns = SQL(", ").join(
-            SQL(
-                "RANK() OVER (ORDER BY agg.%(value)s) - 1 AS %(below)s, "
-                "COUNT(*) OVER (PARTITION BY agg.%(value)s) AS %(ties)s",
-                value=SQL.identifier(value),
-                below=SQL.identifier(f"{name}_below"),
-                ties=SQL.identifier(f"{name}_ties"),
-            )
-            for value, name in scores.values()
-        )
-        score_columns = SQL(", ").join(
-            SQL(
-                "(1 + %(max)s * (2 * %(below)s + %(ties)s) / (2 * total))::int4 AS %(name)s",
-                max=SCORE_MAX,
-                below=SQL.identifier(f"{name}_below"),
-                ties=SQL.identifier(f"{name}_ties"),
-                name=SQL.identifier(name),
-            )
-            for _value, name in scores.values()
-        )
-        query = SQL(
+        return SQL(
             """
-            WITH purchases AS (%(purchases)s),
-            agg AS (
-                SELECT p.partner_id,
-                       ROUND(SUM(p.amount), 2) AS spend,
-                       SUM(p.purchase_count) AS purchases,
-                       MIN(p.date) FILTER (WHERE p.purchase_count > 0) AS first_date,
-                       MAX(p.date) FILTER (WHERE p.purchase_count > 0) AS last_date
-                  FROM purchases p
-                 WHERE p.date <= %(today)s
-                 GROUP BY p.partner_id
-                HAVING SUM(p.purchase_count) > 0
+            WITH scored AS (
+                SELECT partner_id, spend, purchases, first_date, r, f, m,
+                       ROUND((%(today)s - first_date) / %(days)s, 1) AS tenure
+                  FROM %(stage)s
+                 WHERE company_id = %(company)s AND partner_id = ANY(%(ids)s)
             ),
-            ranked AS (
-                SELECT agg.*, COUNT(*) OVER () AS total, %(rank_columns)s
-                  FROM agg
-                  JOIN res_partner rp ON rp.id = agg.partner_id
-                 WHERE %(customers)s
-            ),
-            scored AS (
-                SELECT partner_id, spend, purchases, first_date,
-                       ROUND((%(today)s - first_date) / %(days)s, 1) AS tenure,
-                       %(score_columns)s
-                  FROM ranked
-            ),
-            vals AS (
+            v AS (
                 SELECT partner_id AS id,
                        r AS vip_rfm_recency,
                        f AS vip_rfm_frequency,
@@ -225,45 +458,22 @@ class ResPartner(models.Model):
                        tenure AS vip_tenure_years,
                        ROUND(spend / GREATEST(tenure, 1), 2) AS vip_avg_yearly_spend
                   FROM scored
-            ),
-            stale AS (
-                -- no purchase left, or a contact: no value (on customers of this
-                -- company's program only: another program's are that company's)
-                SELECT rp.id, %(nulls)s
-                  FROM res_partner rp
-                 WHERE (rp.vip_company_id = %(company)s OR rp.id != rp.commercial_partner_id)
-                   AND (rp.vip_customer_since IS NOT NULL OR rp.vip_rfm_segment IS NOT NULL
-                        OR COALESCE(rp.vip_lifetime_spend, 0) != 0)
-                   AND NOT EXISTS (SELECT 1 FROM vals WHERE vals.id = rp.id)
             )
             UPDATE res_partner rp
                SET %(assignments)s, write_date = NOW() AT TIME ZONE 'UTC'
-              FROM (SELECT * FROM vals UNION ALL SELECT * FROM stale) v
+              FROM v
              WHERE rp.id = v.id
                AND (%(current)s) IS DISTINCT FROM (%(new)s)
             """,
-            purchases=engine._purchases_sql(company, LIFETIME_START),
             today=today,
-            rank_columns=rank_columns,
-            customers=engine._customers_where(company),
             days=DAYS_PER_YEAR,
-            score_columns=score_columns,
-            segment=self._vip_segment_sql(SQL("r"), SQL("f"), SQL("m")),
-            nulls=SQL(", ").join(
-                SQL("NULL::%s AS %s", SQL(partner_fields[col].column_type[1]), SQL.identifier(col))
-                for col in columns
-            ),
+            stage=SQL.identifier(VALUE_STAGE),
             company=company.id,
+            ids=ids,
+            segment=self._vip_segment_sql(SQL("r"), SQL("f"), SQL("m")),
             assignments=SQL(", ").join(
                 SQL("%s = %s", SQL.identifier(col), cast(col)) for col in columns
             ),
             current=SQL(", ").join(SQL("rp.%s", SQL.identifier(col)) for col in columns),
             new=SQL(", ").join(cast(col) for col in columns),
         )
-        # the rows stay in PostgreSQL: no id of a changed customer comes back to Python
-        # (a first night changes every customer of the company: millions of rows)
-        self.env.execute_query(query)
-        changed = self.env.cr.rowcount
-        # what the cache holds of these columns is stale (nothing is computed from them)
-        self.invalidate_model(columns)
-        return changed

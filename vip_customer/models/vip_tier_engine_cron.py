@@ -1,8 +1,9 @@
-"""The VIP tier engine: the nightly cron, one batch per call.
+"""The VIP tier engine: the nightly cron, batches of customers per call.
 
 Odoo's cron runner calls ``_cron_recompute_tiers`` again (committing between
 calls) as long as it reports customers remaining, up to 10 calls per run, then
-reschedules the job at once. Each call evaluates one batch and returns.
+reschedules the job at once. Each call evaluates the batches its time budget
+allows (one batch outside the runner) and returns.
 
 Progress marker: a keyset cursor per company, on res.company
 (``vip_recompute_date``: the day of the run in progress or done last;
@@ -13,10 +14,10 @@ evaluated once per night, and a run complete for today does nothing more
 that day. A per-partner "evaluated on" date would rewrite every customer each
 night, where the engine writes only the ~5% whose values change.
 
-The run's last step, a call of its own once every customer is evaluated
-(cursor ``VALUE_STEP``): the customer value of the company (RFM scores and
-segment, lifetime figures), ranked over all its customers at once
-(``res.partner._vip_refresh_customer_value``).
+The run's last step once every customer is evaluated (cursor ``VALUE_STEP``):
+the customer value of the company (RFM scores and segment, lifetime figures),
+ranked over all its customers (``res.partner._vip_refresh_customer_value``,
+in steps of its own under a time budget).
 """
 
 import logging
@@ -25,6 +26,9 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .vip_tier_engine import BATCH_SIZE
+
+# the first batch of a call under a time limit: a second or less on a loaded machine
+FIRST_BATCH_SIZE = 500
 
 _logger = logging.getLogger(__name__)
 
@@ -37,60 +41,99 @@ class VipTierEngine(models.AbstractModel):
 
     @api.model
     def _cron_recompute_tiers(self, batch_size=BATCH_SIZE, today=None):
-        """Nightly: evaluate the next batch of at most ``batch_size``
-        customers of today's run, report the progress and return.
+        """Nightly: evaluate the next customers of today's run, report the
+        progress and return.
 
-        Companies are run one after the other (by id); the batch is the next
+        Called by Odoo's cron runner, a call works by time
+        (``ir.cron._vip_call_budget``): batches of customers sized from the
+        time the previous ones took, at most ``batch_size`` each, until its
+        share of the server's cron limit is spent. Outside the runner (or
+        without a limit) a call is one batch of ``batch_size``.
+
+        Companies are run one after the other (by id); a batch is the next
         customers after the company's cursor. Once they are all evaluated,
-        the company's customer value is refreshed in a call of its own (one
-        aggregate over all its customers, see ``VALUE_STEP``), in the same call
-        only when no customer was evaluated in it. ``remaining`` counts the
-        customers of today's run not evaluated yet, in every company, plus one
-        per value refresh to come. "Run Manually" on the cron is one such
-        call; to evaluate every customer again the same day, "Re-evaluate All
-        Now" (settings) starts a new run (:meth:`_request_full_run`).
+        the company's customer value is refreshed: in steps under the runner
+        (``res.partner._vip_refresh_customer_value_step``), else at once in a
+        call of its own (in the same call only when no customer was evaluated
+        in it). ``remaining`` counts the customers of today's run not
+        evaluated yet, in every company, plus one per value refresh to come.
+        "Run Manually" on the cron is one such call; to evaluate every
+        customer again the same day, "Re-evaluate All Now" (settings) starts a
+        new run (:meth:`_request_full_run`).
         """
         today = today or fields.Date.context_today(self)
         engine = self.sudo()  # the rules decide for every company, whoever runs the job
+        budget = self.env["ir.cron"]._vip_call_budget(batch_size, FIRST_BATCH_SIZE)
         companies = engine._get_recompute_companies(today)
         done = 0
         remaining = 0
         for company in companies:
-            if company.vip_recompute_date != today and not done:
-                engine._start_run(company, today)
-            cursor = company.vip_recompute_cursor if company.vip_recompute_date == today else 0
-            full = engine._is_full_run(company, today)
-            if done:
-                if cursor != VALUE_STEP:
-                    remaining += engine._pending_customers(company, cursor, today, full=full)[1]
-                remaining += 1  # the value refresh
-                continue
-            if cursor != VALUE_STEP:
-                ids, pending = engine._pending_customers(
-                    company, cursor, today, limit=batch_size, full=full
-                )
-                if ids:
-                    engine._recompute(company, partner_ids=ids, today=today)
-                    done = len(ids)
-                if pending > len(ids):
-                    engine._save_resume_point(company, ids[-1], today)
-                    remaining += pending - len(ids) + 1
-                    continue
-                if done:
-                    # every customer evaluated: the value refresh is the next call
-                    engine._save_resume_point(company, VALUE_STEP, today)
-                    remaining += 1
-                    continue
-            self.env["res.partner"].sudo()._vip_refresh_customer_value(company, today)
-            engine._save_resume_point(company, 0, today)
-            done = 1
-            _logger.info("VIP tiers of %s: today's run is complete", company.name)
+            size = budget.next_size()
+            while size:
+                count, more = engine._recompute_step(company, today, size, budget.limited)
+                budget.spent(count)
+                done += count
+                size = budget.next_size() if more else 0
+            remaining += engine._remaining_in_run(company, today)
         if not companies:
             _logger.info(
                 "VIP tiers: every customer already evaluated today, nothing to do "
                 "(\"Re-evaluate All Now\" in the settings evaluates them again)"
             )
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    def _recompute_step(self, company, today, size, stepwise):
+        """One step of ``company``'s run of ``today``: a batch of at most
+        ``size`` customers, or (every customer evaluated) the customer value
+        refresh, a step of it when ``stepwise``.
+
+        :return: ``(count, more)``: the customers the step went through (at
+            least 1), and whether the company's run goes on after it
+        """
+        if company.vip_recompute_date != today:
+            self._start_run(company, today)
+        cursor = company.vip_recompute_cursor
+        if cursor != VALUE_STEP:
+            full = self._is_full_run(company, today)
+            ids = self._pending_customers(
+                company, cursor, today, limit=size, full=full, count=False
+            )[0]
+            if ids:
+                self._recompute(company, partner_ids=ids, today=today)
+            if len(ids) == size:
+                self._save_resume_point(company, ids[-1], today)
+                return len(ids), True
+            self._save_resume_point(company, VALUE_STEP, today)
+            if ids:
+                # every customer evaluated: the value refresh is the next step
+                return len(ids), True
+        Partner = self.env["res.partner"].sudo()
+        if stepwise:
+            count, finished, _changed = Partner._vip_refresh_customer_value_step(
+                company, today, size
+            )
+        else:
+            Partner._vip_refresh_customer_value(company, today)
+            count, finished = 1, True
+        if not finished:
+            return max(count, 1), True
+        self._save_resume_point(company, 0, today)
+        _logger.info("VIP tiers of %s: today's run is complete", company.name)
+        return max(count, 1), False
+
+    def _remaining_in_run(self, company, today):
+        """What is left of ``company``'s run of ``today``: the customers not
+        evaluated yet plus one for the value refresh (0 once complete)."""
+        if company.vip_recompute_date == today:
+            cursor = company.vip_recompute_cursor
+            if not cursor:
+                return 0
+            if cursor == VALUE_STEP:
+                return 1
+        else:
+            cursor = 0
+        full = self._is_full_run(company, today)
+        return self._pending_customers(company, cursor, today, full=full)[1] + 1
 
     @api.model
     def _get_recompute_companies(self, today):
@@ -135,7 +178,7 @@ class VipTierEngine(models.AbstractModel):
         return bool(company.vip_recompute_full or not company.vip_recompute_date)
 
     @api.model
-    def _pending_customers(self, company, cursor, today, limit=None, full=True):
+    def _pending_customers(self, company, cursor, today, limit=None, full=True, count=True):
         """The customers of ``company`` after ``cursor`` (a partner id) that a
         run on ``today`` evaluates: the ones ``_fetch_rows`` evaluates
         (commercial partners with purchases up to today or in the program),
@@ -144,7 +187,8 @@ class VipTierEngine(models.AbstractModel):
         day their result changes by the calendar).
 
         :return: ``(ids, count)``: the first ``limit`` ids (none without a
-            limit) and how many there are in all
+            limit) and how many there are in all (None with ``count`` False:
+            a batch of a call only needs its ids)
         """
         self.env["account.move"].flush_model()
         self.env["res.partner"].flush_model()
@@ -157,7 +201,7 @@ class VipTierEngine(models.AbstractModel):
                 cursor=cursor,
                 customers=self._customers_where(company),
             )
-            return self._pending_ids(query, limit)
+            return self._pending_ids(query, limit, count)
         context = self._prepare_run_context(company, today)
         # EXISTS probes the purchase index partner by partner, from the cursor on: an
         # "IN (SELECT ... purchases)" inside the OR became a sub-plan scanning every
@@ -178,13 +222,15 @@ class VipTierEngine(models.AbstractModel):
             company=company.id,
             today=today,
         )
-        return self._pending_ids(query, limit)
+        return self._pending_ids(query, limit, count)
 
-    def _pending_ids(self, query, limit):
+    def _pending_ids(self, query, limit, count=True):
         ids = []
         if limit:
             rows = self.env.execute_query(SQL("%s ORDER BY rp.id LIMIT %s", query, limit))
             ids = [row[0] for row in rows]
+        if not count:
+            return ids, None
         if limit and len(ids) < limit:
             return ids, len(ids)  # the last batch: nothing after it
         [(count,)] = self.env.execute_query(SQL("SELECT COUNT(*) FROM (%s) AS pending", query))

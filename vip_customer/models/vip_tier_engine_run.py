@@ -113,7 +113,7 @@ class VipTierEngine(models.AbstractModel):
             return
         cursor = 0
         while True:
-            ids, _count = self._pending_customers(company, cursor, today, limit=batch_size)
+            ids = self._pending_customers(company, cursor, today, limit=batch_size, count=False)[0]
             if not ids:
                 return
             yield ids

@@ -131,13 +131,74 @@ class TestCustomerValue(VipCustomerCommon):
                 self.assertEqual(self.value(partner), self.EMPTY)
 
     def test_refresh_keeps_the_customers_rows_in_the_database(self):
-        """Bounded memory: the refresh is one UPDATE whose rows stay in PostgreSQL
-        (no id of each changed customer comes back to Python: a first night changes
-        millions); it reports how many changed, and what was cached is read again."""
+        """Bounded memory: the values are staged and written in PostgreSQL, a
+        batch of customer ids at a time (no list of every changed customer comes
+        back to Python: a first night changes millions); it reports how many
+        changed, what was cached is read again, and its work tables are empty."""
         self.Engine._recompute(self.company)
         self.assertFalse(self.anchor.vip_rfm_score, "cached before the refresh")
         self.assertEqual(self.env["res.partner"]._vip_refresh_customer_value(self.company), 5)
         self.assertIsNone(self.env.cr.description, "the statement returned no rows")
+        for table in ("vip_customer_value_stage", "vip_customer_value_run"):
+            query = SQL("SELECT COUNT(*) FROM %s", SQL.identifier(table))
+            [(rows,)] = self.env.execute_query(query)
+            self.assertEqual(rows, 0, f"{table} emptied at the end of the run")
+
+    def _all_values(self):
+        partners = self.env["res.partner"].with_context(active_test=False).search([])
+        partners.invalidate_recordset(list(VALUE_FIELDS))
+        return {partner.id: self.value(partner) for partner in partners}
+
+    def _forget_values(self):
+        # as before any refresh (raw SQL on the add-on's own columns, as the refresh)
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            "UPDATE res_partner SET %s",
+            SQL(", ").join(SQL("%s = NULL", SQL.identifier(col)) for col in VALUE_FIELDS),
+        ))
+        self.env.invalidate_all()
+
+    def test_steps_of_one_customer_give_the_values_of_one_run(self):
+        """The cron's time budget spreads the refresh over calls: one customer
+        per step, the state kept between steps, gives every customer the values
+        a refresh at once gives (and nobody else any)."""
+        Partner = self.env["res.partner"]
+        # every company (the demo ones too: the values of all customers are compared)
+        companies = self.env["res.company"].sudo().search([], order="id")
+        for company in companies:
+            self.Engine._recompute(company)
+            Partner._vip_refresh_customer_value(company)
+        expected = self._all_values()
+        self.assertEqual(expected[self.anchor.id]["vip_rfm_score"], "544")
+        self._forget_values()
+        self.assertFalse(self.anchor.vip_rfm_score)
+        steps = {}
+        for company in companies:
+            for step in range(100):
+                _count, finished, changed = Partner._vip_refresh_customer_value_step(
+                    company, self.today, 1
+                )
+                if finished:
+                    steps[company] = step + 1
+                    break
+        # aggregate (9 customers of company 1, one a step), rank, apply 5, clear
+        self.assertGreater(steps[self.company], 15, "one customer per step")
+        self.assertEqual(changed, 1, "Holly, company 2's only buyer")
+        self.assertEqual(self._all_values(), expected)
+
+    def test_a_step_of_another_day_starts_the_run_again(self):
+        """A run left half-done (a day's cron out of time) is not continued
+        with the next day's values: the next day starts over."""
+        self.Engine._recompute(self.company)
+        Partner = self.env["res.partner"]
+        yesterday = self.today - relativedelta(days=1)
+        for _step in range(3):  # half the aggregate of yesterday's run
+            Partner._vip_refresh_customer_value_step(self.company, yesterday, 2)
+        while not Partner._vip_refresh_customer_value_step(self.company, self.today, 2)[1]:
+            pass
+        # 400 days ago is 1.1 years today
+        self.assertEqual(self.value(self.anchor),
+                         self.expected("544", "champions", 30000, 3, 400, 1.1, 27272.73))
         self.assertEqual(self.anchor.vip_rfm_score, "544", "the cache was invalidated")
         self.assertEqual(self.env["res.partner"]._vip_refresh_customer_value(self.company), 0)
 

@@ -60,6 +60,39 @@ class TestTierEngineCron(VipCustomerCommon):
         self.assertFalse(self.evaluated)
         self.assertIn("already evaluated today", "\n".join(logs.output))
 
+    def _budget(self, seconds):
+        """Calls as Odoo's cron runner makes them, with ``seconds`` of budget."""
+        return patch.object(type(self.env["ir.cron"]), "_vip_call_seconds", lambda cron: seconds)
+
+    def test_a_call_under_a_time_budget_runs_batches_until_it_is_spent(self):
+        """Production mode: a call of the runner sizes its batches by time. With
+        time to spare one call evaluates every customer in batches and refreshes
+        the value in steps; with none, a call still does its first batch, and
+        the run ends the same over more calls."""
+        partners = self._customers(7)
+        with self._budget(600.0):
+            progress = self.run_cron(self.Engine._cron_recompute_tiers, batch_size=2)
+        self.assertEqual(len(progress), 1, "the whole run in one call")
+        self.assertEqual(progress[0][1], 0)
+        self.assertEqual(sorted(self.evaluated), sorted(partners.ids))
+        self.assertEqual(set(partners.mapped("vip_tier_id")), {self.tier_b})
+        self.assertEqual(partners[0].vip_lifetime_spend, 60000, "the value refreshed too")
+        self.assertFalse(self.company.vip_recompute_cursor, "today's run is complete")
+
+        # a new run with no time: one batch of two customers per call
+        self.evaluated.clear()
+        self.Engine.sudo()._request_full_run(self.company)
+        with self._budget(0.0):
+            progress = self.run_cron(self.Engine._cron_recompute_tiers, batch_size=2)
+        self.assertEqual([done for done, _left in progress[:4]], [2, 2, 2, 1])
+        self.assertGreater(len(progress), 5, "the value refresh in steps of its own")
+        self.assertEqual(progress[-1][1], 0)
+        remaining = [left for _done, left in progress]
+        self.assertEqual(remaining, sorted(remaining, reverse=True), "always less left")
+        self.assertEqual(sorted(self.evaluated), sorted(partners.ids), "each customer once")
+        self.assertEqual(partners[0].vip_lifetime_spend, 60000)
+        self.assertFalse(self.company.vip_recompute_cursor)
+
     def test_a_call_resumes_after_the_cursor(self):
         first, second = self._customers(2)
         # as if a call had evaluated the first customer's batch
@@ -118,13 +151,22 @@ class TestTierEngineCron(VipCustomerCommon):
         self.assertEqual(self.evaluated.count(customer.id), 1)
 
     def test_run_manually_runs_one_batch_with_its_progress(self):
-        """"Run Manually" on the cron is one call of it: a batch, with its
-        progress recorded."""
+        """"Run Manually" on the cron is one call of it, with a time budget from
+        the server's limits (a request's too): here none left after the first
+        batch, so a batch, with its progress recorded."""
         customers = self._customers(2)
         cron = self.env.ref("vip_customer.ir_cron_vip_recompute_tiers")
         Progress = self.env["ir.cron.progress"].sudo()
         before = Progress.search_count([("cron_id", "=", cron.id)])
-        cron.with_user(self.env.ref("base.user_admin")).method_direct_trigger()
+        budgeted = []
+
+        def seconds(cron):
+            budgeted.append(bool(cron.env.context.get("ir_cron_progress_id")))
+            return 0.0
+
+        with patch.object(type(self.env["ir.cron"]), "_vip_call_seconds", seconds):
+            cron.with_user(self.env.ref("base.user_admin")).method_direct_trigger()
+        self.assertEqual(budgeted, [True], "the manual call is a call of the runner's kind")
         progress = Progress.search([("cron_id", "=", cron.id)], order="id desc", limit=1)
         self.assertEqual(Progress.search_count([("cron_id", "=", cron.id)]), before + 1)
         # the cron runs in its user's time zone: near midnight UTC its "today"
