@@ -240,6 +240,30 @@ def test_duplicate_tracker_reports_the_first_row():
     assert tracker.check(9, [("ref", "8613800138000")]) is None
 
 
+def test_duplicate_tracker_in_slices_gives_one_pass():
+    """A file checked in slices: each slice's tracker is seeded with the keys
+    the earlier slices recorded (``new_keys``); same answers as one pass,
+    including a duplicate row's own keys staying unrecorded."""
+    file_rows = [
+        (2, [("ref", "R1"), ("email", "a@x.com")]),
+        (3, [("ref", "R2"), ("email", "a@x.com")]),  # duplicate of 2: R2 not recorded
+        (4, [("ref", "R2")]),  # so no duplicate
+        (5, [("email", "c@x.com")]),
+        (6, [("ref", "R1")]),
+        (7, [("ref", "R2"), ("email", "c@x.com")]),
+    ]
+    one_pass = rows.DuplicateTracker()
+    expected = [one_pass.check(number, keys) for number, keys in file_rows]
+    assert expected == [None, 2, None, None, 2, 4]
+    stored, sliced = {}, []
+    for start in range(0, len(file_rows), 2):
+        tracker = rows.DuplicateTracker(stored)
+        sliced += [tracker.check(number, keys) for number, keys in file_rows[start:start + 2]]
+        assert not set(tracker.new_keys()) & set(stored), "only the slice's own keys"
+        stored.update(tracker.new_keys())
+    assert sliced == expected
+
+
 # ----------------------------------------------------------------------
 # e-mails as stored, phones in E.164 (fallback without phonenumbers)
 # ----------------------------------------------------------------------

@@ -22,6 +22,7 @@ from . import vip_kpi_period
 from . import vip_kpi_engine
 from . import vip_manager_scorecard
 from . import vip_import_job
+from . import vip_import_job_key
 from . import res_partner
 from . import res_partner_guard
 from . import res_partner_followup

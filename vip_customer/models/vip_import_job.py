@@ -17,8 +17,25 @@ Each kind of import has its handler, a method of its wizard model (see
 ``_get_handlers``): ``_vip_job_process_chunk(job, start, limit)`` writes the
 rows ``start`` to ``start + limit - 1`` and returns the counts;
 ``_vip_job_finished(job)`` (optional) follows up on the wizard.
+
+A file too large to be validated within a request (more rows than the system
+parameter ``vip_customer.import_background_rows``) is validated by the job
+too, in committed slices (state *checking*, ``rows_checked``): a job of mode
+*check* (the wizard's Check) only validates and hands the counts and the rows
+in error to the wizard; a job of mode *import* validates the whole file first
+(phase 1: a row in error fails the job, nothing is written) and then writes
+its chunks (phase 2). The checks across rows (a key seen on an earlier row,
+an existing customer updated by an earlier row) see the whole file: each
+slice reads and adds the first row of each key in ``vip.import.job.key``.
+The handler's ``_vip_job_check_rows(job, start, limit)`` validates a slice
+(see ``vip.excel.import.mixin``).
+
+A cron call works by time (``ir.cron._vip_call_budget``): sub-slices, each
+with its rows and the job's counters in the same transaction, until its share
+of the cron limit is spent.
 """
 
+import hashlib
 import io
 import logging
 
@@ -34,8 +51,15 @@ _logger = logging.getLogger(__name__)
 
 # context key of the engine's own writes
 ENGINE_CONTEXT_KEY = "vip_import_engine"
-ACTIVE_STATES = ("queued", "running")
+ACTIVE_STATES = ("queued", "checking", "running")
 DEFAULT_CHUNK_SIZE = 1000
+# files with more rows are validated by a job (system parameter, else this)
+BACKGROUND_ROWS_PARAM = "vip_customer.import_background_rows"
+DEFAULT_BACKGROUND_ROWS = 1000
+# rows in error of a file checked by a job kept as wizard lines (the count is exact)
+MAX_ERROR_LINES = 1000
+# rows in error named in a message
+MAX_ERRORS_NAMED = 10
 # database errors of a moment (another transaction's lock): the chunk is tried again
 TRANSIENT_DB_ERRORS = (
     psycopg2.errors.SerializationFailure,
@@ -71,9 +95,19 @@ class VipImportJob(models.Model):
     file_hash = fields.Char(
         string="File Fingerprint", readonly=True, help="SHA-256 of the uploaded file."
     )
+    mode = fields.Selection(
+        [("check", "Check"), ("import", "Import")],
+        default="import",
+        required=True,
+        readonly=True,
+        help="Check: the file is validated only, the result goes to the import wizard. "
+        "Import: the file is written (validated first when it is too large to be "
+        "validated by the wizard).",
+    )
     state = fields.Selection(
         [
             ("queued", "Queued"),
+            ("checking", "Checking"),
             ("running", "Running"),
             ("done", "Done"),
             ("failed", "Failed"),
@@ -86,37 +120,47 @@ class VipImportJob(models.Model):
         index=True,
     )
     row_count = fields.Integer(string="Rows", readonly=True)
+    rows_checked = fields.Integer(readonly=True)
     rows_done = fields.Integer(readonly=True)
     progress = fields.Float(
         string="Progress (%)", compute="_compute_progress", store=True, aggregator="avg"
     )
     create_count = fields.Integer(string="Created", readonly=True)
     update_count = fields.Integer(string="Updated", readonly=True)
+    error_count = fields.Integer(string="Rows in Error", readonly=True)
+    # the wizard's own counts of the rows checked so far ({field: number})
+    check_stats = fields.Json(readonly=True)
     error_message = fields.Text(string="Error", readonly=True)
     date_start = fields.Datetime(string="Started On", readonly=True)
     date_done = fields.Datetime(string="Finished On", readonly=True)
 
-    @api.depends("rows_done", "row_count")
+    @api.depends("rows_done", "rows_checked", "row_count", "mode", "state")
     def _compute_progress(self):
+        """The progress of the current phase: the validation while checking
+        (and for a job that only checks), the writing after."""
         for job in self:
-            job.progress = (
-                min(100.0, 100.0 * job.rows_done / job.row_count) if job.row_count else 0.0
-            )
+            done = job.rows_checked if (
+                job.mode == "check" or job.state == "checking"
+            ) else job.rows_done
+            job.progress = min(100.0, 100.0 * done / job.row_count) if job.row_count else 0.0
 
     def init(self):
         # backstop of _check_single_active: two requests importing the same file
         # at the same moment both pass the check; the second insert fails here
+        self.env.cr.execute("DROP INDEX IF EXISTS vip_import_job_active_file_uniq")
         self.env.cr.execute(
             """
-            CREATE UNIQUE INDEX IF NOT EXISTS vip_import_job_active_file_uniq
+            CREATE UNIQUE INDEX IF NOT EXISTS vip_import_job_active_import_uniq
                 ON vip_import_job (company_id, kind, file_hash)
-             WHERE state IN ('queued', 'running')
+             WHERE state IN ('queued', 'checking', 'running') AND mode = 'import'
             """
         )
 
-    @api.constrains("state", "file_hash", "company_id", "kind")
+    @api.constrains("state", "file_hash", "company_id", "kind", "mode")
     def _check_single_active(self):
-        for job in self.filtered(lambda j: j.state in ACTIVE_STATES and j.file_hash):
+        for job in self.filtered(
+            lambda j: j.state in ACTIVE_STATES and j.file_hash and j.mode == "import"
+        ):
             job._check_not_running(job.kind, job.company_id, job.file_hash, exclude=job)
 
     # ------------------------------------------------------------------
@@ -148,7 +192,7 @@ class VipImportJob(models.Model):
 
     @api.model
     def _check_wizard_vals(self, vals_list):
-        """An import wizard's ``job_id`` is set by its own Import (through
+        """An import wizard's ``job_id`` is set by its own Check or Import (through
         ``_link_wizard``), never by hand: it would show another job's progress
         and errors on the wizard and receive its rows."""
         if not self._is_engine() and any("job_id" in vals for vals in vals_list):
@@ -165,12 +209,22 @@ class VipImportJob(models.Model):
     @api.model
     def _check_wizard_checkable(self, wizard):
         """A wizard whose file was handed to a job has no file left to check:
-        say where it went and how that job ended."""
-        if wizard.state not in ("importing", "done") or not wizard.job_id:
+        say where it went and how that job ended. A file being checked by a
+        job is not checked a second time meanwhile."""
+        if wizard.state not in ("checking", "importing", "done") or not wizard.job_id:
             return
-        # sudo: the wizard's own job (job_id is set by its Import only)
+        # sudo: the wizard's own job (job_id is set by its Check / Import only)
         job = wizard.job_id.sudo()
         state = dict(job._fields["state"]._description_selection(self.env))[job.state]
+        if wizard.state == "checking":
+            if job.state in ACTIVE_STATES:
+                raise UserError(self.env._(
+                    "%(file)s is being checked by import job #%(id)s (%(state)s, %(done)s of "
+                    "%(total)s rows): wait until it is done, or cancel the job.",
+                    file=job.name, id=job.id, state=state, done=job.rows_checked,
+                    total=job.row_count,
+                ))
+            return
         raise UserError(self.env._(
             "This file was handed to import job #%(id)s (%(file)s), now %(state)s: upload "
             "a file to check it again.",
@@ -248,6 +302,7 @@ class VipImportJob(models.Model):
             ("company_id", "=", company.id),
             ("file_hash", "=", file_hash),
             ("state", "in", ACTIVE_STATES),
+            ("mode", "=", "import"),
         ]
         if exclude:
             domain.append(("id", "not in", exclude.ids))
@@ -267,27 +322,45 @@ class VipImportJob(models.Model):
             )
 
     @api.model
-    def _create_job(self, kind, name, company, rows_file, row_count, file_hash):
-        """Queue the import of ``rows_file`` (a rows file of ``tools.import_spool``,
-        binary, positioned at its start) for the current user and wake the
-        cron up. The caller has validated every row and checked the user's rights.
+    def _get_background_rows(self):
+        """Files with more rows than this are validated by a job, not in the
+        request (system parameter ``vip_customer.import_background_rows``)."""
+        # sudo: a setting read by the import wizards of any user
+        value = self.env["ir.config_parameter"].sudo().get_param(BACKGROUND_ROWS_PARAM)
+        try:
+            rows = int(str(value).strip())
+        except ValueError:
+            return DEFAULT_BACKGROUND_ROWS
+        return rows if rows >= 0 else DEFAULT_BACKGROUND_ROWS
+
+    @api.model
+    def _create_job(self, kind, name, company, rows_file, row_count, file_hash, mode="import",
+                    validated=True):
+        """Queue the import (or the check, ``mode`` "check") of ``rows_file`` (a
+        rows file of ``tools.import_spool``, binary, positioned at its start)
+        for the current user and wake the cron up. The caller has checked the
+        user's rights; ``validated``: the caller has validated every row too,
+        else the job does it first.
 
         :return: the job (in the caller's environment)
         """
-        self._check_not_running(kind, company, file_hash)
+        if mode == "import":
+            self._check_not_running(kind, company, file_hash)
         Engine = self._engine()
         try:
             with self.env.cr.savepoint():
                 job = Engine.create({
                     "name": name,
                     "kind": kind,
+                    "mode": mode,
                     "company_id": company.id,
                     "user_id": self.env.uid,
                     "file_hash": file_hash,
                     "row_count": row_count,
+                    "rows_checked": row_count if validated and mode == "import" else 0,
                 })
         except psycopg2.errors.UniqueViolation as error:
-            if error.diag.constraint_name != "vip_import_job_active_file_uniq":
+            if error.diag.constraint_name != "vip_import_job_active_import_uniq":
                 raise
             # the same file queued by another request at the same moment (the index's
             # backstop): named if this transaction sees it, else said plainly
@@ -330,6 +403,64 @@ class VipImportJob(models.Model):
         return import_spool.read_rows(io.BytesIO(attachment.raw), start, limit)
 
     # ------------------------------------------------------------------
+    # Checks across rows (called by the handlers while validating)
+    # ------------------------------------------------------------------
+    @api.model
+    def _key_digest(self, key):
+        """The stored form of a key ``(kind, value)``: a fixed-length digest
+        (a 1,000-character cell would not fit in the index)."""
+        kind, value = key
+        return hashlib.sha256(f"{kind}\x1f{value}".encode()).hexdigest()
+
+    def _get_first_rows(self, keys):
+        """``{key: row number}``: the first row of the file, among the slices
+        validated before, on which each of ``keys`` (pairs ``(kind, value)``)
+        was recorded by ``_add_first_rows``."""
+        self.ensure_one()
+        digests = {self._key_digest(key): key for key in keys if key[1]}
+        if not digests:
+            return {}
+        rows = self.env.execute_query(SQL(
+            "SELECT key, row_number FROM vip_import_job_key WHERE job_id = %s AND key = ANY(%s)",
+            self.id, list(digests),
+        ))
+        return {digests[digest]: row_number for digest, row_number in rows}
+
+    def _add_first_rows(self, first_rows):
+        """Record ``{key: row number}`` for the next slices (the rows of this
+        engine-owned table, in the caller's transaction: a slice rolled back
+        takes its keys with it)."""
+        self.ensure_one()
+        if not first_rows:
+            return
+        digests = [self._key_digest(key) for key in first_rows]
+        self.env.cr.execute(SQL(
+            """INSERT INTO vip_import_job_key (job_id, key, row_number)
+               SELECT %s, k, r FROM unnest(%s::varchar[], %s::int[]) AS t(k, r)
+               ON CONFLICT (job_id, key) DO NOTHING""",
+            self.id, digests, list(first_rows.values()),
+        ))
+
+    def _clear_first_rows(self):
+        self.env.cr.execute(SQL("DELETE FROM vip_import_job_key WHERE job_id IN %s",
+                                tuple(self.ids)))
+
+    def _rows_in_error_message(self, errors):
+        """A file found with rows in error by the job's own validation (the
+        database changed since the check): nothing was written. In the
+        starter's language."""
+        env = self.with_context(lang=self.user_id.lang or "en_US").env
+        details = "\n".join(
+            env._("Row %(row)s: %(message)s", row=row, message=message)
+            for row, message in errors[:MAX_ERRORS_NAMED]
+        )
+        return env._(
+            "%(file)s has rows in error (the database changed since it was checked):\n"
+            "%(errors)s\nNothing was imported: check the file again.",
+            file=self.name, errors=details,
+        )
+
+    # ------------------------------------------------------------------
     # Engine
     # ------------------------------------------------------------------
     @api.model
@@ -351,17 +482,24 @@ class VipImportJob(models.Model):
         )
 
     def _process_chunk(self, chunk_size):
-        """Write the next chunk of the job (an engine record): the rows and the new
-        ``rows_done`` in the caller's transaction. A row error (or a right the user
-        has lost) fails the job with its message; the chunk's writes are undone,
-        the earlier chunks' stay. Anything else propagates: the cron call is rolled
+        """The next step of the job (an engine record): while rows are left to
+        validate, a slice of them is validated (``_check_slice``); then (mode
+        import) the next chunk is written: the rows and the new ``rows_done`` in
+        the caller's transaction. A row error (or a right the user has lost)
+        fails the job with its message; the chunk's writes are undone, the
+        earlier chunks' stay. Anything else propagates: the cron call is rolled
         back whole and the next one starts this chunk again.
 
-        :return: number of rows written
+        :return: number of rows validated or written
         """
         self.ensure_one()
-        if self.state == "queued":
-            self.write({"state": "running", "date_start": fields.Datetime.now()})
+        if self.rows_checked < self.row_count:
+            return self._check_slice(chunk_size)
+        if self.mode == "check":
+            self._finish("done")
+            return 0
+        if self.state != "running":
+            self.write({"state": "running", "date_start": self.date_start or fields.Datetime.now()})
         start = self.rows_done
         if start >= self.row_count:
             self._finish("done")
@@ -407,6 +545,64 @@ class VipImportJob(models.Model):
             self._finish("done")
         return rows
 
+    def _check_slice(self, size):
+        """Validate the next ``size`` rows of the file (an engine record), as the
+        job's user: the counts and the keys of the rows go with the new
+        ``rows_checked`` into the caller's transaction. Mode check: the rows in
+        error are counted (the wizard lists the first ones) and the job ends done
+        after the last slice. Mode import: a row in error fails the job, nothing
+        was written.
+
+        :return: number of rows validated
+        """
+        if self.state != "checking":
+            self.write({
+                "state": "checking", "date_start": self.date_start or fields.Datetime.now(),
+            })
+        start = self.rows_checked
+        if not self.user_id.active:
+            self._finish("failed", error=self.with_context(lang=self.user_id.lang).env._(
+                "%(user)s is archived: the import stopped after %(done)s of %(total)s rows.",
+                user=self.user_id.name, done=self.rows_done, total=self.row_count,
+            ))
+            return 0
+        handler = self._handler_env_model()
+        job_as_user = self.with_env(handler.env)
+        try:
+            with self.env.cr.savepoint():
+                result = handler._vip_job_check_rows(job_as_user, start, size)
+        except (UserError, psycopg2.IntegrityError, psycopg2.DataError) as error:
+            _logger.info("Import job %s failed checking row %s: %s", self.id, start, error)
+            self._finish("failed", error=error.args[0] if isinstance(error, UserError)
+                         else str(error))
+            return 0
+        except psycopg2.Error as error:
+            if isinstance(error, TRANSIENT_DB_ERRORS):
+                raise
+            _logger.warning("Import job %s failed checking row %s: %s", self.id, start, error)
+            self._finish("failed", error=str(error.pgerror or error).strip())
+            return 0
+        rows = result.get("rows", 0)
+        if not rows:
+            self._finish("failed", error=self.with_context(lang=self.user_id.lang).env._(
+                "%(file)s has fewer rows than checked (%(done)s of %(total)s).",
+                file=self.name, done=start, total=self.row_count,
+            ))
+            return 0
+        stats = dict(self.check_stats or {})
+        for fname, count in result.get("stats", {}).items():
+            stats[fname] = stats.get(fname, 0) + count
+        self.write({
+            "rows_checked": start + rows,
+            "error_count": self.error_count + result.get("error_count", 0),
+            "check_stats": stats,
+        })
+        if result.get("errors") and self.mode == "import":
+            self._finish("failed", error=self._rows_in_error_message(result["errors"]))
+        elif self.rows_checked >= self.row_count and self.mode == "check":
+            self._finish("done")
+        return rows
+
     def _chunk_error_message(self, start, chunk_size, error):
         """The failure of a chunk refused by the database, naming its rows, in the
         starter's language."""
@@ -441,6 +637,7 @@ class VipImportJob(models.Model):
         attachment = self.attachment_id
         self.attachment_id = False
         attachment.unlink()
+        self._clear_first_rows()
         self._notify_starter()
         handler = self.env[self._get_handlers()[self.kind]]
         if hasattr(handler, "_vip_job_finished"):
@@ -451,7 +648,9 @@ class VipImportJob(models.Model):
         user = self.user_id
         job = self.with_context(lang=user.lang or "en_US")
         kind = dict(job._fields["kind"]._description_selection(job.env))[job.kind]
-        if job.state == "done":
+        if job.mode == "check":
+            body = job._check_outcome_message()
+        elif job.state == "done":
             body = job.env._(
                 "Import of %(file)s (%(kind)s) done: %(created)s created, %(updated)s updated.",
                 file=job.name, kind=kind, created=job.create_count, updated=job.update_count,
@@ -478,12 +677,35 @@ class VipImportJob(models.Model):
             subtype_xmlid="mail.mt_comment",
         )
 
+    def _check_outcome_message(self):
+        """The outcome of a job that checks a file, in the current language."""
+        kind = dict(self._fields["kind"]._description_selection(self.env))[self.kind]
+        if self.state == "done":
+            return self.env._(
+                "Check of %(file)s (%(kind)s) done: %(rows)s rows, %(errors)s in error.",
+                file=self.name, kind=kind, rows=self.row_count, errors=self.error_count,
+            )
+        if self.state == "failed":
+            return self.env._(
+                "Check of %(file)s (%(kind)s) failed after %(done)s of %(total)s rows: "
+                "%(error)s",
+                file=self.name, kind=kind, done=self.rows_checked, total=self.row_count,
+                error=self.error_message,
+            )
+        return self.env._(
+            "Check of %(file)s (%(kind)s) cancelled after %(done)s of %(total)s rows.",
+            file=self.name, kind=kind, done=self.rows_checked, total=self.row_count,
+        )
+
     @api.model
     def _remaining_rows(self):
-        self.flush_model(["state", "row_count", "rows_done"])
+        """Rows left to validate and to write over the active jobs."""
+        self.flush_model(["state", "row_count", "rows_done", "rows_checked", "mode"])
         rows = self.env.execute_query(SQL(
-            "SELECT COALESCE(SUM(GREATEST(row_count - rows_done, 0)), 0)"
-            " FROM vip_import_job WHERE state IN %s",
+            """SELECT COALESCE(SUM(GREATEST(row_count - rows_checked, 0)
+                                   + CASE WHEN mode = 'import'
+                                          THEN GREATEST(row_count - rows_done, 0) ELSE 0 END), 0)
+                 FROM vip_import_job WHERE state IN %s""",
             ACTIVE_STATES,
         ))
         return rows[0][0]
@@ -501,12 +723,24 @@ class VipImportJob(models.Model):
 
     @api.model
     def _cron_process_jobs(self, chunk_size=DEFAULT_CHUNK_SIZE):
-        """One chunk of the oldest active import job per call; Odoo's cron runner
-        commits and calls again while rows remain (``_notify_progress``)."""
+        """Slices of the oldest active import job, at most ``chunk_size`` rows
+        each, for as long as the call's time budget allows (one slice outside
+        Odoo's cron runner); the runner commits and calls again while rows
+        remain (``_notify_progress``). Each slice writes its rows and the job's
+        counters together: a killed call is rolled back whole and the next one
+        resumes from the last committed call."""
         job = self._lock_next_job()
         if not job:
             return
-        done = job._process_chunk(chunk_size)
+        budget = self.env["ir.cron"]._vip_call_budget(chunk_size, max(1, chunk_size // 10))
+        done = 0
+        while job.state in ACTIVE_STATES:
+            size = budget.next_size()
+            if not size:
+                break
+            count = job._process_chunk(size)
+            done += count
+            budget.spent(count, size)
         # a job finished or failed without rows is work done too: the runner goes on
         self.env["ir.cron"]._notify_progress(
             done=max(done, 1), remaining=self._remaining_rows()

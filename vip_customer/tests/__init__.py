@@ -9,6 +9,7 @@ from . import test_performance
 from . import test_followup
 from . import test_care
 from . import test_import
+from . import test_import_check_job
 from . import test_ui
 from . import test_ui_clickbot
 from . import test_customer_ux

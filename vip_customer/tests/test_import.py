@@ -689,6 +689,10 @@ class TestVipCustomerImport(VipCustomerCommon):
             calls.append(len(batch))
             return original(wizard, batch, lookups)
 
+        # checked in the request (the streaming batches), not by a job
+        self.env["ir.config_parameter"].sudo().set_param(
+            "vip_customer.import_background_rows", "2000"
+        )
         wizard = self._check(rows)
         self.assertEqual(
             (wizard.row_count, wizard.create_count, wizard.update_count, wizard.error_count),

@@ -454,10 +454,20 @@ def parse_choice(value, choices):
 
 class DuplicateTracker:
     """Remembers the first row of each matching key (reference, e-mail, phone)
-    so later rows with the same key are reported as duplicates of it."""
+    so later rows with the same key are reported as duplicates of it.
 
-    def __init__(self):
-        self._first = {}
+    A file checked in slices seeds the tracker with the keys the earlier
+    slices recorded (``first_rows``) and stores ``new_keys()`` afterwards:
+    the result is the one of a single pass over the file.
+    """
+
+    def __init__(self, first_rows=None):
+        self._first = dict(first_rows or {})
+        self._seeded = set(self._first)
+
+    def new_keys(self):
+        """``{key: first row}`` recorded since the tracker was made."""
+        return {key: row for key, row in self._first.items() if key not in self._seeded}
 
     def check(self, row_number, keys):
         """Record ``keys`` (pairs ``(kind, value)``, ``None`` values skipped)

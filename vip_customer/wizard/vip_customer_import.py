@@ -55,6 +55,10 @@ class VipCustomerImport(models.TransientModel):
     import job (``vip.import.job``) that writes them in committed chunks from
     its cron (``_vip_job_process_chunk``): a 100,000-row file does not have to
     fit in one request.
+
+    A file of more rows than ``vip.import.job._get_background_rows()`` is
+    validated by a job too (``vip.excel.import.mixin._vip_check_in_job``):
+    its Check and its Import do not read every row within the request.
     """
 
     _name = "vip.customer.import"
@@ -64,6 +68,7 @@ class VipCustomerImport(models.TransientModel):
     # An uploaded file holds confidential notes and birthdays: it is deleted
     # once imported (action_import), and with its wizard when abandoned.
     _transient_max_hours = 1.0
+    _vip_job_kind = "customer"
 
     file = fields.Binary(
         string="Excel File", help="An .xlsx or .xls file; its first row holds the column headers."
@@ -78,8 +83,8 @@ class VipCustomerImport(models.TransientModel):
         "matched among this company's and shared contacts.",
     )
     state = fields.Selection(
-        [("draft", "Upload"), ("checked", "Checked"), ("importing", "Importing"),
-         ("done", "Imported")],
+        [("draft", "Upload"), ("checking", "Checking"), ("checked", "Checked"),
+         ("importing", "Importing"), ("done", "Imported")],
         default="draft",
         required=True,
         readonly=True,
@@ -101,6 +106,9 @@ class VipCustomerImport(models.TransientModel):
     )
     job_progress = fields.Float(
         related="job_id.progress", string="Progress (%)", compute_sudo=False
+    )
+    job_rows_checked = fields.Integer(
+        related="job_id.rows_checked", string="Rows Checked", compute_sudo=False
     )
     job_rows_done = fields.Integer(
         related="job_id.rows_done", string="Rows Imported", compute_sudo=False
@@ -132,10 +140,14 @@ class VipCustomerImport(models.TransientModel):
     # Actions
     # ------------------------------------------------------------------
     def action_check(self):
-        """Dry run: one line per row saying what the import would do, or why it can't."""
+        """Dry run: one line per row saying what the import would do, or why it can't.
+        A large file is checked by a job in the background (only the rows in
+        error are listed then)."""
         self.ensure_one()
         self.env["vip.import.job"]._check_wizard_checkable(self)
         self._check_partner_access()
+        if self._vip_check_in_job():
+            return self._reopen()
         self.line_ids.unlink()
         stats = self._run(do_import=False)
         stats.pop("errors")
@@ -172,6 +184,8 @@ class VipCustomerImport(models.TransientModel):
         file_hash = hashlib.sha256(self._file_data()).hexdigest()
         # before reading 100,000 rows: is this file being imported already?
         Job._check_not_running("customer", self.company_id, file_hash)
+        if self._vip_import_in_job(file_hash):
+            return self._reopen()
         self.line_ids.unlink()
         with tempfile.TemporaryFile() as rows_file:
             stats = self._run(do_import=False, rows_file=rows_file)
@@ -228,6 +242,14 @@ class VipCustomerImport(models.TransientModel):
         Partner = self.env["res.partner"]
         Partner.check_access("create")
         Partner.check_access("write")
+
+    def _vip_no_rows_error(self):
+        return UserError(self.env._("%(file)s has no customer rows.", file=self.file_name))
+
+    @api.model
+    def _vip_check_count_fields(self):
+        """The wizard's counts a check job adds up (besides rows and errors)."""
+        return ["create_count", "update_count"]
 
     def _load_rows(self):
         """First pass over the file: map the headers, spool the data rows to a
@@ -396,14 +418,7 @@ class VipCustomerImport(models.TransientModel):
         meta, chunk = job._read_rows(start, limit)
         if not chunk:
             return {"rows": 0}
-        # the right to import, as the wizard needs it (ACL: VIP managers)
-        if not self.env.user.has_group("vip_customer.group_vip_manager"):
-            raise UserError(self.env._(
-                "%(user)s is no longer a VIP manager: the import stopped after %(done)s of "
-                "%(total)s rows.",
-                user=self.env.user.name, done=start, total=job.row_count,
-            ))
-        self._check_partner_access()
+        self._vip_job_check_rights(job, start)
         wizard = self.new({"company_id": job.company_id.id, "file_name": job.name})
         loaded = {"labels": meta["labels"], "countries": wizard._get_countries(),
                   "refs": set(), "emails": set(), "phones": set(), "logins": set()}
@@ -433,6 +448,59 @@ class VipCustomerImport(models.TransientModel):
         return counts
 
     @api.model
+    def _vip_job_check_rights(self, job, done):
+        """The right to import, as the wizard needs it (ACL: VIP managers), for
+        each slice of the job."""
+        if not self.env.user.has_group("vip_customer.group_vip_manager"):
+            raise UserError(self.env._(
+                "%(user)s is no longer a VIP manager: the import stopped after %(done)s of "
+                "%(total)s rows.",
+                user=self.env.user.name, done=done, total=job.row_count,
+            ))
+        self._check_partner_access()
+
+    def _vip_validate_chunk(self, job, meta, chunk):
+        """Validate a slice of a job's file (see ``_vip_job_check_rows``): the
+        lookups for the slice's rows, the keys and the customers updated by the
+        earlier slices' rows from the job, so that a duplicate across slices is
+        found as in one pass.
+
+        :return: ``(line values of every row, {"create_count", "update_count"})``
+        """
+        loaded = {"labels": meta["labels"], "countries": self._get_countries(),
+                  "refs": set(), "emails": set(), "phones": set(), "logins": set()}
+        row_keys = []
+        for _row_number, values in chunk:
+            ref, email, phones = self._collect_row_keys(loaded, values)
+            row_keys.append([("ref", ref), ("email", email)] + [("phone", p) for p in phones])
+        lookups = self._prepare_lookups(loaded)
+        partner_keys = [
+            ("partner", match[0]) for by_key in lookups["matches"].values()
+            for match in by_key.values()
+        ]
+        seen = job._get_first_rows([key for keys in row_keys for key in keys] + partner_keys)
+        tracker = import_rows.DuplicateTracker(
+            {key: row for key, row in seen.items() if key[0] != "partner"}
+        )
+        partner_rows = {int(key[1]): row for key, row in seen.items() if key[0] == "partner"}
+        known = set(partner_rows)
+        rows = [
+            self._parse_row(
+                row_number, values, tracker.check(row_number, keys), lookups, partner_rows
+            )
+            for (row_number, values), keys in zip(chunk, row_keys, strict=True)
+        ]
+        job._add_first_rows(tracker.new_keys() | {
+            ("partner", partner_id): row
+            for partner_id, row in partner_rows.items() if partner_id not in known
+        })
+        stats = {
+            "create_count": sum(1 for row in rows if row["outcome"] == "create"),
+            "update_count": sum(1 for row in rows if row["outcome"] == "update"),
+        }
+        return [self._prepare_line_vals(row) for row in rows], stats
+
+    @api.model
     def _vip_job_update_lines(self, job, rows):
         """The wizard still open on the job shows each row's customer and outcome
         (one statement: the rows of our own transient lines)."""
@@ -455,12 +523,6 @@ class VipCustomerImport(models.TransientModel):
             values, wizard.id,
         ))
         Line.invalidate_model(["partner_id", "outcome", "message"])
-
-    @api.model
-    def _vip_job_finished(self, job):
-        """The wizard of a job done shows the imported customers."""
-        if job.state == "done":
-            job._get_wizards(self._name).write({"state": "done"})
 
     # ------------------------------------------------------------------
     # Writing

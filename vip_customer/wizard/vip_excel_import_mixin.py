@@ -1,11 +1,14 @@
 import base64
+import hashlib
 import io
 import logging
+import tempfile
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..tools import import_rows
+from ..models.vip_import_job import MAX_ERROR_LINES, MAX_ERRORS_NAMED
+from ..tools import import_rows, import_spool
 
 _logger = logging.getLogger(__name__)
 
@@ -29,6 +32,19 @@ class VipExcelImportMixin(models.AbstractModel):
 
     _name = "vip.excel.import.mixin"
     _description = "VIP Excel Import (mixin)"
+    # kind of vip.import.job the wizard hands its files to
+    _vip_job_kind = None
+
+    error_lines_hidden = fields.Integer(
+        string="Rows in Error Not Listed", compute="_compute_error_lines_hidden",
+        help="A file checked in the background lists its first 1,000 rows in error only.",
+    )
+
+    # no depends: the wizard's counts and lines are the inheriting model's
+    def _compute_error_lines_hidden(self):
+        for wizard in self:
+            listed = len(wizard.line_ids.filtered("is_error")) if wizard.error_count else 0
+            wizard.error_lines_hidden = max(0, wizard.error_count - listed)
 
     # The wizards that import in the background (field ``job_id``, a vip.import.job)
     def action_refresh(self):
@@ -49,6 +65,146 @@ class VipExcelImportMixin(models.AbstractModel):
             "views": [(False, "form")],
             "target": "current",
         }
+
+    # ------------------------------------------------------------------
+    # Large files: checked and imported by a job
+    # ------------------------------------------------------------------
+    # The inheriting wizard has ``state`` (draft, checking, checked,
+    # importing, done), ``row_count``, ``error_count``, ``line_ids`` (lines
+    # with ``row_number``, ``outcome`` and ``message``) and implements
+    # ``_map_columns(header)``, ``_vip_no_rows_error()``,
+    # ``_vip_check_count_fields()``, ``_vip_job_check_rights(job, done)`` and
+    # ``_vip_validate_chunk(job, meta, chunk)``.
+    def _vip_is_large(self, row_count):
+        """Whether a file of ``row_count`` rows is validated by a job."""
+        return row_count > self.env["vip.import.job"]._get_background_rows()
+
+    def _vip_spool_rows(self, rows_file):
+        """One pass over the Excel file: its non-empty data rows into
+        ``rows_file`` (a rows file of ``tools.import_spool``, with the column
+        labels), nothing validated yet but the headers. The cheapest read of the
+        file, in the request: the job reads the rows file.
+
+        :return: the number of rows
+        """
+        rows = self._read_sheet()
+        header = next(rows, None)
+        if header is None:
+            raise UserError(self.env._("%(file)s is empty.", file=self.file_name))
+        columns = self._map_columns(header)
+        labels = {key: str(header[index]).strip() for index, key in columns.items()}
+        writer = import_spool.RowsWriter(rows_file, {"labels": labels})
+        try:
+            for row_number, row in enumerate(rows, start=2):
+                values = import_rows.row_values(row, columns)
+                if values:
+                    writer.add(row_number, values)
+        finally:
+            writer.close()
+        if not writer.count:
+            raise self._vip_no_rows_error()
+        return writer.count
+
+    def _vip_check_in_job(self):
+        """Check a large file in the background: its rows go to a job of mode
+        check that validates them in committed slices; the wizard waits in
+        state checking and gets the counts and the rows in error from the job.
+
+        :return: False (the file is small: check it here), else True
+        """
+        with tempfile.TemporaryFile() as rows_file:
+            row_count = self._vip_spool_rows(rows_file)
+            if not self._vip_is_large(row_count):
+                return False
+            rows_file.seek(0)
+            job = self.env["vip.import.job"]._create_job(
+                self._vip_job_kind, self.file_name, self.company_id, rows_file, row_count,
+                hashlib.sha256(self._file_data()).hexdigest(), mode="check",
+            )
+        self.line_ids.unlink()
+        self.write(dict.fromkeys(self._vip_check_count_fields(), 0) | {
+            "state": "checking", "row_count": row_count, "error_count": 0,
+        })
+        job._link_wizard(self)
+        return True
+
+    def _vip_import_in_job(self, file_hash):
+        """Import a large checked file without validating it here: a job of mode
+        import validates the whole file first (nothing is written when a row is
+        in error), then writes it in chunks.
+
+        :return: False (the file is small: validate it here), else True
+        """
+        if not self._vip_is_large(self.row_count):
+            return False
+        if self.error_count:
+            raise UserError(self.env._(
+                "%(count)s rows of %(file)s are in error: fix them and check the file "
+                "again. Nothing has been imported.",
+                count=self.error_count, file=self.file_name,
+            ))
+        with tempfile.TemporaryFile() as rows_file:
+            row_count = self._vip_spool_rows(rows_file)
+            rows_file.seek(0)
+            job = self.env["vip.import.job"]._create_job(
+                self._vip_job_kind, self.file_name, self.company_id, rows_file, row_count,
+                file_hash, mode="import", validated=False,
+            )
+        # the rows are the job's now: the uploaded file is not kept
+        self.write({"state": "importing", "file": False, "row_count": row_count})
+        job._link_wizard(self)
+        return True
+
+    @api.model
+    def _vip_job_check_rows(self, job, start, limit):
+        """Validate the rows ``start`` to ``start + limit - 1`` of a job's file,
+        as its user. The checks across rows see the rows of the earlier slices
+        (``job._get_first_rows``). A job of mode check lists the rows in error
+        on its wizard (the first ``MAX_ERROR_LINES``; their count is exact).
+
+        :return: ``{"rows", "error_count", "errors": [(row, message)], "stats"}``
+        """
+        meta, chunk = job._read_rows(start, limit)
+        if not chunk:
+            return {"rows": 0}
+        self._vip_job_check_rights(job, job.rows_done)
+        wizard = self.new({"company_id": job.company_id.id, "file_name": job.name})
+        lines, stats = wizard._vip_validate_chunk(job, meta, chunk)
+        errors = [line for line in lines if line["outcome"] == "error"]
+        room = MAX_ERROR_LINES - job.error_count
+        if errors and job.mode == "check" and room > 0:
+            # the job's own wizard (its starter's), whoever runs the engine
+            target = job._get_wizards(self._name)
+            if target.state == "checking":
+                Line = self.env[self._fields["line_ids"].comodel_name]
+                Line.sudo().create([dict(line, wizard_id=target.id) for line in errors[:room]])
+        result = {
+            "rows": len(chunk),
+            "error_count": len(errors),
+            "errors": [(line["row_number"], line["message"]) for line in errors[:MAX_ERRORS_NAMED]],
+            "stats": stats,
+        }
+        # keep the cache (and memory) bounded on large files
+        self.env.invalidate_all()
+        return result
+
+    @api.model
+    def _vip_job_finished(self, job):
+        """The wizard of a job done shows its result: the imported rows, or
+        (a check) the counts and the rows in error."""
+        wizard = job._get_wizards(self._name)
+        if not wizard or job.state != "done":
+            return
+        if job.mode == "import":
+            wizard.write({"state": "done"})
+            return
+        if wizard.state != "checking":
+            return  # another file was uploaded meanwhile
+        counts = {fname: (job.check_stats or {}).get(fname, 0)
+                  for fname in wizard._vip_check_count_fields()}
+        wizard.write(counts | {
+            "state": "checked", "row_count": job.row_count, "error_count": job.error_count,
+        })
 
     def _vip_job_rows_invalid(self, job, start, errors, first_row):
         """A chunk's rows no longer valid (the database changed since the file

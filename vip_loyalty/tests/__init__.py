@@ -5,6 +5,7 @@ from . import test_expiry
 from . import test_referral
 from . import test_quota
 from . import test_import
+from . import test_import_check_job
 from . import test_portal
 from . import test_security
 from . import test_performance

@@ -39,7 +39,8 @@ class VipLoyaltyImport(models.TransientModel):
     would do or why it cannot; *Import* validates the whole file again and,
     only when no row is in error, hands the rows to a background import job
     (``vip.import.job``) that records one opening-balance lot per row, in
-    committed chunks (``_vip_job_process_chunk``).
+    committed chunks (``_vip_job_process_chunk``). A large file is checked
+    and validated by the job too (``vip.excel.import.mixin._vip_check_in_job``).
 
     The uploaded file holds customer data: a wizard (and its lines) is seen by its
     creator only, in the creator's companies (record rules), the file is cleared
@@ -50,6 +51,7 @@ class VipLoyaltyImport(models.TransientModel):
     _name = "vip.loyalty.import"
     _inherit = ["vip.excel.import.mixin", "vip.bounds.mixin"]
     _description = "Import Opening Points Balances"
+    _vip_job_kind = "loyalty_opening"
 
     file = fields.Binary(
         string="Excel File", help="An .xlsx or .xls file; its first row holds the column headers."
@@ -59,8 +61,8 @@ class VipLoyaltyImport(models.TransientModel):
         "res.company", required=True, readonly=True, default=lambda self: self.env.company
     )
     state = fields.Selection(
-        [("draft", "Upload"), ("checked", "Checked"), ("importing", "Importing"),
-         ("done", "Imported")],
+        [("draft", "Upload"), ("checking", "Checking"), ("checked", "Checked"),
+         ("importing", "Importing"), ("done", "Imported")],
         default="draft", required=True, readonly=True,
     )
     row_count = fields.Integer(string="Rows", readonly=True)
@@ -77,6 +79,9 @@ class VipLoyaltyImport(models.TransientModel):
     )
     job_progress = fields.Float(
         related="job_id.progress", string="Progress (%)", compute_sudo=False
+    )
+    job_rows_checked = fields.Integer(
+        related="job_id.rows_checked", string="Rows Checked", compute_sudo=False
     )
     job_rows_done = fields.Integer(
         related="job_id.rows_done", string="Rows Imported", compute_sudo=False
@@ -101,10 +106,14 @@ class VipLoyaltyImport(models.TransientModel):
             raise AccessError(self.env._("Only loyalty managers can import points."))
 
     def action_check(self):
-        """Dry run: one line per row with what would be imported, or the row's error."""
+        """Dry run: one line per row with what would be imported, or the row's error.
+        A large file is checked by a job in the background (only the rows in
+        error are listed then)."""
         self.ensure_one()
         self.env["vip.import.job"]._check_wizard_checkable(self)
         self._check_manager()
+        if self._vip_check_in_job():
+            return self._reopen()
         rows = self._validate()
         self.line_ids.unlink()
         self.write(self._stats(rows) | {
@@ -129,6 +138,8 @@ class VipLoyaltyImport(models.TransientModel):
         Job = self.env["vip.import.job"]
         file_hash = hashlib.sha256(self._file_data()).hexdigest()
         Job._check_not_running("loyalty_opening", self.company_id, file_hash)
+        if self._vip_import_in_job(file_hash):
+            return self._reopen()
         parsed = self._parse_file()
         rows = self._validate_rows(parsed)
         errors = [row for row in rows if row["outcome"] == "error"]
@@ -178,7 +189,7 @@ class VipLoyaltyImport(models.TransientModel):
         _meta, chunk = job._read_rows(start, limit)
         if not chunk:
             return {"rows": 0}
-        self._check_manager()
+        self._vip_job_check_rights(job, start)
         wizard = self.new({"company_id": job.company_id.id, "file_name": job.name})
         rows = wizard._validate_rows(chunk)
         errors = [row for row in rows if row["outcome"] == "error"]
@@ -228,10 +239,30 @@ class VipLoyaltyImport(models.TransientModel):
         Line.invalidate_model(["move_id"])
 
     @api.model
-    def _vip_job_finished(self, job):
-        """The wizard of a job done shows the recorded balances."""
-        if job.state == "done":
-            job._get_wizards(self._name).write({"state": "done"})
+    def _vip_job_check_rights(self, job, done):
+        """The right to import, for each slice of the job."""
+        self._check_manager()
+
+    def _vip_no_rows_error(self):
+        return UserError(self.env._("%(file)s has no data rows.", file=self.file_name))
+
+    @api.model
+    def _vip_check_count_fields(self):
+        """The wizard's counts a check job adds up (besides rows and errors)."""
+        return ["points_total"]
+
+    def _vip_validate_chunk(self, job, meta, chunk):
+        """Validate a slice of a job's file (see ``_vip_job_check_rows``): a
+        customer on an earlier slice's row is found from the job; the points
+        of the file so far must fit in one import.
+
+        :return: ``(line values of every row, {"points_total"})``
+        """
+        rows = self._validate_rows(chunk, job=job)
+        total = sum(row["points"] or 0 for row in rows if row["outcome"] != "error")
+        self._stats([{"outcome": "ok", "points": (job.check_stats or {}).get("points_total", 0)
+                      + total}])
+        return rows, {"points_total": total}
 
     def action_download_template(self):
         """An .xlsx with the accepted headers and an example row."""
@@ -326,12 +357,18 @@ class VipLoyaltyImport(models.TransientModel):
             raise UserError(self.env._("%(file)s has no data rows.", file=self.file_name))
         return parsed
 
-    def _validate_rows(self, parsed):
+    def _validate_rows(self, parsed, job=None):
         """The rows ``[(row number, values)]`` as the values of import lines
-        (outcome ``ok`` or ``error``), against the database as it is now."""
+        (outcome ``ok`` or ``error``), against the database as it is now.
+
+        :param job: the import job validating its file in slices: the customers
+            of the earlier slices' rows are read from it and this slice's added
+        """
         lookup = self._customer_lookup(parsed)
         today = fields.Date.context_today(self)
-        tracker = import_rows.DuplicateTracker()
+        tracker = import_rows.DuplicateTracker(job and job._get_first_rows(
+            [("partner", partner_id) for partner_id in lookup["candidates"]]
+        ))
         result = []
         for row_number, values in parsed:
             line = {
@@ -383,6 +420,8 @@ class VipLoyaltyImport(models.TransientModel):
                 line["outcome"] = "error"
                 line["message"] = str(error)
             result.append(line)
+        if job:
+            job._add_first_rows(tracker.new_keys())
         return result
 
     def _parse_points(self, value):
@@ -438,6 +477,7 @@ class VipLoyaltyImport(models.TransientModel):
             ["partner_id"],
         )
         lookup["imported"] = {partner.id for (partner,) in imported}
+        lookup["candidates"] = found.ids
         return lookup
 
     def _find_customer(self, values, lookup):
