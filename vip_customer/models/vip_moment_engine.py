@@ -42,6 +42,8 @@ _logger = logging.getLogger(__name__)
 # each call runs every rule's selection again, so a call takes a night's usual
 # moments of a large program at once (~4,000 at 200k customers)
 MOMENT_BATCH_SIZE = 5000
+# the first batch of a call under a time limit (see ir.cron._vip_call_budget)
+FIRST_BATCH_SIZE = 200
 # events older than this are not turned into tasks (a new rule does not dig up the past)
 EVENT_LOOKBACK_DAYS = 7
 # context key: the activity type of the rule being fired (looked up once per batch)
@@ -506,19 +508,30 @@ class VipMomentEngine(models.AbstractModel):
 
     @api.model
     def _cron_run_key_moments(self, batch_size=MOMENT_BATCH_SIZE):
-        """Daily: act on the next ``batch_size`` customers of today's moments,
-        report the progress and return; Odoo's cron runner commits and calls
-        again while some remain (the recorded occurrences drop out of the
-        selection, so each call takes the next ones)."""
+        """Daily: act on the next customers of today's moments, report the
+        progress and return; Odoo's cron runner commits and calls again while
+        some remain (the recorded occurrences drop out of the selection, so
+        each batch takes the next ones).
+
+        Called by the runner, a call sizes its batches by time
+        (``ir.cron._vip_call_budget``) until its share of the server's cron
+        limit is spent; otherwise it is one batch of ``batch_size``."""
         today = fields.Date.context_today(self)
         rules = self._get_rules()
-        left = {}
-        created = self._run(today, rules=rules, limit=batch_size, remaining=left)
+        budget = self.env["ir.cron"]._vip_call_budget(batch_size, FIRST_BATCH_SIZE)
+        done = 0
+        size = budget.next_size()
+        while size:
+            left = {}
+            created = self._run(today, rules=rules, limit=size, remaining=left)
+            budget.spent(len(created), size)
+            done += len(created)
+            size = budget.next_size()
         remaining = 0
-        if len(created) >= batch_size:
-            # the rules evaluated counted what they left in their selection; only the
-            # rules the batch did not reach are counted again
+        if not budget.finished:
+            # the last batch was full: the rules it evaluated counted what they left
+            # in their selection; only the rules it did not reach are counted again
             unreached = rules.filtered(lambda rule: rule.id not in left)
             remaining = sum(left.values()) + (self._pending(today, unreached) if unreached else 0)
-        _logger.info("VIP key moments: %s moments recorded, %s remaining", len(created), remaining)
-        self.env["ir.cron"]._notify_progress(done=len(created), remaining=remaining)
+        _logger.info("VIP key moments: %s moments recorded, %s remaining", done, remaining)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

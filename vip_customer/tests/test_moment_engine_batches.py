@@ -35,15 +35,34 @@ class TestMomentEngineBatches(VipCustomerCommon):
             {"vip_churn_level": "high", "vip_churn_high_since": cls.today}
         )
 
-    def _cron(self, batch_size):
+    def _cron(self, batch_size, seconds=None):
+        """One call; ``seconds``: the time budget of a call by Odoo's runner."""
         progress = {}
 
         def notify(_cron, *, done, remaining, deactivate=False):
             progress.update(done=done, remaining=remaining)
 
-        with patch.object(type(self.env["ir.cron"]), "_notify_progress", notify):
+        Cron = type(self.env["ir.cron"])
+        with (
+            patch.object(Cron, "_notify_progress", notify),
+            patch.object(Cron, "_vip_call_seconds", lambda cron: seconds),
+            patch("odoo.addons.vip_customer.models.vip_moment_engine.FIRST_BATCH_SIZE", 1),
+        ):
             self.MomentEngine._cron_run_key_moments(batch_size=batch_size)
         return progress
+
+    def test_a_call_works_by_its_time_budget(self):
+        """Production mode: with no time left a call of the runner records its
+        first batch (one moment) and reports the rest; with time to spare it
+        goes on, batch after batch, until none is left."""
+        second = self.rule.copy({"name": "Churn visit"})
+        self.assertEqual(self._cron(2, seconds=0.0), {"done": 1, "remaining": 5})
+        self.assertEqual(self._cron(2, seconds=600.0), {"done": 5, "remaining": 0})
+        moments = self.env["vip.moment.occurrence"].search(
+            [("rule_id", "in", (self.rule | second).ids)]
+        )
+        self.assertEqual(len(moments), 6, "each (rule, customer) once")
+        self.assertEqual(len(moments.activity_id), 6)
 
     def test_cron_reports_what_is_left_until_done(self):
         second = self.rule.copy({"name": "Churn visit"})

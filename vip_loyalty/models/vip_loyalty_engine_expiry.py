@@ -16,6 +16,8 @@ from odoo.tools import SQL
 _logger = logging.getLogger(__name__)
 
 EXPIRY_BATCH_SIZE = 50000
+# the first batch of a call under a time limit (see ir.cron._vip_call_budget)
+FIRST_BATCH_SIZE = 1000
 
 
 # one engine split by concern across files (no model file over ~500 lines)
@@ -63,12 +65,22 @@ class VipLoyaltyEngine(models.AbstractModel):
 
     @api.model
     def _cron_expire_points(self, batch_size=EXPIRY_BATCH_SIZE):
-        """Daily: expire one batch of the lots that reached their expiry date.
+        """Daily: expire batches of the lots that reached their expiry date.
 
-        Reports the lots done and the lapsed lots left; the cron runner commits
-        and calls again until none is left (a run stopped by the time limit goes
-        on where it stopped)."""
-        done, remaining = self._expire_lapsed_batch(batch_size=batch_size)
+        Called by Odoo's cron runner, a call sizes its batches by time
+        (``ir.cron._vip_call_budget``) until its share of the server's cron
+        limit is spent; otherwise it is one batch. Reports the lots done and
+        the lapsed lots left; the cron runner commits and calls again until
+        none is left (a run stopped by the time limit goes on where it
+        stopped)."""
+        budget = self.env["ir.cron"]._vip_call_budget(batch_size, FIRST_BATCH_SIZE)
+        done = remaining = 0
+        size = budget.next_size()
+        while size:
+            count, remaining = self._expire_lapsed_batch(batch_size=size)
+            budget.spent(count, size)
+            done += count
+            size = budget.next_size() if remaining else 0
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
     @api.model

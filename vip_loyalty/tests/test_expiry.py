@@ -126,6 +126,30 @@ class TestExpiryCron(VipLoyaltyCommon):
         self.assertLedger(self.lots.partner_id)
 
 
+    def test_a_call_works_by_its_time_budget(self):
+        """Production mode: a call of Odoo's runner with no time left expires
+        its first batch and reports the rest; with time to spare it goes on,
+        batch after batch, to the end: the balances of one big run."""
+        lapsed = self.Engine._count_lapsed_lots(self.today)
+        savepoint = self.env.cr.savepoint()
+        self.Engine._expire_lots(batch_size=10**6)
+        one_run = self._balances()
+        savepoint.close(rollback=True)
+        self.env.invalidate_all()
+        reports = self._progress()
+        Cron = type(self.env["ir.cron"])
+        expiry = "odoo.addons.vip_loyalty.models.vip_loyalty_engine_expiry"
+        for seconds in (0.0, 600.0):
+            with (
+                patch.object(Cron, "_vip_call_seconds", lambda cron, s=seconds: s),
+                patch(f"{expiry}.FIRST_BATCH_SIZE", 1),
+            ):
+                self.Engine._cron_expire_points(batch_size=2)
+        self.assertEqual(reports, [(1, lapsed - 1), (lapsed - 1, 0)])
+        self.assertEqual(self._balances(), one_run)
+        self.assertLedger(self.lots.partner_id)
+
+
 @tagged("post_install", "-at_install")
 class TestExpiryTwin(VipLoyaltyCommon):
     """The set-based expiry writes the rows the generic path of the entry point writes

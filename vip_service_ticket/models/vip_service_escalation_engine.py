@@ -37,6 +37,8 @@ ESCALATION_COLUMNS = (
     "commercial_partner_id",
 )
 ESCALATION_BATCH_SIZE = 2000
+# the first batch of a call under a time limit (see ir.cron._vip_call_budget)
+FIRST_BATCH_SIZE = 100
 PRIORITY_MAX = "3"
 STEP_COLUMNS = (
     "id",
@@ -60,34 +62,42 @@ class VipServiceEscalationEngine(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _cron_escalate(self):
-        """One bounded batch of the escalation cron (``vip.service.ticket._cron_escalate``).
+        """The escalation cron (``vip.service.ticket._cron_escalate``): batches of
+        at most ``ESCALATION_BATCH_SIZE`` tickets whose next step is due and as
+        many whose stored status the clock changed.
 
-        Selects at most ``ESCALATION_BATCH_SIZE`` tickets whose next step is due and as
-        many whose stored status the clock changed, processes them, reports what is
-        left with ``ir.cron._notify_progress`` and returns: Odoo's cron runner commits
-        and calls again at once while work remains (no commit here).
+        Called by Odoo's cron runner, a call sizes its batches by time
+        (``ir.cron._vip_call_budget``) until its share of the server's cron
+        limit is spent; otherwise it is one batch. It reports what is left with
+        ``ir.cron._notify_progress`` and returns: the runner commits and calls
+        again at once while work remains (no commit here).
         """
         Ticket = self.env["vip.service.ticket"]
         Sla = self.env["vip.service.sla.engine"]
+        Stale = Ticket.with_context(active_test=False)
         now = fields.Datetime.now()
         due_domain = Sla._get_escalation_due_domain(now)
-        batch = Ticket.search(
-            due_domain, limit=ESCALATION_BATCH_SIZE, order="next_escalation_date, id"
-        )
-        fired = self._escalate(batch, now)
-        _logger.info("SLA escalation: %s steps fired on %s tickets", fired, len(batch))
-        # the statuses the clock changed (at risk, breached) without any step firing
-        Stale = Ticket.with_context(active_test=False)
         stale_domain = Sla._get_status_stale_domain(now)
-        stale = Stale.search(stale_domain, limit=ESCALATION_BATCH_SIZE, order="sla_status_date, id")
-        Sla._refresh_status(stale)
-        # a breach found now is a key moment now (the account manager hears of it)
-        (batch | stale).filtered_domain(Sla._get_breached_domain())._vip_signal_moments(
-            ["sla_breached"]
-        )
-        # counted after the work: what this batch did no longer matches the domains
+        budget = self.env["ir.cron"]._vip_call_budget(ESCALATION_BATCH_SIZE, FIRST_BATCH_SIZE)
+        done = 0
+        size = budget.next_size()
+        while size:
+            batch = Ticket.search(due_domain, limit=size, order="next_escalation_date, id")
+            fired = self._escalate(batch, now)
+            _logger.info("SLA escalation: %s steps fired on %s tickets", fired, len(batch))
+            # the statuses the clock changed (at risk, breached) without any step firing
+            stale = Stale.search(stale_domain, limit=size, order="sla_status_date, id")
+            Sla._refresh_status(stale)
+            # a breach found now is a key moment now (the account manager hears of it)
+            (batch | stale).filtered_domain(Sla._get_breached_domain())._vip_signal_moments(
+                ["sla_breached"]
+            )
+            budget.spent(len(batch) + len(stale))
+            done += len(batch) + len(stale)
+            size = budget.next_size() if size in (len(batch), len(stale)) else 0
+        # counted after the work: what the batches did no longer matches the domains
         remaining = Ticket.search_count(due_domain) + Stale.search_count(stale_domain)
-        self.env["ir.cron"]._notify_progress(done=len(batch) + len(stale), remaining=remaining)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return True
 
     # ------------------------------------------------------------------

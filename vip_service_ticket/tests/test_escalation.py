@@ -301,3 +301,34 @@ class TestEscalation(VipServiceTicketCommon):
         self.assertEqual(reports, [(2, 4), (2, 2), (2, 0)])
         self.assertEqual(set(tickets.mapped("escalation_level")), {1})
         self.assertEqual(set(tickets.mapped("sla_status")), {"breached"})
+
+    def test_cron_call_works_by_its_time_budget(self):
+        """Production mode: called by Odoo's runner with time to spare, one call
+        runs batch after batch (one ticket first) until nothing is due; with no
+        time left it does its first batch and reports the rest."""
+        with freeze_time(MONDAY.replace(hour=8)):
+            tickets = self.ticket | self.create_ticket() | self.create_ticket()
+        engine_module = "odoo.addons.vip_service_ticket.models.vip_service_escalation_engine"
+        Cron = type(self.env["ir.cron"])
+        reports = []
+
+        def calls(seconds):
+            with (
+                patch(f"{engine_module}.ESCALATION_BATCH_SIZE", 2),
+                patch(f"{engine_module}.FIRST_BATCH_SIZE", 1),
+                patch.object(Cron, "_vip_call_seconds", lambda cron: seconds),
+                patch.object(
+                    Cron,
+                    "_notify_progress",
+                    autospec=True,
+                    side_effect=lambda _cron, **kw: reports.append((kw["done"], kw["remaining"])),
+                ),
+            ):
+                self.run_cron(MONDAY.replace(hour=12, minute=30))
+
+        calls(0.0)
+        self.assertEqual(reports, [(2, 4)], "one ticket due and one status: the first batch")
+        calls(600.0)
+        self.assertEqual(reports[-1], (4, 0), "the rest in one call")
+        self.assertEqual(set(tickets.mapped("escalation_level")), {1})
+        self.assertEqual(set(tickets.mapped("sla_status")), {"breached"})

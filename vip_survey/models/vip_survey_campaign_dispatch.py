@@ -23,6 +23,8 @@ _logger = logging.getLogger(__name__)
 
 # Invitations created (and mailed) per batch: one cron call handles one batch.
 BATCH_SIZE = 1000
+# the first batch of a call under a time limit (see ir.cron._vip_call_budget)
+FIRST_BATCH_SIZE = 20
 
 
 class VipSurveyCampaign(models.Model):
@@ -430,23 +432,33 @@ class VipSurveyCampaign(models.Model):
 
     @api.model
     def _cron_dispatch(self):
-        """Invite one batch of customers of the first due campaign and report it.
+        """Invite batches of customers of the due campaigns and report them.
 
-        Odoo's cron runner commits and calls again while ``remaining`` (the customers
-        the due campaigns still have to invite) is positive, so a request never
-        holds more than one batch and memory stays bounded whatever the number of
-        customers.
+        Called by Odoo's cron runner, a call sizes its batches by time
+        (``ir.cron._vip_call_budget``) until its share of the server's cron
+        limit is spent; otherwise it is one batch of ``BATCH_SIZE``. The runner
+        commits and calls again while ``remaining`` (the customers the due
+        campaigns still have to invite) is positive, so a call never holds more
+        than what it has time for and memory stays bounded whatever the number
+        of customers.
         """
         today = fields.Date.context_today(self)
-        campaigns = self.search(
-            [
-                ("state", "=", "running"),
-                "|",
-                ("run_in_progress", "=", True),
-                ("next_run_date", "<=", today),
-            ],
-            order="id",
-        )
-        invitations, remaining = campaigns._dispatch_next_batch(batch_size=BATCH_SIZE)
-        self.env["ir.cron"]._notify_progress(done=len(invitations), remaining=remaining)
+        budget = self.env["ir.cron"]._vip_call_budget(BATCH_SIZE, FIRST_BATCH_SIZE)
+        done = remaining = 0
+        size = budget.next_size()
+        while size:
+            campaigns = self.search(
+                [
+                    ("state", "=", "running"),
+                    "|",
+                    ("run_in_progress", "=", True),
+                    ("next_run_date", "<=", today),
+                ],
+                order="id",
+            )
+            invitations, remaining = campaigns._dispatch_next_batch(batch_size=size)
+            budget.spent(len(invitations))
+            done += len(invitations)
+            size = budget.next_size() if invitations and remaining else 0
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return True

@@ -22,12 +22,29 @@ class TestCron(VipSurveyCommon):
         cls.targets = cls.customer | cls.others
         cls.cron = cls.env.ref("vip_survey.ir_cron_vip_survey_dispatch")
 
-    def _cron_call(self, batch_size=2):
-        """One call of the cron as Odoo's runner makes it; returns (done, remaining)."""
+    def _cron_call(self, batch_size=2, seconds=None):
+        """One call of the cron as Odoo's runner makes it, with ``seconds`` of
+        time budget (None: a server without limits, one batch); returns (done,
+        remaining)."""
         progress = self.env["ir.cron.progress"].sudo().create({"cron_id": self.cron.id})
-        with patch.object(dispatch, "BATCH_SIZE", batch_size):
+        with (
+            patch.object(dispatch, "BATCH_SIZE", batch_size),
+            patch.object(dispatch, "FIRST_BATCH_SIZE", 1),
+            patch.object(type(self.env["ir.cron"]), "_vip_call_seconds", lambda cron: seconds),
+        ):
             self.Campaign.with_context(ir_cron_progress_id=progress.id)._cron_dispatch()
         return progress.done, progress.remaining
+
+    def test_a_call_works_by_its_time_budget(self):
+        """Production mode: with time to spare a call invites batch after batch
+        (one customer first, then up to the batch size) until the run is done;
+        with none it invites its first batch only, and reports the rest."""
+        self.campaign.action_start()
+        self.assertEqual(self._cron_call(seconds=0.0), (1, 5))
+        self.assertEqual(self._cron_call(seconds=600.0), (5, 0))
+        self.assertFalse(self.campaign.run_in_progress)
+        self.assertEqual(self.campaign.user_input_ids.partner_id, self.targets)
+        self.assertEqual(len(self.campaign.user_input_ids), 6, "nobody invited twice")
 
     def _triggers(self):
         return self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", self.cron.id)])
