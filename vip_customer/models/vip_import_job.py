@@ -60,6 +60,9 @@ DEFAULT_BACKGROUND_ROWS = 1000
 MAX_ERROR_LINES = 1000
 # rows in error named in a message
 MAX_ERRORS_NAMED = 10
+# the rows of a file checked by a job wait this long for its Import (the
+# uploaded file itself goes with its wizard within the hour)
+CHECKED_ROWS_HOURS = 2
 # database errors of a moment (another transaction's lock): the chunk is tried again
 TRANSIENT_DB_ERRORS = (
     psycopg2.errors.SerializationFailure,
@@ -335,13 +338,15 @@ class VipImportJob(models.Model):
 
     @api.model
     def _create_job(self, kind, name, company, rows_file, row_count, file_hash, mode="import",
-                    validated=True):
+                    validated=True, checked_job=None):
         """Queue the import (or the check, ``mode`` "check") of ``rows_file`` (a
         rows file of ``tools.import_spool``, binary, positioned at its start)
         for the current user and wake the cron up. The caller has checked the
         user's rights; ``validated``: the caller has validated every row too,
         else the job does it first.
 
+        :param checked_job: instead of ``rows_file``, a check job of the same
+            file (``_get_checked_rows_job``) whose rows file the new job takes
         :return: the job (in the caller's environment)
         """
         if mode == "import":
@@ -369,6 +374,13 @@ class VipImportJob(models.Model):
                 "This file is already being imported: another import of it was started "
                 "at the same moment. Wait until it is done or cancel it."
             )) from None
+        if checked_job:
+            attachment = checked_job.attachment_id
+            checked_job.attachment_id = False
+            attachment.write({"res_id": job.id})
+            job.attachment_id = attachment
+            self.env.ref("vip_customer.ir_cron_vip_import_jobs")._trigger()
+            return self.browse(job.id)
         # res_field: the file stays out of the chatter's attachments, and only the
         # engine (sudo) and administrators read it, like the field holding it
         attachment = self.env["ir.attachment"].sudo().create({
@@ -382,6 +394,36 @@ class VipImportJob(models.Model):
         job.attachment_id = attachment
         self.env.ref("vip_customer.ir_cron_vip_import_jobs")._trigger()
         return self.browse(job.id)
+
+    @api.model
+    def _get_checked_rows_job(self, wizard, kind, file_hash):
+        """The job that checked the wizard's file, done, whose rows file an
+        Import may take instead of reading the Excel file again (an engine
+        record), or an empty recordset."""
+        # sudo + engine: the wizard's own job (job_id is set by its Check only)
+        job = wizard.job_id._engine()
+        if (
+            job.mode == "check" and job.state == "done" and job.kind == kind
+            and job.file_hash == file_hash and job.company_id == wizard.company_id
+            and job.user_id == self.env.user and job.attachment_id
+        ):
+            return job
+        return self._engine().browse()
+
+    @api.model
+    def _gc_checked_rows(self):
+        """Delete the rows files of the checks done more than
+        ``CHECKED_ROWS_HOURS`` ago that no Import took (personal data)."""
+        jobs = self._engine().search([
+            ("mode", "=", "check"),
+            ("state", "=", "done"),
+            ("attachment_id", "!=", False),
+            ("date_done", "<", fields.Datetime.subtract(
+                fields.Datetime.now(), hours=CHECKED_ROWS_HOURS)),
+        ])
+        attachments = jobs.attachment_id
+        jobs.attachment_id = False
+        attachments.unlink()
 
     # ------------------------------------------------------------------
     # Reading the rows (called by the handlers)
@@ -634,9 +676,11 @@ class VipImportJob(models.Model):
             "date_done": fields.Datetime.now(),
             "error_message": error or False,
         })
-        attachment = self.attachment_id
-        self.attachment_id = False
-        attachment.unlink()
+        if not (self.mode == "check" and state == "done"):
+            # a check done keeps its rows for the wizard's Import (_gc_checked_rows)
+            attachment = self.attachment_id
+            self.attachment_id = False
+            attachment.unlink()
         self._clear_first_rows()
         self._notify_starter()
         handler = self.env[self._get_handlers()[self.kind]]
@@ -729,6 +773,7 @@ class VipImportJob(models.Model):
         remain (``_notify_progress``). Each slice writes its rows and the job's
         counters together: a killed call is rolled back whole and the next one
         resumes from the last committed call."""
+        self._gc_checked_rows()
         job = self._lock_next_job()
         if not job:
             return

@@ -62,9 +62,9 @@ class TestVipImportCheckJob(VipCustomerCommon):
     def _set_threshold(self, rows):
         self.env["ir.config_parameter"].sudo().set_param(BACKGROUND_ROWS_PARAM, str(rows))
 
-    def _wizard(self, rows, user=None, name="large.xlsx"):
+    def _wizard(self, rows, user=None, name="large.xlsx", content=None):
         return self.env["vip.customer.import"].with_user(user or self.vip_manager).create(
-            {"file": xlsx_file(rows, HEADERS), "file_name": name}
+            {"file": content or xlsx_file(rows, HEADERS), "file_name": name}
         )
 
     def _run_jobs(self, chunk_size):
@@ -146,9 +146,9 @@ class TestVipImportCheckJob(VipCustomerCommon):
     # ------------------------------------------------------------------
     # Import
     # ------------------------------------------------------------------
-    def _checked_large(self, rows):
+    def _checked_large(self, rows, content=None):
         self._set_threshold(5)
-        wizard = self._wizard(rows)
+        wizard = self._wizard(rows, content=content)
         wizard.action_check()
         self._run_jobs(chunk_size=4)
         self.assertEqual((wizard.state, wizard.error_count), ("checked", 0))
@@ -178,6 +178,39 @@ class TestVipImportCheckJob(VipCustomerCommon):
         self.assertEqual(self.existing.name, "Good Customer 5")
         self.assertEqual(wizard.state, "done")
 
+    def test_checked_rows_taken_by_the_import_or_deleted(self):
+        wizard = self._checked_large(self.good_rows)
+        check_job = wizard.job_id.sudo()
+        rows_file = check_job.attachment_id
+        self.assertTrue(rows_file, "a check done keeps its rows for the Import")
+        with patch.object(type(wizard), "_vip_spool_rows") as spool:
+            wizard.action_import()
+        spool.assert_not_called()
+        self.assertFalse(check_job.attachment_id)
+        import_job = wizard.job_id.sudo()
+        self.assertEqual(import_job.attachment_id, rows_file)
+        self._run_jobs(chunk_size=4)
+        self.assertEqual(import_job.state, "done", import_job.error_message)
+        self.assertFalse(rows_file.exists(), "deleted with the import's end")
+        self.assertEqual(self.Partner.search_count([("ref", "=like", "GOOD-%")]), 10)
+
+        # a check nobody imports: its rows are deleted a while after
+        other = self._checked_large(self.good_rows)
+        other_job = other.job_id.sudo()
+        self.assertTrue(other_job.attachment_id)
+        other_job._engine().write({"date_done": "2000-01-01 00:00:00"})
+        self.env["vip.import.job"].with_user(self.root)._cron_process_jobs()
+        self.assertFalse(other_job.attachment_id)
+        self.assertFalse(self.env["ir.attachment"].sudo().search_count(
+            [("res_model", "=", "vip.import.job"), ("res_id", "=", other_job.id)]
+        ))
+        # its Import reads the file again
+        other.action_import()
+        self._run_jobs(chunk_size=4)
+        self.assertEqual(other.job_id.state, "done", other.job_id.error_message)
+        self.assertEqual(other.job_id.update_count, 11)
+        self.assertEqual(self.Partner.search_count([("ref", "=like", "GOOD-%")]), 10)
+
     def test_large_import_with_a_row_invalid_since_writes_nothing(self):
         wizard = self._checked_large(self.good_rows)
         wizard.action_import()
@@ -194,8 +227,9 @@ class TestVipImportCheckJob(VipCustomerCommon):
         self.assertEqual(self.existing.name, "Check Existing")
 
     def test_same_large_file_not_imported_twice(self):
-        wizard = self._checked_large(self.good_rows)
-        again = self._checked_large(self.good_rows)
+        content = xlsx_file(self.good_rows, HEADERS)
+        wizard = self._checked_large(self.good_rows, content=content)
+        again = self._checked_large(self.good_rows, content=content)
         wizard.action_import()
         with self.assertRaisesRegex(ValidationError, "already being imported"):
             again.action_import()
@@ -284,6 +318,10 @@ class TestVipImportCheckJob(VipCustomerCommon):
                 {"name": "x.xlsx", "kind": "customer", "mode": "check",
                  "company_id": self.company.id, "user_id": self.vip_manager.id}
             )
+        # the job's counters through the wizard's related fields: not written
+        wizard.write({"job_rows_checked": 14, "job_state": "done"})
+        self.env.invalidate_all()
+        self.assertEqual((job.state, job.rows_checked), ("queued", 0))
         with self.assertRaises(AccessError):
             wizard.with_user(self.other_manager).action_check()
         with self.assertRaises(AccessError):

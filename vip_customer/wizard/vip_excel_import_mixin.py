@@ -143,13 +143,23 @@ class VipExcelImportMixin(models.AbstractModel):
                 "again. Nothing has been imported.",
                 count=self.error_count, file=self.file_name,
             ))
-        with tempfile.TemporaryFile() as rows_file:
-            row_count = self._vip_spool_rows(rows_file)
-            rows_file.seek(0)
-            job = self.env["vip.import.job"]._create_job(
-                self._vip_job_kind, self.file_name, self.company_id, rows_file, row_count,
-                file_hash, mode="import", validated=False,
+        Job = self.env["vip.import.job"]
+        checked = Job._get_checked_rows_job(self, self._vip_job_kind, file_hash)
+        if checked:
+            # the rows the check job read from this very file: not read again
+            row_count = checked.row_count
+            job = Job._create_job(
+                self._vip_job_kind, self.file_name, self.company_id, None, row_count,
+                file_hash, mode="import", validated=False, checked_job=checked,
             )
+        else:
+            with tempfile.TemporaryFile() as rows_file:
+                row_count = self._vip_spool_rows(rows_file)
+                rows_file.seek(0)
+                job = Job._create_job(
+                    self._vip_job_kind, self.file_name, self.company_id, rows_file, row_count,
+                    file_hash, mode="import", validated=False,
+                )
         # the rows are the job's now: the uploaded file is not kept
         self.write({"state": "importing", "file": False, "row_count": row_count})
         job._link_wizard(self)
