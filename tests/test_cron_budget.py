@@ -110,3 +110,53 @@ def test_first_size_bounded_by_max_size():
     assert budget.CallBudget(1.0, 30, first_size=100).next_size() == 30
     with pytest.raises(ValueError):
         budget.CallBudget(1.0, 0)
+
+
+def test_calls_back_to_back_share_the_pass():
+    clock = Clock()
+    passes = budget.PassClock(gap=2.0, clock=clock)
+    # limit 30 s: the pass may use 15 s
+    assert passes.call_started(30) == 15
+    clock.now += 6
+    passes.touch()  # the call stops after 6 s
+    clock.now += 0.5  # the runner commits and calls again
+    assert passes.call_started(30) == pytest.approx(8.5)
+    clock.now += 8.5
+    passes.touch()
+    clock.now += 0.1
+    assert passes.call_started(30) == 0, "the pass's share is spent: a first batch only"
+
+
+def test_a_pause_starts_a_new_pass():
+    clock = Clock()
+    passes = budget.PassClock(gap=2.0, clock=clock)
+    passes.call_started(30)
+    clock.now += 14
+    passes.touch()
+    clock.now += 5  # the worker slept
+    assert passes.call_started(30) == 15
+
+
+def test_a_pass_never_outlives_the_limit():
+    """Calls that keep coming back to back: after a whole limit the watchdog has
+    been pinged anyway, so a new pass starts (the clock errs small, not forever)."""
+    clock = Clock()
+    passes = budget.PassClock(gap=2.0, clock=clock)
+    passes.call_started(30)
+    for _call in range(31):
+        clock.now += 1
+        passes.touch()
+        left = passes.call_started(30)
+    assert left == 15
+
+
+def test_the_budget_keeps_the_pass_clock_informed():
+    clock = Clock()
+    ticks = []
+    work = budget.CallBudget(10.0, 100, first_size=10, clock=clock,
+                             on_tick=lambda: ticks.append(clock.now))
+    work.next_size()
+    clock.now += 1
+    work.spent(10, 10)
+    work.next_size()
+    assert ticks == [100.0, 101.0]

@@ -27,6 +27,8 @@ PASS_SHARE = 0.5
 # the sizes aim at this share of what is left, so that a slower sub-batch
 # than the previous ones still ends inside the budget
 SAFETY = 0.7
+# at most this many seconds between two calls of one pass (the runner's commit)
+PASS_GAP = 2.0
 
 
 def cron_time_limit(config):
@@ -55,6 +57,34 @@ def call_seconds(config, max_calls=10, share=PASS_SHARE):
     return limit * share / max_calls
 
 
+class PassClock:
+    """The start of the current pass of cron calls in this process, for the
+    multi-worker server (see the module's docstring)."""
+
+    def __init__(self, gap=PASS_GAP, clock=time.monotonic):
+        self.gap = gap
+        self.clock = clock
+        self.start = None
+        self.last = None
+
+    def call_started(self, limit, share=PASS_SHARE):
+        """A call starts: the seconds left of the pass's share of ``limit``."""
+        now = self.clock()
+        if (
+            self.start is None
+            or self.last is None
+            or now - self.last > self.gap
+            or now - self.start > limit
+        ):
+            self.start = now
+        self.last = now
+        return max(0.0, self.start + limit * share - now)
+
+    def touch(self):
+        """A call is still working (or just stopped)."""
+        self.last = self.clock()
+
+
 class CallBudget:
     """The sub-batch sizes of one cron call.
 
@@ -67,7 +97,7 @@ class CallBudget:
     makes progress however small the budget.
     """
 
-    def __init__(self, seconds, max_size, first_size=None, clock=time.monotonic):
+    def __init__(self, seconds, max_size, first_size=None, clock=time.monotonic, on_tick=None):
         if max_size < 1:
             raise ValueError("max_size must be at least 1")
         self.seconds = seconds
@@ -78,6 +108,7 @@ class CallBudget:
         self.done = 0
         self.batches = 0
         self.finished = False
+        self.on_tick = on_tick
 
     @property
     def limited(self):
@@ -87,6 +118,8 @@ class CallBudget:
         return self.clock() - self.start
 
     def next_size(self):
+        if self.on_tick:
+            self.on_tick()
         if self.finished:
             return 0
         if not self.batches:
