@@ -118,8 +118,11 @@ def build_parser():
                         "(the notification of ir.cron._trigger(); 0: never, see README)")
     parser.add_argument("--tier-batch", type=int, default=None,
                         help="tier customers per call (default: the engine's)")
-    parser.add_argument("--expiry-batch", type=int, default=5000, help="lots per call")
-    parser.add_argument("--moments-batch", type=int, default=100, help="moments per call")
+    parser.add_argument("--expiry-batch", type=int, default=None,
+                        help="lots per batch at most (default: the engine's; a call runs "
+                        "batches as its time budget allows)")
+    parser.add_argument("--moments-batch", type=int, default=None,
+                        help="moments per batch at most (default: the engine's)")
     parser.add_argument("--import-chunk", type=int, default=None,
                         help="import rows per call (default: the job's)")
     parser.add_argument("--no-import-fallback", dest="import_fallback", action="store_false",
@@ -499,7 +502,8 @@ def moments_phase(odoo, options, markers):
              f"{engine['tasks']:,} tasks for {engine['moments']:,} moments"),
         ]
 
-    code = f"model._cron_run_key_moments(batch_size={options.moments_batch})"
+    code = (f"model._cron_run_key_moments(batch_size={options.moments_batch})"
+            if options.moments_batch else None)
     return code, before, after
 
 
@@ -621,7 +625,9 @@ def expiry_phase(odoo, options, markers):
              f"{wrong:,} accounts differ"),
         ]
 
-    return f"model._cron_expire_points(batch_size={options.expiry_batch})", before, after
+    code = (f"model._cron_expire_points(batch_size={options.expiry_batch})"
+            if options.expiry_batch else None)
+    return code, before, after
 
 
 TIER_CHECK = """
@@ -906,8 +912,9 @@ def report(options, results, retried, stub, server, elapsed):
           f"--limit-time-real-cron={options.limit_time_real_cron} "
           f"--limit-time-cpu={options.limit_time_cpu} --limit-time-real={options.limit_time_real}"
           f" (log: {server.logfile})")
-    batches = {"tier": options.tier_batch or "engine default", "expiry": options.expiry_batch,
-               "moments": options.moments_batch, "import": options.import_chunk or "default"}
+    batches = {"tier": options.tier_batch or "default", "expiry": options.expiry_batch or "default",
+               "moments": options.moments_batch or "default",
+               "import": options.import_chunk or "default"}
     rows = []
     for limit, runs in ((options.limit_time_real_cron, results), (options.retry_limit, retried)):
         for r in runs:

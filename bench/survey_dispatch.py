@@ -115,10 +115,12 @@ def prepare_data(odoo, options):
         )
         cr.execute(
             """
-            INSERT INTO res_partner (name, complete_name, email, active, is_company, type,
+            INSERT INTO res_partner (name, complete_name, email, email_normalized, active,
+                                     is_company, type,
                                      vip_tier_id, vip_company_id, autopost_bills,
                                      create_uid, write_uid, create_date, write_date)
             SELECT 'Survey Bench ' || n, 'Survey Bench ' || n,
+                   'survey.bench.' || n || '@example.com',
                    'survey.bench.' || n || '@example.com', true, true, 'contact',
                    %(tier)s, %(company)s, 'ask', 1, 1,
                    NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
@@ -144,6 +146,18 @@ def reset(odoo, options, marker):
     with bench.environment(odoo, options.db) as env:
         env.cr.execute(
             "DELETE FROM survey_user_input WHERE vip_campaign_id = %s", [marker["campaign_id"]]
+        )
+        # databases generated before the customers had their normalized e-mail: the
+        # mailing found no partner for their address and created one per invitation,
+        # who was then a customer to invite too (the campaign never ended)
+        env.cr.execute(
+            "UPDATE res_partner SET email_normalized = email "
+            "WHERE email LIKE 'survey.bench.%%' AND email_normalized IS NULL "
+            "AND name LIKE 'Survey Bench %%'"
+        )
+        env.cr.execute(
+            "UPDATE res_partner SET active = false "
+            "WHERE email LIKE 'survey.bench.%%' AND name = email AND active"
         )
         campaign = env["vip.survey.campaign"].browse(marker["campaign_id"])
         campaign.write(
