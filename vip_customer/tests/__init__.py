@@ -1,5 +1,6 @@
 from . import test_tier_engine
 from . import test_tier_engine_cron
+from . import test_cron_budget
 from . import test_tier_engine_hooks
 from . import test_definitions
 from . import test_partner_profile
