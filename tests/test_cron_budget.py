@@ -40,12 +40,6 @@ def test_cron_time_limit(config, expected):
     assert budget.cron_time_limit(config) == expected
 
 
-def test_call_seconds_share_the_pass_between_ten_calls():
-    config = {"limit_time_real_cron": 30, "limit_time_real": 60, "workers": 0}
-    assert budget.call_seconds(config, max_calls=10) == pytest.approx(1.5)
-    assert budget.call_seconds({"limit_time_real_cron": -1, "limit_time_real": 0}) is None
-
-
 def test_without_limit_one_batch_of_the_configured_size():
     work = budget.CallBudget(None, 5000, first_size=100)
     assert work.next_size() == 5000
@@ -80,13 +74,22 @@ def test_size_never_above_the_configured_batch():
     assert work.next_size() == 200
 
 
-def test_a_call_always_does_its_first_batch():
+def test_a_call_with_any_time_left_does_its_first_batch():
     clock = Clock()
-    work = budget.CallBudget(0.0, 1000, first_size=20, clock=clock)
+    work = budget.CallBudget(0.01, 1000, first_size=20, clock=clock)
+    assert not work.deferred
     assert work.next_size() == 20
     clock.now += 5
     work.spent(20, 20)
     assert work.next_size() == 0
+
+
+def test_a_call_with_no_time_left_is_deferred():
+    for seconds in (0.0, -3.0):
+        work = budget.CallBudget(seconds, 1000, first_size=20, clock=Clock())
+        assert work.deferred
+        assert work.next_size() == 0
+    assert not budget.CallBudget(None, 10).deferred
 
 
 def test_a_short_batch_means_nothing_is_left():
@@ -112,42 +115,77 @@ def test_first_size_bounded_by_max_size():
         budget.CallBudget(1.0, 0)
 
 
+def _passes(clock, born=None, pid=None):
+    return budget.PassClock(gap=2.0, clock=clock,
+                            process_start=lambda: clock.now if born is None else born,
+                            pid=pid or (lambda: 1))
+
+
 def test_calls_back_to_back_share_the_pass():
     clock = Clock()
-    passes = budget.PassClock(gap=2.0, clock=clock)
-    # limit 30 s: the pass may use 15 s
-    assert passes.call_started(30) == 15
+    passes = _passes(clock, born=96.0)
+    # limit 30 s: the pass may use 15 s, 4 of them gone since the worker started
+    assert passes.call_started(30) == 11
     clock.now += 6
     passes.touch()  # the call stops after 6 s
     clock.now += 0.5  # the runner commits and calls again
-    assert passes.call_started(30) == pytest.approx(8.5)
-    clock.now += 8.5
+    assert passes.call_started(30) == pytest.approx(4.5)
+    clock.now += 4.5
     passes.touch()
     clock.now += 0.1
-    assert passes.call_started(30) == 0, "the pass's share is spent: a first batch only"
+    assert passes.call_started(30) <= 0, "the pass's share is spent"
 
 
-def test_a_pause_starts_a_new_pass():
+def test_a_pause_starts_a_new_pass_at_our_last_call():
     clock = Clock()
-    passes = budget.PassClock(gap=2.0, clock=clock)
+    passes = _passes(clock)
     passes.call_started(30)
     clock.now += 14
     passes.touch()
-    clock.now += 5  # the worker slept
-    assert passes.call_started(30) == 15
+    clock.now += 5  # the worker pinged its watchdog and slept
+    assert passes.call_started(30) == 10, "the sleep counts: 15 - 5"
+
+
+def test_a_deferred_call_ends_the_pass():
+    clock = Clock()
+    passes = _passes(clock)
+    passes.call_started(30)
+    clock.now += 15
+    passes.touch()
+    clock.now += 0.2
+    assert passes.call_started(30) <= 0
+    passes.end_pass()
+    clock.now += 0.3  # woken at once by the trigger: a new pass
+    assert passes.call_started(30) == pytest.approx(14.7)
+
+
+def test_a_new_worker_process_starts_its_own_pass():
+    clock = Clock()
+    pids = iter([1, 1, 2])
+    passes = budget.PassClock(gap=2.0, clock=clock, process_start=lambda: clock.now - 3,
+                              pid=lambda: next(pids))
+    passes.call_started(30)
+    clock.now += 1
+    passes.touch()
+    clock.now += 0.1
+    assert passes.call_started(30) == pytest.approx(10.9)
+    # the worker was killed and respawned
+    clock.now += 0.5
+    assert passes.call_started(30) == 12
 
 
 def test_a_pass_never_outlives_the_limit():
-    """Calls that keep coming back to back: after a whole limit the watchdog has
-    been pinged anyway, so a new pass starts (the clock errs small, not forever)."""
+    """Calls that keep coming back to back: the watchdog was pinged within the
+    last limit (the worker is alive), so the share left never falls below
+    what that allows."""
     clock = Clock()
-    passes = budget.PassClock(gap=2.0, clock=clock)
+    passes = _passes(clock)
     passes.call_started(30)
-    for _call in range(31):
+    for _call in range(40):
         clock.now += 1
         passes.touch()
         left = passes.call_started(30)
-    assert left == 15
+    assert left == -15
 
 
 def test_the_budget_keeps_the_pass_clock_informed():

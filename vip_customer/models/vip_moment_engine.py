@@ -519,6 +519,8 @@ class VipMomentEngine(models.AbstractModel):
         today = fields.Date.context_today(self)
         rules = self._get_rules()
         budget = self.env["ir.cron"]._vip_call_budget(batch_size, FIRST_BATCH_SIZE)
+        if budget.deferred:
+            return self.env["ir.cron"]._vip_defer_call()
         done = 0
         size = budget.next_size()
         while size:

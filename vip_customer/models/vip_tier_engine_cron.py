@@ -64,6 +64,8 @@ class VipTierEngine(models.AbstractModel):
         today = today or fields.Date.context_today(self)
         engine = self.sudo()  # the rules decide for every company, whoever runs the job
         budget = self.env["ir.cron"]._vip_call_budget(batch_size, FIRST_BATCH_SIZE)
+        if budget.deferred:
+            return self.env["ir.cron"]._vip_defer_call()
         companies = engine._get_recompute_companies(today)
         done = 0
         remaining = 0

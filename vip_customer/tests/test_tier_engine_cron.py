@@ -79,10 +79,10 @@ class TestTierEngineCron(VipCustomerCommon):
         self.assertEqual(partners[0].vip_lifetime_spend, 60000, "the value refreshed too")
         self.assertFalse(self.company.vip_recompute_cursor, "today's run is complete")
 
-        # a new run with no time: one batch of two customers per call
+        # a new run with hardly any time: one batch of two customers per call
         self.evaluated.clear()
         self.Engine.sudo()._request_full_run(self.company)
-        with self._budget(0.0):
+        with self._budget(1e-9):
             progress = self.run_cron(self.Engine._cron_recompute_tiers, batch_size=2)
         self.assertEqual([done for done, _left in progress[:4]], [2, 2, 2, 1])
         self.assertGreater(len(progress), 5, "the value refresh in steps of its own")
@@ -92,6 +92,23 @@ class TestTierEngineCron(VipCustomerCommon):
         self.assertEqual(sorted(self.evaluated), sorted(partners.ids), "each customer once")
         self.assertEqual(partners[0].vip_lifetime_spend, 60000)
         self.assertFalse(self.company.vip_recompute_cursor)
+
+    def test_a_call_with_no_time_left_asks_for_a_new_pass(self):
+        """The pass's share of the cron limit is spent: the call evaluates
+        nobody, reports nothing done (the runner stops calling it into the
+        limit) and triggers the cron for the next pass."""
+        self._customers(2)
+        cron = self.env.ref("vip_customer.ir_cron_vip_recompute_tiers")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        before = Trigger.search_count([("cron_id", "=", cron.id)])
+        with self._budget(0.0):
+            progress = self.run_cron(
+                self.Engine.with_context(cron_id=cron.id)._cron_recompute_tiers, batch_size=2
+            )
+        self.assertEqual(progress, [(0, 0)])
+        self.assertFalse(self.evaluated)
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), before + 1)
+        self.assertFalse(self.company.vip_recompute_date, "the run did not even start")
 
     def test_a_call_resumes_after_the_cursor(self):
         first, second = self._customers(2)
@@ -162,7 +179,7 @@ class TestTierEngineCron(VipCustomerCommon):
 
         def seconds(cron):
             budgeted.append(bool(cron.env.context.get("ir_cron_progress_id")))
-            return 0.0
+            return 1e-9
 
         with patch.object(type(self.env["ir.cron"]), "_vip_call_seconds", seconds):
             cron.with_user(self.env.ref("base.user_admin")).method_direct_trigger()

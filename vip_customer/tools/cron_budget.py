@@ -7,10 +7,24 @@ watchdog is pinged once per pass, and a pass is the worker's sleep plus every
 ready job, each called up to ``MAX_BATCH_PER_CRON_JOB`` (10) times in a row. A
 fixed batch size is therefore either too small for an idle machine or killed
 on a loaded one. So a VIP cron called by Odoo's cron runner works by time: it
-runs sub-batches, sized from the time the previous ones took, until its share
-of the limit is spent (``call_seconds``: half the limit over the ten calls of
-a pass), reports what is left with ``_notify_progress`` and returns; the
-runner commits and calls again.
+runs sub-batches, sized from the time the previous ones took, until the pass's
+share of the limit (half of it, ``PASS_SHARE``) is spent, reports what is
+left with ``_notify_progress`` and returns; the runner commits and calls
+again.
+
+When does the pass start? The threaded server records it on the cron thread
+(``start_time``). The multi-worker server does not say, so ``PassClock``
+keeps the earliest moment it can have started: a new worker process started
+a pass when it started; calls back to back (less than ``PASS_GAP`` seconds
+apart, the runner's commit between two calls) belong to the same pass; after
+a pause, or once a call gave up its pass, the new pass started when our last
+call ended (the worker pinged its watchdog, then slept). Every error makes
+the budget smaller, never larger.
+
+A call that finds the pass's share spent does no work: it asks for a call in
+a new pass (``ir.cron._trigger()``: the worker is woken at once and its
+watchdog pinged) and reports nothing done, so the runner ends the job for
+this pass. A call with time left always does its first (small) batch.
 
 Outside the runner (tests, code calling the cron method) and on a server with
 no limit, a call does one batch of the configured size, as before.
@@ -48,40 +62,46 @@ def cron_time_limit(config):
     return limit if limit > 0 else None
 
 
-def call_seconds(config, max_calls=10, share=PASS_SHARE):
-    """The time budget of one cron call: ``share`` of the pass limit over the
-    ``max_calls`` calls the runner makes in a row, or None (no limit)."""
-    limit = cron_time_limit(config)
-    if not limit:
-        return None
-    return limit * share / max_calls
-
-
 class PassClock:
-    """The start of the current pass of cron calls in this process, for the
-    multi-worker server (see the module's docstring)."""
+    """The earliest start of the current pass of cron calls in this process,
+    for the multi-worker server (see the module's docstring). ``process_start``
+    gives the process's start on ``clock``'s scale; ``pid`` its id."""
 
-    def __init__(self, gap=PASS_GAP, clock=time.monotonic):
+    def __init__(self, gap=PASS_GAP, clock=time.monotonic, process_start=None, pid=None):
         self.gap = gap
         self.clock = clock
+        self.process_start = process_start or clock
+        self.pid = pid or (lambda: None)
+        self.owner = None
         self.start = None
         self.last = None
+        self.ended = False
 
     def call_started(self, limit, share=PASS_SHARE):
-        """A call starts: the seconds left of the pass's share of ``limit``."""
+        """A call starts: the seconds left of the pass's share of ``limit``
+        (0 or less: the pass's share is spent)."""
         now = self.clock()
-        if (
-            self.start is None
-            or self.last is None
-            or now - self.last > self.gap
-            or now - self.start > limit
-        ):
-            self.start = now
+        pid = self.pid()
+        if self.owner != pid or self.last is None:
+            # a worker process of its own: its first pass started with it
+            self.owner = pid
+            self.start = self.process_start()
+        elif self.ended or now - self.last > self.gap:
+            # a new pass: the worker pinged its watchdog after our last call at the earliest
+            self.start = self.last
+        # alive, so the watchdog was pinged within the last limit
+        self.start = max(self.start, now - limit)
+        self.ended = False
         self.last = now
-        return max(0.0, self.start + limit * share - now)
+        return self.start + limit * share - now
 
     def touch(self):
         """A call is still working (or just stopped)."""
+        self.last = self.clock()
+
+    def end_pass(self):
+        """A call gave up its pass: the next call starts a new one."""
+        self.ended = True
         self.last = self.clock()
 
 
@@ -93,8 +113,9 @@ class CallBudget:
     Without a budget (``seconds`` None) the call is one batch of ``max_size``.
     With one, the first sub-batch is ``first_size`` (small enough for any
     machine), the next ones what the time left allows at the rate measured so
-    far, at most ``max_size``; a call always does its first sub-batch, so it
-    makes progress however small the budget.
+    far, at most ``max_size``; a call with any time left does its first
+    sub-batch, so it makes progress however small the budget. With none
+    (``seconds`` 0 or less) the call is ``deferred``: no batch at all.
     """
 
     def __init__(self, seconds, max_size, first_size=None, clock=time.monotonic, on_tick=None):
@@ -114,13 +135,18 @@ class CallBudget:
     def limited(self):
         return self.seconds is not None
 
+    @property
+    def deferred(self):
+        """No time at all: the call should leave the work to a new pass."""
+        return self.limited and self.seconds <= 0
+
     def elapsed(self):
         return self.clock() - self.start
 
     def next_size(self):
         if self.on_tick:
             self.on_tick()
-        if self.finished:
+        if self.finished or self.deferred:
             return 0
         if not self.batches:
             return self.first_size if self.limited else self.max_size

@@ -74,6 +74,8 @@ class VipLoyaltyEngine(models.AbstractModel):
         none is left (a run stopped by the time limit goes on where it
         stopped)."""
         budget = self.env["ir.cron"]._vip_call_budget(batch_size, FIRST_BATCH_SIZE)
+        if budget.deferred:
+            return self.env["ir.cron"]._vip_defer_call()
         done = remaining = 0
         size = budget.next_size()
         while size:

@@ -79,6 +79,8 @@ class VipServiceEscalationEngine(models.AbstractModel):
         due_domain = Sla._get_escalation_due_domain(now)
         stale_domain = Sla._get_status_stale_domain(now)
         budget = self.env["ir.cron"]._vip_call_budget(ESCALATION_BATCH_SIZE, FIRST_BATCH_SIZE)
+        if budget.deferred:
+            return self.env["ir.cron"]._vip_defer_call()
         done = 0
         size = budget.next_size()
         while size:

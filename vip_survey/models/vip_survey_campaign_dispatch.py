@@ -444,6 +444,8 @@ class VipSurveyCampaign(models.Model):
         """
         today = fields.Date.context_today(self)
         budget = self.env["ir.cron"]._vip_call_budget(BATCH_SIZE, FIRST_BATCH_SIZE)
+        if budget.deferred:
+            return self.env["ir.cron"]._vip_defer_call()
         done = remaining = 0
         size = budget.next_size()
         while size:

@@ -38,9 +38,11 @@ class TestCron(VipSurveyCommon):
     def test_a_call_works_by_its_time_budget(self):
         """Production mode: with time to spare a call invites batch after batch
         (one customer first, then up to the batch size) until the run is done;
-        with none it invites its first batch only, and reports the rest."""
+        with hardly any it invites its first batch only, and reports the rest;
+        with none it leaves the work to a new pass."""
         self.campaign.action_start()
-        self.assertEqual(self._cron_call(seconds=0.0), (1, 5))
+        self.assertEqual(self._cron_call(seconds=1e-9), (1, 5))
+        self.assertEqual(self._cron_call(seconds=0.0), (0, 0), "no time: left to a new pass")
         self.assertEqual(self._cron_call(seconds=600.0), (5, 0))
         self.assertFalse(self.campaign.run_in_progress)
         self.assertEqual(self.campaign.user_input_ids.partner_id, self.targets)
