@@ -116,6 +116,10 @@ def build_parser():
     parser.add_argument("--wake", type=int, default=5,
                         help="wake the cron worker up every N seconds while a cron has work "
                         "(the notification of ir.cron._trigger(); 0: never, see README)")
+    parser.add_argument("--tier-night", choices=["steady", "first"], default="steady",
+                        help="steady: a night after a complete one, ~5%% of the customers "
+                        "changing tier (incremental); first: every tier customer new (each "
+                        "changes tier: the heaviest night)")
     parser.add_argument("--tier-batch", type=int, default=None,
                         help="tier customers per call (default: the engine's)")
     parser.add_argument("--expiry-batch", type=int, default=None,
@@ -324,8 +328,11 @@ def watch(odoo, options, cron_id, first_progress, trigger_id, label):
     seen = {}
     while True:
         with odoo.sql_db.db_connect(options.db).cursor() as cr:
+            # a call that found its pass's time spent triggers the cron again for a new
+            # pass: finished once no trigger of the cron is left, the bench's included
             cr.execute("SELECT failure_count, NOT EXISTS (SELECT 1 FROM ir_cron_trigger "
-                       "WHERE id = %s) FROM ir_cron WHERE id = %s", [trigger_id, cron_id])
+                       "WHERE id = %s OR cron_id = %s) FROM ir_cron WHERE id = %s",
+                       [trigger_id, cron_id, cron_id])
             failures, rescheduled = cr.fetchone()
             cr.execute("""SELECT COUNT(*), SUM(done), (ARRAY_AGG(remaining ORDER BY id DESC))[1]
                             FROM ir_cron_progress WHERE cron_id = %s AND id > %s""",
@@ -680,35 +687,86 @@ def reset_tier_customers(odoo, options):
             cr.execute("UPDATE res_company SET vip_recompute_full = true")
 
 
+TIER_LEVELS = """
+SELECT p.id, t.level FROM res_partner p JOIN vip_tier t ON t.id = p.vip_tier_id
+ WHERE p.id = ANY(%s)
+"""
+
+
+def steady_tier_night(odoo, options, marker):
+    """A night after a complete one: the run of the stored state dated yesterday, ~5% of the
+    customers brought to a tier change today (``tier_recompute.advance_night``: fresh invoices
+    lift 2.5% over the next tier's entry, refunds drop 2.5% whose grace ends today). Returns
+    ``{partner id: expected tier level}`` of those customers."""
+    today = datetime.date.today()
+    with bench.environment(odoo, options.db) as env:
+        cr = env.cr
+        cr.execute("SELECT COUNT(*) FROM res_partner WHERE ref = %s AND vip_eval_date IS NULL",
+                   [tier_recompute.REF])
+        [(never,)] = cr.fetchone()
+        cr.execute("SELECT COUNT(*) FROM res_company WHERE vip_recompute_cursor <> 0")
+        [(running,)] = cr.fetchone()
+        if never or running:
+            raise bench.BenchError(
+                f"tier: {never:,} customers never evaluated, {running} runs not complete: a "
+                "steady night follows a complete one (run --tier-night first once)")
+        # a re-run the same day: the changes of the earlier one go (lines cascade)
+        cr.execute("DELETE FROM account_move WHERE ref = %s AND invoice_date = %s",
+                   [tier_recompute.STEADY_REF, today])
+        cr.execute("UPDATE res_company SET vip_recompute_date = %s, vip_recompute_cursor = 0, "
+                   "vip_recompute_full = false", [today - datetime.timedelta(days=1)])
+    up, down = tier_recompute.advance_night(odoo, options, marker, today)
+    rows = query(odoo, options, """
+        SELECT commercial_partner_id, move_type FROM account_move
+         WHERE ref = %s AND invoice_date = %s""", [tier_recompute.STEADY_REF, today])
+    moved = {pid: (1 if kind == "out_invoice" else -1) for pid, kind in rows}
+    levels = dict(query(odoo, options, TIER_LEVELS, [list(moved)]))
+    bench.log(f"tier: steady night, {up:,} customers over the next tier's entry, {down:,} "
+              "below their retention with the grace ending today")
+    return {pid: levels[pid] + step for pid, step in moved.items() if pid in levels}
+
+
 def tier_phase(odoo, options, markers):
     marker = markers["tier"]
     today = datetime.date.today()
+    steady = options.tier_night == "steady"
 
     def before():
-        """Nothing: the tier customers were reset before the server started (as new
-        customers they have no tier, so the key-moment rules leave them alone)."""
+        """First night: nothing (the tier customers were reset before the server started:
+        as new customers they have no tier, so the key-moment rules leave them alone).
+        Steady night: the day's changes, and the tier each changed customer must reach."""
+        return steady_tier_night(odoo, options, marker) if steady else None
 
-    def after(_expected):
+    def after(expected):
         start = tier_recompute.months_ago(today, 12)
         [(customers, tier_diff, spend_diff, count_diff, with_tier, sample)] = query(
             odoo, options, TIER_CHECK, {"company": marker["company_id"], "start": start,
                                         "today": today, "ref": tier_recompute.REF})
         [(history,)] = query(odoo, options, "SELECT COUNT(*) FROM vip_tier_history h JOIN "
-                             "res_partner p ON p.id = h.partner_id WHERE p.ref = %s",
-                             [tier_recompute.REF])
+                             "res_partner p ON p.id = h.partner_id WHERE p.ref = %s "
+                             "AND h.date = %s", [tier_recompute.REF, today])
         [(unfinished,)] = query(odoo, options, """
             SELECT COUNT(*) FROM res_company WHERE vip_recompute_date IS DISTINCT FROM
                    CURRENT_DATE OR vip_recompute_cursor <> 0""")
-        return [
-            ("today's run complete in every company", not unfinished,
-             f"{unfinished} companies with their run not complete"),
-            ("every tier customer evaluated: stored tier = the tier of one raw aggregate",
-             customers == marker["customers"] and not tier_diff,
-             f"{customers:,} customers, {with_tier:,} with a tier, {tier_diff:,} differ "
-             f"{sample or ''}, {history:,} tier history rows"),
-            ("stored spend and purchase count = the raw aggregate", not spend_diff
-             and not count_diff, f"spend differs for {spend_diff:,}, count for {count_diff:,}"),
-        ]
+        checks = [("today's run complete in every company", not unfinished,
+                   f"{unfinished} companies with their run not complete")]
+        if steady:
+            levels = dict(query(odoo, options, TIER_LEVELS, [list(expected)]))
+            wrong = sorted(pid for pid, level in expected.items() if levels.get(pid) != level)
+            checks.append(("every customer brought to a change today has the tier expected",
+                           expected and not wrong,
+                           f"{len(expected):,} changes expected, {len(wrong):,} differ "
+                           f"{wrong[:5] or ''}, {history:,} tier history rows today"))
+        else:
+            checks.append(("every tier customer evaluated: stored tier = the tier of one raw "
+                           "aggregate", customers == marker["customers"] and not tier_diff,
+                           f"{customers:,} customers, {with_tier:,} with a tier, {tier_diff:,} "
+                           f"differ {sample or ''}, {history:,} tier history rows today"))
+        checks.append(("stored spend and purchase count of every customer = the raw aggregate",
+                       customers == marker["customers"] and not spend_diff and not count_diff,
+                       f"{customers:,} customers, spend differs for {spend_diff:,}, count for "
+                       f"{count_diff:,}"))
+        return checks
 
     code = (f"model._cron_recompute_tiers(batch_size={options.tier_batch})"
             if options.tier_batch else None)
@@ -852,7 +910,7 @@ def main(argv=None):
     with odoo.sql_db.db_connect(options.db).cursor() as cr:
         ids = cron_ids(cr)
     postpone_other_crons(odoo, options, ids.values())
-    if "tier" in crons:
+    if "tier" in crons and options.tier_night == "first":
         reset_tier_customers(odoo, options)
     odoo.sql_db.close_all()
     server = Server(options)
@@ -860,7 +918,7 @@ def main(argv=None):
     try:
         server.start()
         for key in crons:
-            if key == "tier" and results:
+            if key == "tier" and results and options.tier_night == "first":
                 reset_tier_customers(odoo, options)
             if key == "import":
                 phase = import_phase(odoo, options, markers, server)
@@ -892,7 +950,7 @@ def main(argv=None):
         try:
             retry.start()
             for key in over:
-                if key == "tier":
+                if key == "tier" and options.tier_night == "first":
                     reset_tier_customers(odoo, options)
                 phase = (import_phase(odoo, options, markers, retry) if key == "import"
                          else PHASES[key](odoo, options, markers))
