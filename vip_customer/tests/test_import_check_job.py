@@ -143,6 +143,20 @@ class TestVipImportCheckJob(VipCustomerCommon):
         self.assertEqual((wizard.state, wizard.error_count, wizard.job_progress),
                          ("checked", 5, 100.0))
 
+    def test_cancelled_check_can_be_checked_again(self):
+        self._set_threshold(5)
+        wizard = self._wizard(self.rows)
+        wizard.action_check()
+        first = wizard.job_id
+        self.env["vip.import.job"].with_user(self.root)._cron_process_jobs(chunk_size=4)
+        self.assertTrue(first.with_user(self.vip_manager).action_cancel())
+        self.assertEqual((first.state, wizard.state), ("cancelled", "checking"))
+        self.assertFalse(first.sudo().attachment_id, "a cancelled check keeps no rows")
+        wizard.action_check()
+        self.assertNotEqual(wizard.job_id, first)
+        self._run_jobs(chunk_size=4)
+        self.assertEqual((wizard.state, wizard.error_count), ("checked", 5))
+
     # ------------------------------------------------------------------
     # Import
     # ------------------------------------------------------------------
