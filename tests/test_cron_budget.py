@@ -198,3 +198,18 @@ def test_the_budget_keeps_the_pass_clock_informed():
     work.spent(10, 10)
     work.next_size()
     assert ticks == [100.0, 101.0]
+
+
+def test_iterating_gives_the_sizes_until_stopped():
+    clock = Clock()
+    work = budget.CallBudget(100.0, 10, first_size=2, clock=clock)
+    sizes = []
+    for size in work:
+        sizes.append(size)
+        clock.now += 0.01
+        work.spent(size, size)
+        if len(sizes) == 3:
+            work.stop()
+    assert sizes == [2, 10, 10]
+    assert list(work) == [], "stopped for the rest of the call"
+    assert list(budget.CallBudget(None, 7)) == [7], "no limit: one batch"

@@ -522,13 +522,11 @@ class VipMomentEngine(models.AbstractModel):
         if budget.deferred:
             return self.env["ir.cron"]._vip_defer_call()
         done = 0
-        size = budget.next_size()
-        while size:
+        for size in budget:
             left = {}
             created = self._run(today, rules=rules, limit=size, remaining=left)
             budget.spent(len(created), size)
             done += len(created)
-            size = budget.next_size()
         remaining = 0
         if not budget.finished:
             # the last batch was full: the rules it evaluated counted what they left

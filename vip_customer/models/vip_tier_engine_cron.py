@@ -70,12 +70,12 @@ class VipTierEngine(models.AbstractModel):
         done = 0
         remaining = 0
         for company in companies:
-            size = budget.next_size()
-            while size:
+            for size in budget:
                 count, more = engine._recompute_step(company, today, size, budget.limited)
                 budget.spent(count)
                 done += count
-                size = budget.next_size() if more else 0
+                if not more:
+                    break  # the company's run is complete: the next company
             remaining += engine._remaining_in_run(company, today)
         if not companies:
             _logger.info(

@@ -149,21 +149,34 @@ class CallBudget:
         if self.finished or self.deferred:
             return 0
         if not self.batches:
-            return self.first_size if self.limited else self.max_size
-        if not self.limited or not self.done:
+            size = self.first_size if self.limited else self.max_size
+        elif not self.limited or not self.done:
             return 0
-        left = self.seconds - self.elapsed()
-        if left <= 0:
-            return 0
-        per_item = self.elapsed() / self.done
-        if per_item <= 0:
-            return self.max_size
-        return min(self.max_size, int(left * SAFETY / per_item))
+        else:
+            left = self.seconds - self.elapsed()
+            if left <= 0:
+                return 0
+            per_item = self.elapsed() / self.done
+            size = self.max_size if per_item <= 0 else min(
+                self.max_size, int(left * SAFETY / per_item)
+            )
+        if size > 0:
+            self.batches += 1
+        return size
+
+    def __iter__(self):
+        """The sizes of the call's sub-batches, as long as ``next_size`` gives
+        one: record each with ``spent``; ``stop`` ends the call's work."""
+        while size := self.next_size():
+            yield size
+
+    def stop(self):
+        """Nothing more to do in this call."""
+        self.finished = True
 
     def spent(self, count, size=None):
         """Record a sub-batch of ``count`` items; when it was asked ``size``
         and did fewer, nothing is left: the call stops."""
-        self.batches += 1
         self.done += count
         if size is not None and count < size:
             self.finished = True

@@ -77,12 +77,12 @@ class VipLoyaltyEngine(models.AbstractModel):
         if budget.deferred:
             return self.env["ir.cron"]._vip_defer_call()
         done = remaining = 0
-        size = budget.next_size()
-        while size:
+        for size in budget:
             count, remaining = self._expire_lapsed_batch(batch_size=size)
             budget.spent(count, size)
             done += count
-            size = budget.next_size() if remaining else 0
+            if not remaining:
+                budget.stop()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
     @api.model

@@ -82,8 +82,7 @@ class VipServiceEscalationEngine(models.AbstractModel):
         if budget.deferred:
             return self.env["ir.cron"]._vip_defer_call()
         done = 0
-        size = budget.next_size()
-        while size:
+        for size in budget:
             batch = Ticket.search(due_domain, limit=size, order="next_escalation_date, id")
             fired = self._escalate(batch, now)
             _logger.info("SLA escalation: %s steps fired on %s tickets", fired, len(batch))
@@ -96,7 +95,8 @@ class VipServiceEscalationEngine(models.AbstractModel):
             )
             budget.spent(len(batch) + len(stale))
             done += len(batch) + len(stale)
-            size = budget.next_size() if size in (len(batch), len(stale)) else 0
+            if size not in (len(batch), len(stale)):
+                budget.stop()  # nothing more due
         # counted after the work: what the batches did no longer matches the domains
         remaining = Ticket.search_count(due_domain) + Stale.search_count(stale_domain)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

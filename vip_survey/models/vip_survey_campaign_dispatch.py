@@ -447,8 +447,7 @@ class VipSurveyCampaign(models.Model):
         if budget.deferred:
             return self.env["ir.cron"]._vip_defer_call()
         done = remaining = 0
-        size = budget.next_size()
-        while size:
+        for size in budget:
             campaigns = self.search(
                 [
                     ("state", "=", "running"),
@@ -461,6 +460,7 @@ class VipSurveyCampaign(models.Model):
             invitations, remaining = campaigns._dispatch_next_batch(batch_size=size)
             budget.spent(len(invitations))
             done += len(invitations)
-            size = budget.next_size() if invitations and remaining else 0
+            if not (invitations and remaining):
+                budget.stop()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return True
