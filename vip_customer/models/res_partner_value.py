@@ -142,8 +142,20 @@ class ResPartner(models.Model):
 
     def init(self):
         super().init()
-        # the customer value refresh's own work tables (see _vip_refresh_customer_value):
-        # unlogged, nothing but the refresh reads or writes them, emptied when a run ends
+        self._vip_value_tables()
+
+    def _vip_value_tables(self):
+        """The customer value refresh's own work tables (see
+        :meth:`_vip_refresh_customer_value_step`): unlogged, nothing but the
+        refresh reads or writes them, emptied when a run ends. Created at
+        install, and again by a refresh that finds them gone (the uninstall
+        hook drops them)."""
+        [(exists,)] = self.env.execute_query(
+            SQL("SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+                VALUE_STAGE, VALUE_RUN)
+        )
+        if exists:
+            return
         self.env.cr.execute(
             SQL(
                 """
@@ -182,6 +194,7 @@ class ResPartner(models.Model):
         :return: the number of customers whose values changed
         """
         today = today or fields.Date.context_today(self)
+        self._vip_value_tables()
         self._vip_value_run_start(company, today)
         while True:
             _count, finished, changed = self._vip_refresh_customer_value_step(
@@ -221,6 +234,7 @@ class ResPartner(models.Model):
             through, whether the run is complete, and (once complete) how many
             customers' values changed in the whole run
         """
+        self._vip_value_tables()
         run = self._vip_value_run(company, today)
         if not run:
             run = self._vip_value_run_start(company, today)

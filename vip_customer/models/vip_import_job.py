@@ -773,20 +773,22 @@ class VipImportJob(models.Model):
         remain (``_notify_progress``). Each slice writes its rows and the job's
         counters together: a killed call is rolled back whole and the next one
         resumes from the last committed call."""
+        budget = self.env["ir.cron"]._vip_call_budget(chunk_size, max(1, chunk_size // 10))
+        if budget.deferred:
+            return self.env["ir.cron"]._vip_defer_call()
         self._gc_checked_rows()
         job = self._lock_next_job()
         if not job:
-            return
-        budget = self.env["ir.cron"]._vip_call_budget(chunk_size, max(1, chunk_size // 10))
+            return True
         done = 0
-        while job.state in ACTIVE_STATES:
-            size = budget.next_size()
-            if not size:
-                break
+        for size in budget:
             count = job._process_chunk(size)
             done += count
             budget.spent(count, size)
+            if job.state not in ACTIVE_STATES:
+                budget.stop()
         # a job finished or failed without rows is work done too: the runner goes on
         self.env["ir.cron"]._notify_progress(
             done=max(done, 1), remaining=self._remaining_rows()
         )
+        return True
