@@ -36,6 +36,7 @@ customer file is checked and imported through the wizard over XML-RPC and the jo
 watched until done. Last line ``RESULT production_mode <ok|fail>``.
 """
 
+import base64
 import datetime
 import os
 import re
@@ -773,7 +774,7 @@ def tier_phase(odoo, options, markers):
     return code, before, after
 
 
-def import_phase(odoo, options, markers, server):
+def import_phase(odoo, options, markers, server):  # noqa: C901 - the wizard steps and their fallback
     """The customer file through the wizard over XML-RPC, then the job by the cron."""
     with odoo.sql_db.db_connect(options.db).cursor() as cr:
         cr.execute("SELECT 1 FROM ir_model WHERE model = 'vip.import.job'")
@@ -794,43 +795,77 @@ def import_phase(odoo, options, markers, server):
         def call(model, method, *args, **kw):
             return models.execute_kw(options.db, uid, "admin", model, method, list(args), kw)
 
-        import base64  # noqa: PLC0415
-
         with odoo.sql_db.db_connect(options.db).cursor() as cr:
             # a job left by an interrupted run would go first (oldest first)
             cr.execute("UPDATE vip_import_job SET state = 'cancelled' "
-                       "WHERE state IN ('queued', 'running') RETURNING id")
+                       "WHERE state IN ('queued', 'checking', 'running') RETURNING id")
             if cr.rowcount:
                 bench.log(f"import: jobs of an earlier run cancelled: {cr.fetchall()}")
             cr.execute("SELECT COALESCE(MAX(id), 0) FROM vip_import_job")
             [first_job] = cr.fetchone()
-        wizard = call("vip.customer.import", "create", {
-            "file": base64.b64encode(path.read_bytes()).decode(), "file_name": path.name})
-        for step in ("action_check", "action_import"):
+        data = base64.b64encode(path.read_bytes())
+        wizard = call("vip.customer.import", "create", {"file": data.decode(),
+                                                        "file_name": path.name})
+        local = None
+
+        def step(name):
+            """One wizard button over XML-RPC; with the fallback, in this process when the
+            request limits stop it."""
+            nonlocal local
             t0 = time.perf_counter()
             try:
-                call("vip.customer.import", step, [wizard])
+                if local is None:
+                    call("vip.customer.import", name, [wizard])
+                    state[name] = (time.perf_counter() - t0, "ok")
+                    bench.log(f"import: {name} over XML-RPC in {state[name][0]:.1f} s")
+                    return True
             except (xmlrpc.client.Fault, xmlrpc.client.ProtocolError, OSError) as exc:
-                state[step] = (time.perf_counter() - t0, f"{type(exc).__name__}: "
+                state[name] = (time.perf_counter() - t0, f"{type(exc).__name__}: "
                                f"{str(exc)[:300]}")
-                bench.log(f"import: {step} failed after {state[step][0]:.0f} s: {state[step][1]}")
-                break
-            state[step] = (time.perf_counter() - t0, "ok")
-            bench.log(f"import: {step} over XML-RPC in {state[step][0]:.1f} s")
-        if state.get("action_import", (0, ""))[1] != "ok" and options.import_fallback:
-            # the request limits stopped the wizard: its steps in this process (no limit),
-            # so that the background job can still be shown under the cron limits
-            bench.log("import: the wizard's steps in this process instead (no request limit)")
+                bench.log(f"import: {name} failed after {state[name][0]:.0f} s: {state[name][1]}")
+                if not options.import_fallback:
+                    return False
+            # the request limits stopped the wizard: this process goes on (no limit), so
+            # that the background job can still be shown under the cron limits
             with bench.environment(odoo, options.db) as env:
-                local = env["vip.customer.import"].with_user(uid).create({
-                    "file": base64.b64encode(path.read_bytes()), "file_name": path.name})
-                for step in ("action_check", "action_import"):
-                    t0 = time.perf_counter()
-                    getattr(local, step)()
-                    env.cr.commit()
-                    state[f"{step} (in this process)"] = (time.perf_counter() - t0, "ok")
-                    bench.log(f"import: {step} in this process in {time.perf_counter() - t0:.1f} s")
+                Wizard = env["vip.customer.import"].with_user(uid)
+                if local is None:
+                    bench.log("import: the wizard's steps in this process instead")
+                    local = Wizard.create({"file": data, "file_name": path.name}).id
+                    if name == "action_import":
+                        Wizard.browse(local).action_check()
+                        env.cr.commit()
+                        wait_checked(local)
+                t0 = time.perf_counter()
+                getattr(Wizard.browse(local), name)()
+                env.cr.commit()
+            state[f"{name} (in this process)"] = (time.perf_counter() - t0, "ok")
+            bench.log(f"import: {name} in this process in {time.perf_counter() - t0:.1f} s")
             wake(odoo, options.db)
+            return True
+
+        def wait_checked(wizard_id):
+            """A large file is checked by a job of the import cron: wait for its end."""
+            t0 = time.perf_counter()
+            while True:
+                [(wizard_state, job_state, error)] = query(odoo, options, """
+                    SELECT w.state, j.state, j.error_message FROM vip_customer_import w
+                      LEFT JOIN vip_import_job j ON j.id = w.job_id WHERE w.id = %s""",
+                    [wizard_id])
+                elapsed = time.perf_counter() - t0
+                if wizard_state == "checked" or job_state in ("failed", "cancelled") or (
+                        elapsed > options.timeout):
+                    ok = wizard_state == "checked"
+                    state["check job"] = (elapsed, "ok" if ok else
+                                          f"wizard {wizard_state}, job {job_state}: {error}")
+                    bench.log(f"import: the check job ended in {elapsed:.0f} s: "
+                              f"{state['check job'][1]}")
+                    return ok
+                wake(odoo, options.db)
+                time.sleep(3)
+
+        if step("action_check") and wait_checked(local or wizard):
+            step("action_import")
         state["first_job"] = first_job
         state["stamp"] = stamp
         state["http_kills"] = len(HTTP_KILL.findall(server.log_since(offset)))
@@ -851,6 +886,10 @@ def import_phase(odoo, options, markers, server):
                       and state.get("http_kills") else ""))
                   for step, local in (("action_check", "action_check (in this process)"),
                                       ("action_import", "action_import (in this process)"))]
+        checks.append(("the file checked in the background, no row in error",
+                       state.get("check job", (0, ""))[1] == "ok",
+                       (f"{state['check job'][0]:.0f} s: {state['check job'][1]}"
+                        if "check job" in state else "not run")))
         with odoo.sql_db.db_connect(options.db).cursor() as cr:
             row = job_row(cr)
             cr.execute("SELECT COUNT(*) FROM res_partner WHERE ref LIKE %s AND city = %s",
