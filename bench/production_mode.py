@@ -705,9 +705,9 @@ def steady_tier_night(odoo, options, marker):
         cr = env.cr
         cr.execute("SELECT COUNT(*) FROM res_partner WHERE ref = %s AND vip_eval_date IS NULL",
                    [tier_recompute.REF])
-        [(never,)] = cr.fetchone()
+        [never] = cr.fetchone()
         cr.execute("SELECT COUNT(*) FROM res_company WHERE vip_recompute_cursor <> 0")
-        [(running,)] = cr.fetchone()
+        [running] = cr.fetchone()
         if never or running:
             raise bench.BenchError(
                 f"tier: {never:,} customers never evaluated, {running} runs not complete: a "
