@@ -746,9 +746,10 @@ class VipImportJob(models.Model):
         """Rows left to validate and to write over the active jobs."""
         self.flush_model(["state", "row_count", "rows_done", "rows_checked", "mode"])
         rows = self.env.execute_query(SQL(
-            """SELECT COALESCE(SUM(GREATEST(row_count - rows_checked, 0)
+            """SELECT COALESCE(SUM(GREATEST(row_count - COALESCE(rows_checked, 0), 0)
                                    + CASE WHEN mode = 'import'
-                                          THEN GREATEST(row_count - rows_done, 0) ELSE 0 END), 0)
+                                          THEN GREATEST(row_count - COALESCE(rows_done, 0), 0)
+                                          ELSE 0 END), 0)
                  FROM vip_import_job WHERE state IN %s""",
             ACTIVE_STATES,
         ))

@@ -68,15 +68,28 @@ class TestVipImportCheckJob(VipCustomerCommon):
         )
 
     def _run_jobs(self, chunk_size):
+        """Call the job cron as Odoo's runner does: again as long as the call
+        reports rows remaining; then no job may be left active (a count that
+        says 0 too early leaves the job to the cron's next interval)."""
         Job = self.env["vip.import.job"].with_user(self.root)
+        reports = []
+
+        def notify(_cron, *, done, remaining, deactivate=False):
+            reports.append(remaining)
+
         calls = 0
-        while Job.search_count([("state", "in", ("queued", "checking", "running"))]):
-            self.assertLess(calls, 100, "the import jobs do not end")
-            with patch.object(type(self.env["ir.cron"]), "_notify_progress",
-                              lambda *args, **kwargs: None):
+        with patch.object(type(self.env["ir.cron"]), "_notify_progress", notify):
+            while True:
+                self.assertLess(calls, 100, "the import jobs do not end")
                 Job._cron_process_jobs(chunk_size=chunk_size)
-            self.env.invalidate_all()
-            calls += 1
+                self.env.invalidate_all()
+                calls += 1
+                if not reports or not reports[-1]:
+                    break
+        self.assertFalse(
+            Job.search_count([("state", "in", ("queued", "checking", "running"))]),
+            "the cron said nothing remained while a job was still active",
+        )
         return calls
 
     @staticmethod
@@ -176,12 +189,14 @@ class TestVipImportCheckJob(VipCustomerCommon):
         parse_row.assert_not_called()
         job = wizard.job_id
         self.assertEqual((job.mode, job.state, job.rows_checked), ("import", "queued", 0))
+        Job = self.env["vip.import.job"].with_user(self.root)
+        self.assertEqual(Job._remaining_rows(), 22, "11 rows to validate, then to write")
         self.assertEqual(wizard.state, "importing")
         self.assertFalse(wizard.file, "the rows are the job's")
-        Job = self.env["vip.import.job"].with_user(self.root)
         Job._cron_process_jobs(chunk_size=4)
         self.env.invalidate_all()
         self.assertEqual((job.state, job.rows_checked, job.rows_done), ("checking", 4, 0))
+        self.assertEqual(Job._remaining_rows(), 18)
         self.assertFalse(self.Partner.search_count([("ref", "=like", "GOOD-%")]),
                          "nothing written before every row is valid")
         self._run_jobs(chunk_size=4)
