@@ -67,7 +67,7 @@ class TestImport(VipLoyaltyCommon):
         self.assertEqual(wizard.state, "checked")
         self.assertEqual((wizard.row_count, wizard.error_count), (6, 4))
         errors = {line.row_number: line.message for line in wizard.line_ids if line.is_error}
-        self.assertIn("no customer matches C9999", errors[4])
+        self.assertIn("no customer matches the reference C9999", errors[4])
         self.assertIn("Golden Dragon Trading is already on row 2", errors[5])
         self.assertIn("Lotus Tea is already on row 3", errors[6])
         self.assertIn("not an e-mail address", errors[7])
@@ -93,6 +93,29 @@ class TestImport(VipLoyaltyCommon):
         again.action_check()
         self.assertIn("already has an opening balance", again.line_ids.message)
         self.assertLedger()
+
+    def test_reference_decides_over_name(self):
+        """A reference or e-mail that matches nobody is an error, never a match by
+        the name beside it; identifiers naming two customers are refused."""
+        wizard = self._wizard([
+            ["Reference", "Name", "Email", "Points"],
+            ["C0404", "Lotus Tea", None, 100],
+            [None, "Lotus Tea", "nobody@vip-test.example.com", 100],
+            ["C0001", None, "lotus-tea@vip-test.example.com", 100],
+            ["C0001", "Golden Dragon Trading", "", 100],
+        ])
+        wizard.action_check()
+        lines = {line.row_number: line for line in wizard.line_ids}
+        self.assertEqual((wizard.row_count, wizard.error_count), (4, 3))
+        self.assertIn("no customer matches the reference C0404", lines[2].message)
+        self.assertFalse(lines[2].partner_id, "an unknown reference is not matched by name")
+        self.assertIn("no customer matches the e-mail nobody@vip-test.example.com",
+                      lines[3].message)
+        self.assertIn("is not Golden Dragon Trading's", lines[4].message)
+        self.assertEqual((lines[5].outcome, lines[5].partner_id), ("ok", self.customer))
+        with self.assertRaises(UserError):
+            wizard.action_import()
+        self.assertFalse(self.Move.search([("move_type", "=", "import")]))
 
     def test_xls_and_bad_files(self):
         book = xlwt.Workbook()
@@ -225,7 +248,7 @@ class TestImport(VipLoyaltyCommon):
         self.assertEqual(self.balance(third), 300)
         self.assertEqual(wizard.state, "done")
         self.assertEqual(sorted(wizard.line_ids.move_id.mapped("points")), [100, 200, 300])
-        self.assertIn("Import of balances.xlsx (Opening Point Balances) done: 3 created",
+        self.assertIn("Import of balances.xlsx (Opening Points Balances) done: 3 created",
                       job.message_ids[0].body)
         self.assertLedger()
 

@@ -89,6 +89,14 @@ class VipLoyaltyImport(models.TransientModel):
     job_error = fields.Text(related="job_id.error_message", string="Import Error",
                             compute_sudo=False)
 
+    @api.onchange("file")
+    def _onchange_file(self):
+        # a new file must be checked again: the form shows it at once, as the
+        # customer import does (write() does the same for RPC callers)
+        self.state = "draft"
+        self.line_ids = [Command.clear()]
+        self.row_count = self.error_count = self.points_total = 0
+
     @api.model_create_multi
     def create(self, vals_list):
         self.env["vip.import.job"]._check_wizard_vals(vals_list)
@@ -343,16 +351,7 @@ class VipLoyaltyImport(models.TransientModel):
 
     def _parse_file(self):
         """``[(row number, {column key: value})]`` of the file's non-empty data rows."""
-        rows = self._read_sheet()
-        header = next(rows, None)
-        if header is None:
-            raise UserError(self.env._("%(file)s is empty.", file=self.file_name))
-        columns = self._map_columns(header)
-        parsed = []
-        for row_number, row in enumerate(rows, start=2):
-            values = import_rows.row_values(row, columns)
-            if values:
-                parsed.append((row_number, values))
+        parsed = list(self._vip_data_rows()[1])
         if not parsed:
             raise UserError(self.env._("%(file)s has no data rows.", file=self.file_name))
         return parsed
@@ -481,9 +480,18 @@ class VipLoyaltyImport(models.TransientModel):
         return lookup
 
     def _find_customer(self, values, lookup):
+        """The customer a row names. The most specific identifier the row gives
+        decides (reference, then e-mail, then name): a reference or an e-mail that
+        matches nobody is an error, never a match by the name beside it, and a row
+        whose identifiers name two different customers is refused."""
+        labels = {
+            "ref": self.env._("reference"), "email": self.env._("e-mail"),
+            "name": self.env._("name"),
+        }
+        found = None
         for key in ("ref", "email", "name"):
             raw = values.get(key)
-            if raw is None:
+            if raw is None or import_rows.cell_text(raw) == "":
                 continue
             if key == "email":
                 try:
@@ -495,18 +503,26 @@ class VipLoyaltyImport(models.TransientModel):
             else:
                 value = import_rows.cell_text(raw)
             partners = lookup[key].get(value)
-            if partners and len(partners) > 1:
+            if found is None:
+                if not partners:
+                    raise ValueError(self.env._(
+                        "no customer matches the %(field)s %(value)s.",
+                        field=labels[key], value=value,
+                    ))
+                if len(partners) > 1:
+                    raise ValueError(self.env._(
+                        "%(count)s customers match %(value)s: give their reference.",
+                        count=len(partners), value=value,
+                    ))
+                found = partners
+            elif partners and found not in partners:
                 raise ValueError(self.env._(
-                    "%(count)s customers match %(value)s: give their reference.",
-                    count=len(partners), value=value,
+                    "the %(field)s %(value)s is not %(customer)s's.",
+                    field=labels[key], value=value, customer=found.display_name,
                 ))
-            if partners:
-                return partners
-        raise ValueError(self.env._(
-            "no customer matches %(value)s.",
-            value=" / ".join(import_rows.cell_text(values[k]) for k in ("ref", "email", "name")
-                             if values.get(k) is not None) or self.env._("an empty row"),
-        ))
+        if found is None:
+            raise ValueError(self.env._("the row names no customer."))
+        return found
 
 
 class VipLoyaltyImportLine(models.TransientModel):
