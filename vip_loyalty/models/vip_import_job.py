@@ -7,7 +7,7 @@ class VipImportJob(models.Model):
     _inherit = "vip.import.job"
 
     kind = fields.Selection(
-        selection_add=[("loyalty_opening", "Opening Point Balances")],
+        selection_add=[("loyalty_opening", "Opening Points Balances")],
         ondelete={"loyalty_opening": "cascade"},
     )
 
