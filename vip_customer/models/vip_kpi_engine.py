@@ -468,16 +468,40 @@ class VipKpiEngine(models.AbstractModel):
 
     @api.model
     def _cron_compute_kpis(self, batch_size=KPI_BATCH_SIZE):
-        """Nightly: compute the next batch of at most ``batch_size`` periods
-        (a day's step of one company is never split), report the progress and
-        return; Odoo's runner commits and calls again while some remain.
+        """Nightly: compute batches of at most ``batch_size`` periods (a day's
+        step of one company is never split), report the progress and return;
+        Odoo's runner commits and calls again while some remain. Called by the
+        runner, a call sizes its batches by time (``ir.cron._vip_call_budget``,
+        a first batch of one unit) until its share of the server's cron limit
+        is spent; otherwise it is one batch.
 
         Each company with VIP tiers gets, once a day, its current month,
         quarter and year, and, on the first run after they end, the periods
         just ended (so the last days of a month are counted in it). A history
         recomputation (:meth:`_request_kpi_run`) adds its past months first.
         """
+        budget = self.env["ir.cron"]._vip_call_budget(batch_size, 1)
+        if budget.deferred:
+            return self.env["ir.cron"]._vip_defer_call()
         today = fields.Date.context_today(self)
+        done = remaining = 0
+        for size in budget:
+            count, remaining = self._compute_kpi_batch(today, size)
+            budget.spent(count)
+            done += count
+            if not remaining:
+                budget.stop()
+        _logger.info("VIP KPIs: %s periods computed, %s remaining", done, remaining)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _compute_kpi_batch(self, today, batch_size):
+        """The next units of KPI work, in order, up to ``batch_size`` periods
+        (at least one unit).
+
+        :return: ``(periods computed, periods left)``
+        """
         engine = self.sudo()  # every company's KPIs, whoever runs the job
         done = 0
         remaining = 0
@@ -499,9 +523,7 @@ class VipKpiEngine(models.AbstractModel):
                     )
                 else:
                     company.vip_kpi_date = today
-        _logger.info("VIP KPIs: %s periods computed, %s remaining", done, remaining)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        return done
+        return done, remaining
 
     @api.model
     def _request_kpi_run(self, companies, history=False):

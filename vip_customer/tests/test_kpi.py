@@ -451,6 +451,37 @@ class TestProgramKpis(VipCustomerCommon):
         # the day's work is done: the next call computes nothing
         self.assertEqual(self.run_cron(self.Kpi._cron_compute_kpis), [(0, 0)])
 
+    def test_cron_works_by_time_under_the_runner(self):
+        """Under a time limit a call does its first unit, then as many as the time
+        allows: all of them with time to spare, one with none left, none at all
+        (and a trigger for a new pass) when the pass's time is already spent."""
+        today = fields.Date.context_today(self.Kpi)
+        month = self.Kpi._period_start("month", today)
+        self.env["res.company"].search([]).sudo().write(
+            {"vip_kpi_date": today, "vip_kpi_history_cursor": False}
+        )
+        self.company.write(
+            {"vip_kpi_date": False, "vip_kpi_history_cursor": month - relativedelta(months=3)}
+        )
+        units = self.Kpi._pending_kpi_work(self.company, today)
+        first = len(units[0][1])
+        total = sum(len(periods) for _kind, periods in units)
+        Cron = type(self.env["ir.cron"])
+        cron = self.env.ref("vip_customer.ir_cron_vip_compute_kpis")
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        calls = []
+        for seconds in (0.0, 1e-9, 600.0):
+            with patch.object(Cron, "_vip_call_seconds", lambda _cron, s=seconds: s):
+                calls += self.run_cron(
+                    self.Kpi.with_context(cron_id=cron.id)._cron_compute_kpis, max_calls=1
+                )
+        self.assertEqual(calls, [(0, 0), (first, total - first), (total - first, 0)])
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1,
+                         "a call with no time left asks for a new pass")
+        self.assertFalse(self.company.vip_kpi_history_cursor)
+        self.assertEqual(self.company.vip_kpi_date, today)
+
     def test_recompute_button(self):
         today = fields.Date.context_today(self.Kpi)
         self.company.vip_kpi_date = today

@@ -3,6 +3,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
 BACKFILL_BATCH_SIZE = 1000
+# the first batch of a call under a time limit (see ir.cron._vip_call_budget)
+FIRST_BATCH_SIZE = 100
 # written by the run only (see VipLoyaltyBackfill._check_run_fields)
 RUN_FIELDS = frozenset(
     {"state", "user_id", "date_done", "phase", "last_invoice_id", "invoice_count"}
@@ -280,16 +282,27 @@ class VipLoyaltyBackfill(models.Model):
 
     @api.model
     def _cron_award_past_invoices(self, batch_size=BACKFILL_BATCH_SIZE):
-        """Go on with the running awards: one batch of invoices per call (the oldest
-        run first; runs with nothing left are closed on the way), reporting the
-        invoices done and those left over every running award. The cron runner
-        commits and calls again while some remain."""
+        """Go on with the running awards, the oldest run first (runs with nothing
+        left are closed on the way), reporting the invoices done and those left
+        over every running award; the cron runner commits and calls again while
+        some remain. Called by the runner, a call sizes its batches by time
+        (``ir.cron._vip_call_budget``) until its share of the server's cron
+        limit is spent; otherwise it is one batch."""
+        budget = self.env["ir.cron"]._vip_call_budget(batch_size, FIRST_BATCH_SIZE)
+        if budget.deferred:
+            return self.env["ir.cron"]._vip_defer_call()
         # sudo: the cron goes on with what a manager started, in every company
         runs = self.sudo().search([("state", "=", "running")], order="id")
         done = 0
-        for run in runs:
-            done = run._process_batch(batch_size)
-            if done:
-                break
+        for size in budget:
+            count = 0
+            for run in runs.filtered(lambda r: r.state == "running"):
+                count = run._process_batch(size)
+                if count:
+                    break
+            budget.spent(count)
+            done += count
+            if not count:
+                budget.stop()
         remaining = sum(run._get_remaining_count() for run in runs)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

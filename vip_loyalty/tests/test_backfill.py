@@ -95,6 +95,35 @@ class TestBackfill(VipLoyaltyCommon):
         self.assertEqual(run.invoice_count, 3)
         self.assertLedger(self.old_customer)
 
+    def test_cron_works_by_time_under_the_runner(self):
+        """Under a time limit a call does a first small batch, then as many as the
+        time allows; with the pass's time spent it does nothing and asks for a
+        new pass."""
+        run = self.Backfill.create({"date_from": self.today - relativedelta(years=2)})
+        run.action_start()
+        cron = self.env.ref("vip_loyalty.ir_cron_vip_loyalty_backfill")
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        reports = []
+        Cron = type(self.env["ir.cron"])
+        backfill = "odoo.addons.vip_loyalty.models.vip_loyalty_backfill"
+        Backfill = self.Backfill.with_context(cron_id=cron.id)
+        with (
+            patch.object(Cron, "_notify_progress",
+                         lambda _cron, *, done, remaining, deactivate=False:
+                         reports.append((done, remaining))),
+            patch(f"{backfill}.FIRST_BATCH_SIZE", 1),
+        ):
+            for seconds in (0.0, 1e-9, 600.0):
+                with patch.object(Cron, "_vip_call_seconds", lambda _c, s=seconds: s):
+                    Backfill._cron_award_past_invoices(batch_size=5)
+        # nothing (time spent), the first invoice only, then the rest with the credit note
+        self.assertEqual(reports, [(0, 0), (1, 2), (2, 0)])
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
+        self.assertEqual(run.state, "done")
+        self.assertEqual(self.balance(self.old_customer), 3900)
+        self.assertLedger(self.old_customer)
+
     def test_validity_from_award_date_or_invoice_date(self):
         run = self._run(expiry_from="invoice")
         lot = run.move_ids.filtered(lambda m: m.invoice_id == self.before)
