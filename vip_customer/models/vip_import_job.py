@@ -546,38 +546,13 @@ class VipImportJob(models.Model):
         if start >= self.row_count:
             self._finish("done")
             return 0
-        if not self.user_id.active:
-            self._finish("failed", error=self.with_context(lang=self.user_id.lang).env._(
-                "%(user)s is archived: the import stopped after %(done)s of %(total)s rows.",
-                user=self.user_id.name, done=start, total=self.row_count,
-            ))
+        result = self._run_as_starter(
+            "_vip_job_process_chunk", start, chunk_size,
+            lambda error: self._chunk_error_message(start, chunk_size, error),
+        )
+        if result is None:
             return 0
-        handler = self._handler_env_model()
-        job_as_user = self.with_env(handler.env)
-        try:
-            with self.env.cr.savepoint():
-                result = handler._vip_job_process_chunk(job_as_user, start, chunk_size)
-        except (UserError, psycopg2.IntegrityError, psycopg2.DataError) as error:
-            _logger.info("Import job %s failed at row %s: %s", self.id, start, error)
-            message = error.args[0] if isinstance(error, UserError) else str(error)
-            self._finish("failed", error=message)
-            return 0
-        except psycopg2.Error as error:
-            if isinstance(error, TRANSIENT_DB_ERRORS):
-                # another transaction's lock: the call is rolled back, the next one retries
-                raise
-            # anything else PostgreSQL refuses (an index row too big...) fails again
-            # on every call: fail the job so that the queue goes on
-            _logger.warning("Import job %s failed at row %s: %s", self.id, start, error)
-            self._finish("failed", error=self._chunk_error_message(start, chunk_size, error))
-            return 0
-        rows = result.get("rows", 0)
-        if not rows:
-            self._finish("failed", error=self.with_context(lang=self.user_id.lang).env._(
-                "%(file)s has fewer rows than checked (%(done)s of %(total)s).",
-                file=self.name, done=start, total=self.row_count,
-            ))
-            return 0
+        rows = result["rows"]
         self.write({
             "rows_done": start + rows,
             "create_count": self.create_count + result.get("create_count", 0),
@@ -602,35 +577,12 @@ class VipImportJob(models.Model):
                 "state": "checking", "date_start": self.date_start or fields.Datetime.now(),
             })
         start = self.rows_checked
-        if not self.user_id.active:
-            self._finish("failed", error=self.with_context(lang=self.user_id.lang).env._(
-                "%(user)s is archived: the import stopped after %(done)s of %(total)s rows.",
-                user=self.user_id.name, done=self.rows_done, total=self.row_count,
-            ))
+        result = self._run_as_starter(
+            "_vip_job_check_rows", start, size, lambda error: str(error.pgerror or error).strip()
+        )
+        if result is None:
             return 0
-        handler = self._handler_env_model()
-        job_as_user = self.with_env(handler.env)
-        try:
-            with self.env.cr.savepoint():
-                result = handler._vip_job_check_rows(job_as_user, start, size)
-        except (UserError, psycopg2.IntegrityError, psycopg2.DataError) as error:
-            _logger.info("Import job %s failed checking row %s: %s", self.id, start, error)
-            self._finish("failed", error=error.args[0] if isinstance(error, UserError)
-                         else str(error))
-            return 0
-        except psycopg2.Error as error:
-            if isinstance(error, TRANSIENT_DB_ERRORS):
-                raise
-            _logger.warning("Import job %s failed checking row %s: %s", self.id, start, error)
-            self._finish("failed", error=str(error.pgerror or error).strip())
-            return 0
-        rows = result.get("rows", 0)
-        if not rows:
-            self._finish("failed", error=self.with_context(lang=self.user_id.lang).env._(
-                "%(file)s has fewer rows than checked (%(done)s of %(total)s).",
-                file=self.name, done=start, total=self.row_count,
-            ))
-            return 0
+        rows = result["rows"]
         stats = dict(self.check_stats or {})
         for fname, count in result.get("stats", {}).items():
             stats[fname] = stats.get(fname, 0) + count
@@ -644,6 +596,45 @@ class VipImportJob(models.Model):
         elif self.rows_checked >= self.row_count and self.mode == "check":
             self._finish("done")
         return rows
+
+    def _run_as_starter(self, method, start, size, db_error_message):
+        """Call the import handler's ``method(job, start, size)`` as the job's
+        user, in a savepoint. Returns its result, or None once the job failed:
+        the starter archived, a row refused (``UserError``, a constraint of the
+        database), anything else PostgreSQL refuses (it would again on every
+        call: ``db_error_message(error)`` says what) or no row left to read. A
+        transient database error (another transaction's lock) propagates: the
+        cron call is rolled back whole and the next one starts again at ``start``."""
+        if not self.user_id.active:
+            self._finish("failed", error=self.with_context(lang=self.user_id.lang).env._(
+                "%(user)s is archived: the import stopped after %(done)s of %(total)s rows.",
+                user=self.user_id.name, done=self.rows_done, total=self.row_count,
+            ))
+            return None
+        handler = self._handler_env_model()
+        job_as_user = self.with_env(handler.env)
+        try:
+            with self.env.cr.savepoint():
+                result = getattr(handler, method)(job_as_user, start, size)
+        except (UserError, psycopg2.IntegrityError, psycopg2.DataError) as error:
+            _logger.info("Import job %s failed at row %s (%s): %s", self.id, start, method, error)
+            self._finish("failed", error=error.args[0] if isinstance(error, UserError)
+                         else str(error))
+            return None
+        except psycopg2.Error as error:
+            if isinstance(error, TRANSIENT_DB_ERRORS):
+                raise
+            _logger.warning("Import job %s failed at row %s (%s): %s", self.id, start, method,
+                            error)
+            self._finish("failed", error=db_error_message(error))
+            return None
+        if not result.get("rows"):
+            self._finish("failed", error=self.with_context(lang=self.user_id.lang).env._(
+                "%(file)s has fewer rows than checked (%(done)s of %(total)s).",
+                file=self.name, done=start, total=self.row_count,
+            ))
+            return None
+        return result
 
     def _chunk_error_message(self, start, chunk_size, error):
         """The failure of a chunk refused by the database, naming its rows, in the

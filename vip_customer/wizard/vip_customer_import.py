@@ -261,12 +261,7 @@ class VipCustomerImport(models.TransientModel):
             duplicate of row)``), ``rows`` (count) and the sets ``refs``,
             ``emails``, ``phones`` and ``logins``.
         """
-        rows = self._read_sheet()
-        header = next(rows, None)
-        if header is None:
-            raise UserError(self.env._("%(file)s is empty.", file=self.file_name))
-        columns = self._map_columns(header)
-        labels = {key: str(header[index]).strip() for index, key in columns.items()}
+        labels, data_rows = self._vip_data_rows()
         tracker = import_rows.DuplicateTracker()
         countries = self._get_countries()
         loaded = {"labels": labels, "rows": 0, "refs": set(), "emails": set(), "phones": set(),
@@ -274,10 +269,7 @@ class VipCustomerImport(models.TransientModel):
         spool = tempfile.TemporaryFile()
         try:
             batch = []
-            for row_number, row in enumerate(rows, start=2):
-                values = import_rows.row_values(row, columns)
-                if not values:
-                    continue
+            for row_number, values in data_rows:
                 ref, email, phones = self._collect_row_keys(loaded, values)
                 keys = [("ref", ref), ("email", email)] + [("phone", phone) for phone in phones]
                 duplicate_of = tracker.check(row_number, keys)

@@ -87,23 +87,38 @@ class VipExcelImportMixin(models.AbstractModel):
 
         :return: the number of rows
         """
+        labels, data_rows = self._vip_data_rows()
+        writer = import_spool.RowsWriter(rows_file, {"labels": labels})
+        try:
+            for row_number, values in data_rows:
+                writer.add(row_number, values)
+        finally:
+            writer.close()
+        if not writer.count:
+            raise self._vip_no_rows_error()
+        return writer.count
+
+    def _vip_data_rows(self):
+        """The file's headers, mapped by the wizard's ``_map_columns`` (which
+        refuses unknown or missing columns), and its non-empty data rows.
+
+        :return: ``(labels, rows)``: column key -> header as written, and an
+            iterator of ``(row number, {column key: value})``
+        """
         rows = self._read_sheet()
         header = next(rows, None)
         if header is None:
             raise UserError(self.env._("%(file)s is empty.", file=self.file_name))
         columns = self._map_columns(header)
         labels = {key: str(header[index]).strip() for index, key in columns.items()}
-        writer = import_spool.RowsWriter(rows_file, {"labels": labels})
-        try:
+
+        def data_rows():
             for row_number, row in enumerate(rows, start=2):
                 values = import_rows.row_values(row, columns)
                 if values:
-                    writer.add(row_number, values)
-        finally:
-            writer.close()
-        if not writer.count:
-            raise self._vip_no_rows_error()
-        return writer.count
+                    yield row_number, values
+
+        return labels, data_rows()
 
     def _vip_check_in_job(self):
         """Check a large file in the background: its rows go to a job of mode
