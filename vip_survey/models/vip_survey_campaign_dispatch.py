@@ -303,11 +303,12 @@ class VipSurveyCampaign(models.Model):
             self._finish_run()
         return invitations
 
-    def _dispatch_next_batch(self, batch_size=BATCH_SIZE, send=True):
+    def _dispatch_next_batch(self, batch_size=BATCH_SIZE, send=True, count=True):
         """Invite one batch of the first of these campaigns that has customers left.
 
         Returns ``(invitations, remaining)``: the invitations created and the number
-        of customers the campaigns still have to invite afterwards.
+        of customers the campaigns still have to invite afterwards (None when
+        ``count`` is false: the caller counts once after its batches).
         """
         invitations = self.env["survey.user_input"]
         for campaign in self:
@@ -317,6 +318,8 @@ class VipSurveyCampaign(models.Model):
                     "vip.survey.campaign %s: %s invitations created", campaign.id, len(invitations)
                 )
                 break
+        if not count:
+            return invitations, None
         return invitations, sum(campaign._count_pending_partners() for campaign in self)
 
     def _prepare_invitation_vals(self, partner, deadline=False, questions=None):
@@ -446,21 +449,24 @@ class VipSurveyCampaign(models.Model):
         budget = self.env["ir.cron"]._vip_call_budget(BATCH_SIZE, FIRST_BATCH_SIZE)
         if budget.deferred:
             return self.env["ir.cron"]._vip_defer_call()
-        done = remaining = 0
+        domain = [
+            ("state", "=", "running"),
+            "|",
+            ("run_in_progress", "=", True),
+            ("next_run_date", "<=", today),
+        ]
+        done = 0
         for size in budget:
-            campaigns = self.search(
-                [
-                    ("state", "=", "running"),
-                    "|",
-                    ("run_in_progress", "=", True),
-                    ("next_run_date", "<=", today),
-                ],
-                order="id",
-            )
-            invitations, remaining = campaigns._dispatch_next_batch(batch_size=size)
+            invitations = self.search(domain, order="id")._dispatch_next_batch(
+                batch_size=size, count=False
+            )[0]
             budget.spent(len(invitations))
             done += len(invitations)
-            if not (invitations and remaining):
+            if not invitations:
                 budget.stop()
+        # the customers left, counted once for the call (not after every batch)
+        remaining = sum(
+            campaign._count_pending_partners() for campaign in self.search(domain, order="id")
+        )
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return True
