@@ -119,6 +119,9 @@ class VipSurveyCampaign(models.Model):
         "vip.tier",
         string="Target Tiers",
         check_company=True,
+        # an archived tier stays a target: read without it, the campaign would lose
+        # its tier condition and invite every customer with an e-mail
+        context={"active_test": False},
         help="Customers of these tiers are invited. Leave empty to rely on the filter only.",
     )
     partner_domain = fields.Char(

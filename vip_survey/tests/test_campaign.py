@@ -76,6 +76,21 @@ class TestCampaign(VipSurveyCommon):
         self.assertEqual(self._invited(), self.targets)
         self.assertEqual(self.campaign.invited_count, 6)
 
+    def test_archived_target_tier_stays_the_target(self):
+        """A tier archived while its campaign runs still limits the campaign to its
+        customers: the campaign never widens to every customer with an e-mail."""
+        outsider = self._customer("Outsider", vip_tier_id=False)
+        campaign = self.campaign.copy({
+            "name": "Tier C only", "tier_ids": [Command.set(self.tier_c.ids)],
+        })
+        campaign.action_start()
+        self.tier_c.active = False
+        self.assertEqual(campaign.tier_ids, self.tier_c, "the form still shows the tier")
+        self.assertEqual(campaign._count_pending_partners(), len(self.others))
+        self._run_all(campaign)
+        self.assertEqual(self._invited(campaign), self.others)
+        self.assertNotIn(outsider, self._invited(campaign))
+
     def test_draft_and_future_campaigns_wait(self):
         self.Campaign._cron_dispatch()
         self.assertFalse(self.campaign.user_input_ids)
