@@ -29,6 +29,7 @@ from . import res_partner_followup
 from . import res_partner_value
 from . import res_partner_moment
 from . import res_partner_eval
+from . import res_partner_import
 from . import account_move
 from . import mail_activity
 from . import res_config_settings

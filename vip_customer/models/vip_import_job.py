@@ -63,6 +63,8 @@ MAX_ERRORS_NAMED = 10
 # the rows of a file checked by a job wait this long for its Import (the
 # uploaded file itself goes with its wizard within the hour)
 CHECKED_ROWS_HOURS = 2
+# the relation of a job and the customers its chunks wrote
+JOB_PARTNER_TABLE = "vip_import_job_partner_rel"
 # database errors of a moment (another transaction's lock): the chunk is tried again
 TRANSIENT_DB_ERRORS = (
     psycopg2.errors.SerializationFailure,
@@ -136,6 +138,14 @@ class VipImportJob(models.Model):
     error_message = fields.Text(string="Error", readonly=True)
     date_start = fields.Datetime(string="Started On", readonly=True)
     date_done = fields.Datetime(string="Finished On", readonly=True)
+    # the customers the job's chunks wrote (created, updated, credited): our own
+    # relation table, filled by the engine with each chunk (_link_partners); opened
+    # with the res.partner filter vip_import_job_id, never read whole here
+    partner_ids = fields.Many2many(
+        "res.partner", JOB_PARTNER_TABLE, "job_id", "partner_id", string="Customers",
+        readonly=True, copy=False,
+    )
+    partner_count = fields.Integer(string="Customers Written", compute="_compute_partner_count")
 
     @api.depends("rows_done", "rows_checked", "row_count", "mode", "state")
     def _compute_progress(self):
@@ -146,6 +156,17 @@ class VipImportJob(models.Model):
                 job.mode == "check" or job.state == "checking"
             ) else job.rows_done
             job.progress = min(100.0, 100.0 * done / job.row_count) if job.row_count else 0.0
+
+    def _compute_partner_count(self):
+        counts = {}
+        if self.ids:
+            self.env.cr.execute(SQL(
+                "SELECT job_id, COUNT(*) FROM %s WHERE job_id IN %s GROUP BY job_id",
+                SQL.identifier(JOB_PARTNER_TABLE), tuple(self.ids),
+            ))
+            counts = dict(self.env.cr.fetchall())
+        for job in self:
+            job.partner_count = counts.get(job.id, 0)
 
     def init(self):
         # backstop of _check_single_active: two requests importing the same file
@@ -273,6 +294,23 @@ class VipImportJob(models.Model):
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
+    def action_open_partners(self):
+        """The customers the job wrote so far, in the VIP customers' list."""
+        self.ensure_one()
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "vip_customer.res_partner_vip_action"
+        )
+        action.update({
+            "name": self.env._("Customers of %(file)s", file=self.name),
+            "domain": [("vip_import_job_id", "=", self.id)],
+            "context": {"create": False},
+            "view_mode": "list,kanban,form",
+            "views": [(False, "list"), (False, "kanban"), (False, "form")],
+            "target": "current",
+        })
+        return action
+
     def action_cancel(self):
         """Stop queued or running jobs: a running job stops before its next chunk;
         the rows already imported stay. For the starter and VIP managers."""
@@ -553,6 +591,7 @@ class VipImportJob(models.Model):
         if result is None:
             return 0
         rows = result["rows"]
+        self._link_partners(result.get("partner_ids"))
         self.write({
             "rows_done": start + rows,
             "create_count": self.create_count + result.get("create_count", 0),
@@ -561,6 +600,19 @@ class VipImportJob(models.Model):
         if self.rows_done >= self.row_count:
             self._finish("done")
         return rows
+
+    def _link_partners(self, partner_ids):
+        """Record the customers a chunk wrote (one statement into our own
+        relation table, in the chunk's transaction)."""
+        partner_ids = sorted({pid for pid in partner_ids or () if pid})
+        if not partner_ids:
+            return
+        self.env.cr.execute(SQL(
+            """INSERT INTO %s (job_id, partner_id)
+               SELECT %s, unnest(%s::int[]) ON CONFLICT DO NOTHING""",
+            SQL.identifier(JOB_PARTNER_TABLE), self.id, partner_ids,
+        ))
+        self.invalidate_recordset(["partner_ids", "partner_count"])
 
     def _check_slice(self, size):
         """Validate the next ``size`` rows of the file (an engine record), as the

@@ -146,6 +146,56 @@ class TestVipImportJob(VipCustomerCommon):
         self.assertEqual(wizard.state, "done")
         self.assertEqual(self._cron(chunk_size=10), [], "nothing left: nothing notified")
 
+    def test_job_keeps_the_customers_it_wrote(self):
+        """After a background import the wizard opens the customers the job
+        created or updated (all 25 rows, whatever the chunks), the job form counts
+        them, and the customers' list filters by job among the jobs a user may
+        read only."""
+        other = self._wizard(self.rows[20:], file_name="other.xlsx")
+        other.action_import()
+        self._run_jobs(chunk_size=1000)
+        wizard = self._wizard()
+        wizard.action_import()
+        self._run_jobs(chunk_size=7)
+        job = wizard.job_id
+        self.assertEqual(job.state, "done")
+        expected = self.Partner.search([("ref", "=like", "JOB-%")])
+        self.assertEqual(len(expected), 25)
+        self.assertEqual(job.partner_count, 25, "created and updated, each once")
+        self.assertEqual(other.job_id.partner_count, 5)
+        action = wizard.with_user(self.vip_manager).action_open_partners()
+        self.assertEqual(action["res_model"], "res.partner")
+        Partner = self.Partner.with_user(self.vip_manager)
+        self.assertEqual(Partner.search(action["domain"]), expected)
+        self.assertEqual(Partner.search(job.action_open_partners()["domain"]), expected)
+        # the last job that wrote a customer, and the filter's other forms
+        self.assertEqual(Partner.browse(self.existing.id).vip_import_job_id, job)
+        self.assertEqual(Partner.search([("vip_import_job_id", "=", other.job_id.id)]),
+                         expected.filtered(lambda p: p.ref >= "JOB-020"))
+        self.assertEqual(Partner.search([("vip_import_job_id", "ilike", "other.xl")]),
+                         expected.filtered(lambda p: p.ref >= "JOB-020"))
+        self.assertFalse(Partner.search([("vip_import_job_id", "=", False)]) & expected)
+        self.assertEqual(
+            Partner.search([("vip_import_job_id", "!=", job.id), ("ref", "=like", "JOB-%")]),
+            self.Partner, "every customer of the file was written by this job",
+        )
+        # a colleague who may not read the jobs: no job shown, the filter finds nobody
+        colleague = new_test_user(
+            self.env, login="vip_customer-user-ter",
+            groups="base.group_user,vip_customer.group_vip_user",
+            company_id=self.company.id, company_ids=[Command.set(self.company.ids)],
+        )
+        self.assertFalse(self.existing.with_user(colleague).vip_import_job_id)
+        self.assertFalse(
+            self.Partner.with_user(colleague).search([("vip_import_job_id", "=", job.id)])
+        )
+        with self.assertRaises(AccessError):
+            job.with_user(colleague).action_open_partners()
+        # the relation is the engine's
+        with self.assertRaises(AccessError):
+            job.with_user(self.vip_manager).write({"partner_ids": [Command.clear()]})
+        self.assertEqual(job.partner_count, 25)
+
     def test_killed_call_resumes_without_duplicates(self):
         wizard = self._wizard()
         wizard.action_import()

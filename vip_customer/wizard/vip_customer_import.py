@@ -208,8 +208,13 @@ class VipCustomerImport(models.TransientModel):
         return self._reopen()
 
     def action_open_partners(self):
-        """The customers the import created or updated."""
+        """The customers the import created or updated: those its job wrote
+        (every import runs as a job), else the rows' customers."""
         self.ensure_one()
+        if self.job_id and self.job_id.mode == "import":
+            action = self.job_id.action_open_partners()
+            action["name"] = self.env._("Imported Customers")
+            return action
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "vip_customer.res_partner_vip_action"
         )
@@ -405,7 +410,7 @@ class VipCustomerImport(models.TransientModel):
         only) and a row in error stops the job with a message naming it; the
         earlier chunks' customers stay (they are committed).
 
-        :return: ``{"rows", "create_count", "update_count"}``
+        :return: ``{"rows", "create_count", "update_count", "partner_ids"}``
         """
         meta, chunk = job._read_rows(start, limit)
         if not chunk:
@@ -434,6 +439,7 @@ class VipCustomerImport(models.TransientModel):
             "rows": len(rows),
             "create_count": sum(1 for row in rows if row["outcome"] == "create"),
             "update_count": sum(1 for row in rows if row["outcome"] == "update"),
+            "partner_ids": [row["partner_id"] for row in rows],
         }
         # keep the cache (and memory) bounded on large files
         self.env.invalidate_all()

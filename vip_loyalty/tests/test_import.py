@@ -84,6 +84,11 @@ class TestImport(VipLoyaltyCommon):
         self._import_and_run(wizard)
         self.assertEqual(self.balance(self.customer), 1200)
         self.assertEqual(self.balance(self.other), 300)
+        self.assertEqual(wizard.job_id.partner_count, 2, "the job keeps the customers credited")
+        self.assertEqual(
+            self.env["res.partner"].search([("vip_import_job_id", "=", wizard.job_id.id)]),
+            self.customer | self.other,
+        )
         opening = self.Move.search([("partner_id", "=", self.customer.id)])
         self.assertEqual((opening.move_type, opening.expiry_date, opening.reason),
                          ("import", expiry, "Legacy card"))

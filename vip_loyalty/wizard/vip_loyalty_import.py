@@ -192,7 +192,7 @@ class VipLoyaltyImport(models.TransientModel):
         file was imported): a row in error stops the job with a message naming
         it; the earlier chunks' balances stay (they are committed).
 
-        :return: ``{"rows", "create_count"}``
+        :return: ``{"rows", "create_count", "partner_ids"}``
         """
         _meta, chunk = job._read_rows(start, limit)
         if not chunk:
@@ -223,7 +223,8 @@ class VipLoyaltyImport(models.TransientModel):
         ])
         self._vip_job_update_lines(job, rows, moves)
         self.env.invalidate_all()
-        return {"rows": len(rows), "create_count": len(moves)}
+        return {"rows": len(rows), "create_count": len(moves),
+                "partner_ids": [row["partner_id"] for row in rows]}
 
     @api.model
     def _vip_job_update_lines(self, job, rows, moves):
