@@ -5,6 +5,7 @@ from odoo import fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
+from .res_partner import VIP_USER
 from .vip_import_job import JOB_PARTNER_TABLE
 
 
@@ -16,7 +17,8 @@ class ResPartner(models.Model):
         string="Last Import Job",
         compute="_compute_vip_import_job_id",
         search="_search_vip_import_job_id",
-        groups="base.group_user",
+        # every reader of import jobs is a VIP user (ACL); others never meet the field
+        groups=VIP_USER,
         help="The last import job (among those you may read) that created, updated or "
         "credited this customer.",
     )

@@ -191,6 +191,9 @@ class TestVipImportJob(VipCustomerCommon):
         )
         with self.assertRaises(AccessError):
             job.with_user(colleague).action_open_partners()
+        # employees outside VIP do not meet the field at all
+        with self.assertRaises(AccessError):
+            self.Partner.with_user(self.salesman).search([("vip_import_job_id", "=", job.id)])
         # the relation is the engine's
         with self.assertRaises(AccessError):
             job.with_user(self.vip_manager).write({"partner_ids": [Command.clear()]})
