@@ -49,28 +49,51 @@ def test_without_limit_one_batch_of_the_configured_size():
 
 def test_sizes_follow_the_measured_rate_until_the_budget_is_spent():
     clock = Clock()
-    work = budget.CallBudget(10.0, 1000, first_size=50, clock=clock)
-    assert work.next_size() == 50
-    clock.now += 1.0  # 50 items a second
-    work.spent(50, 50)
-    # 9 s left at 0.02 s an item, aiming at 70% of it: 315
-    assert work.next_size() == 315
-    clock.now += 6.3
-    work.spent(315, 315)
-    # 2.7 s left at the same rate: 94
-    assert work.next_size() == 94
-    clock.now += 2.7
-    work.spent(94, 94)
+    work = budget.CallBudget(10.0, 1000, first_size=100, clock=clock)
+    assert work.next_size() == 100
+    clock.now += 1.0  # 100 items a second
+    work.spent(100, 100)
+    # 9 s left at 0.01 s an item, 70% of it: 630, but at most four times the last
+    assert work.next_size() == 400
+    clock.now += 4.0
+    work.spent(400, 400)
+    # 5 s left at the same rate: 350
+    assert work.next_size() == 350
+    clock.now += 3.5
+    work.spent(350, 350)
+    # 1.5 s left: 104
+    assert work.next_size() == 104
+    clock.now += 1.04
+    work.spent(104, 104)
+    # 0.46 s left: 32
+    assert work.next_size() == 32
+    clock.now += 0.46
+    work.spent(32, 32)
     assert work.next_size() == 0
-    assert work.done == 459
+    assert work.done == 986
+
+
+def test_a_batch_grows_at_most_fourfold():
+    """A rate measured on a few items says little about many: the next batch is
+    at most GROWTH times the last, however cheap the last one looked."""
+    clock = Clock()
+    work = budget.CallBudget(15.0, 1000, first_size=20, clock=clock)
+    assert work.next_size() == 20
+    clock.now += 0.5  # 25 ms an item: the time left would allow 406
+    work.spent(20, 20)
+    assert work.next_size() == 80 == budget.GROWTH * 20
+    clock.now += 4.0  # the larger batch is slower: 50 ms an item
+    work.spent(80, 80)
+    # 10.5 s left at 45 ms an item (4.5 s for 100), aiming at 70%: 163, under 320
+    assert work.next_size() == 163
 
 
 def test_size_never_above_the_configured_batch():
     clock = Clock()
-    work = budget.CallBudget(100.0, 200, first_size=10, clock=clock)
+    work = budget.CallBudget(100.0, 200, first_size=100, clock=clock)
     work.next_size()
     clock.now += 0.001
-    work.spent(10, 10)
+    work.spent(100, 100)
     assert work.next_size() == 200
 
 
@@ -210,6 +233,6 @@ def test_iterating_gives_the_sizes_until_stopped():
         work.spent(size, size)
         if len(sizes) == 3:
             work.stop()
-    assert sizes == [2, 10, 10]
+    assert sizes == [2, 8, 10]
     assert list(work) == [], "stopped for the rest of the call"
     assert list(budget.CallBudget(None, 7)) == [7], "no limit: one batch"
