@@ -114,6 +114,9 @@ class TestImport(VipLoyaltyCommon):
         self.assertEqual((wizard.row_count, wizard.error_count), (4, 3))
         self.assertIn("no customer matches the reference C0404", lines[2].message)
         self.assertFalse(lines[2].partner_id, "an unknown reference is not matched by name")
+        # an error row shows what the file says: its identifiers and points
+        self.assertEqual((lines[2].name, lines[2].points), ("C0404 / Lotus Tea", 100))
+        self.assertEqual(wizard.points_total, 100, "rows in error are not counted")
         self.assertIn("no customer matches the e-mail nobody@vip-test.example.com",
                       lines[3].message)
         self.assertIn("is not Golden Dragon Trading's", lines[4].message)

@@ -50,7 +50,7 @@ class VipLoyaltyImport(models.TransientModel):
 
     _name = "vip.loyalty.import"
     _inherit = ["vip.excel.import.mixin", "vip.bounds.mixin"]
-    _description = "Import Opening Points Balances"
+    _description = "Import Opening Balances"
     _vip_job_kind = "loyalty_opening"
 
     file = fields.Binary(
@@ -373,8 +373,12 @@ class VipLoyaltyImport(models.TransientModel):
         for row_number, values in parsed:
             line = {
                 "row_number": row_number,
-                "name": import_rows.cell_text(values.get("name") or values.get("ref")
-                                              or values.get("email")),
+                # what the file says, until a customer is matched (an error row
+                # shows the file's identifiers, not a customer it did not match)
+                "name": " / ".join(
+                    import_rows.cell_text(values[key]) for key in ("ref", "email", "name")
+                    if import_rows.cell_text(values.get(key))
+                ) or False,
                 "outcome": "ok",
                 "partner_id": False,
                 "points": 0,
@@ -419,6 +423,12 @@ class VipLoyaltyImport(models.TransientModel):
             except ValueError as error:
                 line["outcome"] = "error"
                 line["message"] = str(error)
+                if not line["points"]:
+                    # shown as in the file (not counted in the total)
+                    try:
+                        line["points"] = self._parse_points(values.get("points"))
+                    except ValueError:
+                        pass
             result.append(line)
         if job:
             job._add_first_rows(tracker.new_keys())
