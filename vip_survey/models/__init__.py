@@ -8,3 +8,4 @@ from . import vip_kpi_engine
 from . import res_company
 from . import vip_moment_rule
 from . import vip_moment_engine
+from . import vip_tier

@@ -388,6 +388,25 @@ class VipSurveyCampaign(models.Model):
                     )
                 ) from error
 
+    def _has_targets(self):
+        """Target tiers or a customer filter: a campaign without either would
+        invite every customer with an e-mail."""
+        self.ensure_one()
+        return bool(self.tier_ids) or self.partner_domain not in (False, "", "[]")
+
+    @api.constrains("tier_ids", "partner_domain", "state")
+    def _check_targets(self):
+        # action_start refuses a draft without targets; a started campaign keeps them
+        for campaign in self.filtered(lambda c: c.state == "running"):
+            if not campaign._has_targets():
+                raise ValidationError(
+                    self.env._(
+                        "Campaign %(campaign)s is running: it needs target tiers or a "
+                        "customer filter.",
+                        campaign=campaign.display_name,
+                    )
+                )
+
     def _get_partner_domain_filter(self):
         """The customer filter as a domain (empty when not set)."""
         self.ensure_one()

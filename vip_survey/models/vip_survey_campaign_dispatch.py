@@ -15,6 +15,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from .vip_survey_campaign import reader_lang
@@ -44,7 +45,7 @@ class VipSurveyCampaign(models.Model):
                         "Campaign %(campaign)s is already started.", campaign=campaign.display_name
                     )
                 )
-            if not campaign.tier_ids and campaign.partner_domain in (False, "", "[]"):
+            if not campaign._has_targets():
                 raise UserError(
                     self.env._(
                         "Campaign %(campaign)s: choose target tiers or a customer filter before "
@@ -129,6 +130,9 @@ class VipSurveyCampaign(models.Model):
             domain.append(("vip_care_opt_out", "=", False))
         if self.tier_ids:
             domain.append(("vip_tier_id", "in", self.tier_ids.ids))
+        elif not self._has_targets():
+            # its tiers gone (deleted with the database's cascade): nobody, never everyone
+            return expression.FALSE_DOMAIN
         return domain + self._get_partner_domain_filter()
 
     def _get_target_partner_ids(self, after=0, limit=None):

@@ -91,6 +91,37 @@ class TestCampaign(VipSurveyCommon):
         self.assertEqual(self._invited(campaign), self.others)
         self.assertNotIn(outsider, self._invited(campaign))
 
+    def test_running_campaign_never_loses_its_targets(self):
+        """A running campaign keeps target tiers or a filter: clearing them is
+        refused, a targeted tier cannot be deleted, and a campaign whose tiers the
+        database dropped anyway invites nobody, never every customer."""
+        tier_d = self.env["vip.tier"].create({
+            "name": "D - Empty", "code": "D", "level": 97, "company_id": self.company.id,
+            "min_spend": 10_000_000,
+        })
+        campaign = self.campaign.copy({
+            "name": "Tier D only", "tier_ids": [Command.set(tier_d.ids)],
+        })
+        campaign.action_start()
+        with self.assertRaisesRegex(UserError, "target of the running survey campaign"):
+            tier_d.unlink()
+        with self.assertRaisesRegex(ValidationError, "needs target tiers or a customer filter"):
+            campaign.write({"tier_ids": [Command.clear()]})
+        # the relation row gone as the database's cascade would drop it
+        self.env.cr.execute(
+            "DELETE FROM vip_survey_campaign_vip_tier_rel WHERE vip_survey_campaign_id = %s",
+            [campaign.id],
+        )
+        campaign.invalidate_recordset(["tier_ids"])
+        self.assertFalse(campaign.tier_ids)
+        self.assertEqual(campaign._count_pending_partners(), 0)
+        self.assertFalse(self._run_all(campaign), "nobody invited")
+        # a draft may be emptied; starting it is refused (action_start)
+        draft = self.campaign.copy({"name": "Draft"})
+        draft.write({"tier_ids": [Command.clear()]})
+        with self.assertRaises(UserError):
+            draft.action_start()
+
     def test_draft_and_future_campaigns_wait(self):
         self.Campaign._cron_dispatch()
         self.assertFalse(self.campaign.user_input_ids)
