@@ -2,11 +2,16 @@
 "Customers" button (``vip.import.job.action_open_partners``)."""
 
 from odoo import fields, models
+from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 
 from .res_partner import VIP_USER
 from .vip_import_job import JOB_PARTNER_TABLE
+
+SEARCH_OPERATORS = (
+    "=", "!=", "in", "not in", "like", "not like", "ilike", "not ilike", "=like", "=ilike",
+)
 
 
 class ResPartner(models.Model):
@@ -20,7 +25,7 @@ class ResPartner(models.Model):
         # every reader of import jobs is a VIP user (ACL); others never meet the field
         groups=VIP_USER,
         help="The last import job (among those you may read) that created, updated or "
-        "credited this customer.",
+        "credited this customer. Filtering by a job finds every customer it wrote.",
     )
 
     def _compute_vip_import_job_id(self):
@@ -42,17 +47,48 @@ class ResPartner(models.Model):
             partner.vip_import_job_id = latest.get(partner.id, False)
 
     def _search_vip_import_job_id(self, operator, value):
-        """Customers written by the import jobs matching ``(operator, value)`` (a
-        job id, ids, or a text searched in the file name), among the jobs the
-        user may read (their record rules)."""
-        if value is False and operator in ("=", "!="):
-            # not set / set: written by no job / by some job the user may read
-            return [("id", "not in" if operator == "=" else "in", self._vip_job_partners([]))]
+        """Customers written by the import jobs a value names (a job id, a file
+        name, or lists of them), among the jobs the user may read (their record
+        rules): every customer a job wrote, not only those it wrote last."""
+        if operator not in SEARCH_OPERATORS:
+            raise UserError(self.env._(
+                "Last Import Job: cannot search with the operator %(operator)s.",
+                operator=operator,
+            ))
         negative = operator in expression.NEGATIVE_TERM_OPERATORS
-        if negative:
-            operator = expression.TERM_OPERATORS_NEGATION[operator]
-        fname = "name" if isinstance(value, str) else "id"
-        partners = self._vip_job_partners([(fname, operator, value)])
+        positive = expression.TERM_OPERATORS_NEGATION[operator] if negative else operator
+        if positive in ("=", "in"):
+            values = list(value) if isinstance(value, (list, tuple)) else [value]
+            unset = any(v is None or v is False for v in values)
+            ids = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+            names = [v for v in values if isinstance(v, str)]
+            if len(ids) + len(names) + sum(v is None or v is False for v in values) < len(values):
+                raise UserError(self.env._(
+                    "Last Import Job: search by a job (its id) or a file name, not %(value)s.",
+                    value=value,
+                ))
+            job_domains = []
+            if ids:
+                # an id no table can hold matches nothing (instead of a database error)
+                job_domains.append([("id", "in", [i for i in ids if 0 < i < 2**31])])
+            if names:
+                job_domains.append([("name", "in", names)])
+            partners = self._vip_job_partners(expression.OR(job_domains)) if job_domains else None
+            if unset:
+                written = self._vip_job_partners([])
+                # "not set" or one of the jobs
+                leaf = [("id", "not in", written)]
+                domain = expression.OR([leaf, [("id", "in", partners)]]) if partners else leaf
+                return ["!"] + expression.normalize_domain(domain) if negative else domain
+            if partners is None:
+                return expression.TRUE_DOMAIN if negative else expression.FALSE_DOMAIN
+            return [("id", "not in" if negative else "in", partners)]
+        if not isinstance(value, str):
+            raise UserError(self.env._(
+                "Last Import Job: search a file name with %(operator)s, not %(value)s.",
+                operator=operator, value=value,
+            ))
+        partners = self._vip_job_partners([("name", positive, value)])
         return [("id", "not in" if negative else "in", partners)]
 
     def _vip_job_partners(self, job_domain):

@@ -158,15 +158,12 @@ class VipImportJob(models.Model):
             job.progress = min(100.0, 100.0 * done / job.row_count) if job.row_count else 0.0
 
     def _compute_partner_count(self):
-        counts = {}
-        if self.ids:
-            self.env.cr.execute(SQL(
-                "SELECT job_id, COUNT(*) FROM %s WHERE job_id IN %s GROUP BY job_id",
-                SQL.identifier(JOB_PARTNER_TABLE), tuple(self.ids),
-            ))
-            counts = dict(self.env.cr.fetchall())
+        # the customers its Customers button lists to the reader (their rules)
+        Partner = self.env["res.partner"]
         for job in self:
-            job.partner_count = counts.get(job.id, 0)
+            job.partner_count = job.id and Partner.search_count(
+                [("vip_import_job_id", "=", job.id)]
+            )
 
     def init(self):
         # backstop of _check_single_active: two requests importing the same file

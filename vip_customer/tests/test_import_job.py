@@ -191,13 +191,38 @@ class TestVipImportJob(VipCustomerCommon):
         )
         with self.assertRaises(AccessError):
             job.with_user(colleague).action_open_partners()
+        # the filter's other forms, and values no job has: no database error
+        other_job = other.job_id
+        written = expected.filtered(lambda p: p.ref >= "JOB-020")
+        for domain, found in [
+            ([("vip_import_job_id", "in", [other_job.id, 2**40, -1])], written),
+            ([("vip_import_job_id", "in", ["other.xlsx"])], written),
+            ([("vip_import_job_id", "in", [False, other_job.id])], written),
+            ([("vip_import_job_id", "=", None)], self.Partner),
+            ([("vip_import_job_id", "!=", None)], expected),
+            ([("vip_import_job_id", "not in", [job.id])], self.Partner),
+        ]:
+            self.assertEqual(Partner.search(domain + [("ref", "=like", "JOB-%")]), found, domain)
+        for value in (True, 1.5, [[1]], {"id": 1}):
+            with self.assertRaisesRegex(UserError, "Last Import Job"):
+                Partner.search([("vip_import_job_id", "=", value)])
+        with self.assertRaisesRegex(UserError, "operator child_of"):
+            Partner.search([("vip_import_job_id", "child_of", job.id)])
+        # the count is what the reader's list shows: a customer moved to another company
+        company_2 = self.env["res.company"].create({"name": "Import Co 3"})
+        expected[0].company_id = company_2
+        job.invalidate_recordset(["partner_count"])
+        self.assertEqual(job.with_user(self.vip_manager).partner_count, 24)
         # employees outside VIP do not meet the field at all
         with self.assertRaises(AccessError):
             self.Partner.with_user(self.salesman).search([("vip_import_job_id", "=", job.id)])
         # the relation is the engine's
         with self.assertRaises(AccessError):
             job.with_user(self.vip_manager).write({"partner_ids": [Command.clear()]})
-        self.assertEqual(job.partner_count, 25)
+        self.env.cr.execute(
+            "SELECT COUNT(*) FROM vip_import_job_partner_rel WHERE job_id = %s", [job.id]
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 25)
 
     def test_killed_call_resumes_without_duplicates(self):
         wizard = self._wizard()
