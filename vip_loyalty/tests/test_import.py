@@ -121,6 +121,11 @@ class TestImport(VipLoyaltyCommon):
                       lines[3].message)
         self.assertIn("is not Golden Dragon Trading's", lines[4].message)
         self.assertEqual((lines[5].outcome, lines[5].partner_id), ("ok", self.customer))
+        # an archived customer is not credited
+        self.other.active = False
+        archived = self._wizard([["Email", "Points"], ["lotus-tea@vip-test.example.com", 10]])
+        archived.action_check()
+        self.assertIn("Lotus Tea is archived", archived.line_ids.message)
         with self.assertRaises(UserError):
             wizard.action_import()
         self.assertFalse(self.Move.search([("move_type", "=", "import")]))

@@ -1,4 +1,5 @@
 import base64
+import contextlib
 import hashlib
 import io
 import tempfile
@@ -390,6 +391,11 @@ class VipLoyaltyImport(models.TransientModel):
                 partner = self._find_customer(values, lookup)
                 line["partner_id"] = partner.id
                 line["name"] = partner.display_name
+                if not partner.active:
+                    raise ValueError(self.env._(
+                        "%(customer)s is archived: restore the customer first.",
+                        customer=partner.display_name,
+                    ))
                 first = tracker.check(row_number, [("partner", partner.id)])
                 if first:
                     raise ValueError(self.env._(
@@ -424,11 +430,9 @@ class VipLoyaltyImport(models.TransientModel):
                 line["outcome"] = "error"
                 line["message"] = str(error)
                 if not line["points"]:
-                    # shown as in the file (not counted in the total)
-                    try:
+                    # shown as in the file (not counted in the total); unreadable: 0
+                    with contextlib.suppress(ValueError):
                         line["points"] = self._parse_points(values.get("points"))
-                    except ValueError:
-                        pass
             result.append(line)
         if job:
             job._add_first_rows(tracker.new_keys())
