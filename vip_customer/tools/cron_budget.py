@@ -117,8 +117,9 @@ class CallBudget:
     Without a budget (``seconds`` None) the call is one batch of ``max_size``.
     With one, the first sub-batch is ``first_size`` (small enough for any
     machine), the next ones what the time left allows at the rate measured so
-    far, at most ``GROWTH`` times the previous one and ``max_size``; a call with any time left does its first
-    sub-batch, so it makes progress however small the budget. With none
+    far, at most ``GROWTH`` times the previous one and ``max_size``; a call
+    with any time left does its first sub-batch, so it makes progress however
+    small the budget. With none
     (``seconds`` 0 or less) the call is ``deferred``: no batch at all.
     """
 
