@@ -78,7 +78,8 @@ class ResPartner(models.Model):
                 written = self._vip_job_partners([])
                 # "not set" or one of the jobs
                 leaf = [("id", "not in", written)]
-                domain = expression.OR([leaf, [("id", "in", partners)]]) if partners else leaf
+                domain = expression.OR([leaf, [("id", "in", partners)]]) if (
+                    partners is not None) else leaf
                 return ["!"] + expression.normalize_domain(domain) if negative else domain
             if partners is None:
                 return expression.TRUE_DOMAIN if negative else expression.FALSE_DOMAIN
