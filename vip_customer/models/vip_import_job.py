@@ -298,8 +298,11 @@ class VipImportJob(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "vip_customer.res_partner_vip_action"
         )
+        name = self.env._("Customers of %(file)s", file=self.name)
         action.update({
-            "name": self.env._("Customers of %(file)s", file=self.name),
+            # the web client titles the view (and its breadcrumb) with display_name
+            "name": name,
+            "display_name": name,
             "domain": [("vip_import_job_id", "=", self.id)],
             "context": {"create": False},
             "view_mode": "list,kanban,form",

@@ -165,6 +165,7 @@ class TestVipImportJob(VipCustomerCommon):
         self.assertEqual(other.job_id.partner_count, 5)
         action = wizard.with_user(self.vip_manager).action_open_partners()
         self.assertEqual(action["res_model"], "res.partner")
+        self.assertEqual(action["display_name"], "Imported Customers", "the breadcrumb's title")
         Partner = self.Partner.with_user(self.vip_manager)
         self.assertEqual(Partner.search(action["domain"]), expected)
         self.assertEqual(Partner.search(job.action_open_partners()["domain"]), expected)

@@ -213,13 +213,14 @@ class VipCustomerImport(models.TransientModel):
         self.ensure_one()
         if self.job_id and self.job_id.mode == "import":
             action = self.job_id.action_open_partners()
-            action["name"] = self.env._("Imported Customers")
+            action["name"] = action["display_name"] = self.env._("Imported Customers")
             return action
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "vip_customer.res_partner_vip_action"
         )
         action.update({
             "name": self.env._("Imported Customers"),
+            "display_name": self.env._("Imported Customers"),
             "domain": [("id", "in", self.line_ids.partner_id.ids)],
             "context": {"create": False},
             "view_mode": "list,kanban,form",
