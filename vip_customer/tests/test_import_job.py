@@ -155,6 +155,8 @@ class TestVipImportJob(VipCustomerCommon):
         other.action_import()
         self._run_jobs(chunk_size=1000)
         wizard = self._wizard()
+        with self.assertRaisesRegex(UserError, "Nothing has been imported"):
+            wizard.action_open_partners()
         wizard.action_import()
         self._run_jobs(chunk_size=7)
         job = wizard.job_id

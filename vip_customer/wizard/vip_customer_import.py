@@ -209,24 +209,12 @@ class VipCustomerImport(models.TransientModel):
 
     def action_open_partners(self):
         """The customers the import created or updated: those its job wrote
-        (every import runs as a job), else the rows' customers."""
+        (every import runs as a job, ``vip.import.job.action_open_partners``)."""
         self.ensure_one()
-        if self.job_id and self.job_id.mode == "import":
-            action = self.job_id.action_open_partners()
-            action["name"] = action["display_name"] = self.env._("Imported Customers")
-            return action
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "vip_customer.res_partner_vip_action"
-        )
-        action.update({
-            "name": self.env._("Imported Customers"),
-            "display_name": self.env._("Imported Customers"),
-            "domain": [("id", "in", self.line_ids.partner_id.ids)],
-            "context": {"create": False},
-            "view_mode": "list,kanban,form",
-            "views": [(False, "list"), (False, "kanban"), (False, "form")],
-            "target": "current",
-        })
+        if not (self.job_id and self.job_id.mode == "import"):
+            raise UserError(self.env._("Nothing has been imported from this file yet."))
+        action = self.job_id.action_open_partners()
+        action["name"] = action["display_name"] = self.env._("Imported Customers")
         return action
 
     def action_download_template(self):
