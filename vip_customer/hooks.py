@@ -32,4 +32,9 @@ def uninstall_hook(env):
     ).unlink()
     data.filtered(lambda d: d.model == "res.partner").unlink()
     env.cr.execute(SQL("DROP INDEX IF EXISTS account_move_vip_purchase_index"))
-    env.cr.execute(SQL("DROP TABLE IF EXISTS vip_customer_value_stage, vip_customer_value_run"))
+    env.cr.execute(
+        SQL(
+            "DROP TABLE IF EXISTS vip_customer_value_stage, vip_customer_value_run, "
+            "vip_customer_value_dirty"
+        )
+    )

@@ -1,13 +1,15 @@
 """Customer value on the customer: RFM scores and segment, lifetime figures.
 
 The last step of the nightly tier run (``vip_tier_engine_cron.py``) writes
-them (:meth:`_vip_refresh_customer_value_step`): an aggregate over every
-purchase the tier engine counts (its purchase sources, so a source another
-add-on adds counts here too) staged customer by customer in a work table,
-ranked there by window functions, and an UPDATE of these columns only where a
-value changed, in steps the cron's time budget spreads over its calls. Nobody
-writes them by hand (``VALUE_FIELDS`` in ``DERIVED_FIELDS``,
-res_partner_guard.py).
+them (:meth:`_vip_refresh_customer_value_step`): each customer's lifetime
+purchases (every purchase source of the tier engine, so a source another add-on
+adds counts here too) kept in a work table, ranked there by window functions,
+and an UPDATE of these columns only where a value changed, in steps the cron's
+time budget spreads over its calls. The work table is kept between nights: an
+incremental night aggregates again only the customers the tier engine
+evaluated since (the ones whose purchases can have changed), a full night all
+of them. Nobody writes the values by hand (``VALUE_FIELDS`` in
+``DERIVED_FIELDS``, res_partner_guard.py).
 
 The rules (quintiles by percentile rank, the segment table) are the pure
 ``tools/vip_value.py``; the SQL here computes the same.
@@ -22,6 +24,7 @@ from .res_partner import VALUE_FIELDS, VIP_USER
 # the refresh's work tables (our own, unlogged) and its batch outside the cron
 VALUE_STAGE = "vip_customer_value_stage"
 VALUE_RUN = "vip_customer_value_run"
+VALUE_DIRTY = "vip_customer_value_dirty"
 VALUE_BATCH = 50000
 
 SEGMENT_SELECTION = [
@@ -143,16 +146,43 @@ class ResPartner(models.Model):
     def init(self):
         super().init()
         self._vip_value_tables()
+        # tables of an earlier version: the columns of the kept work table
+        self.env.cr.execute(
+            SQL(
+                """
+                ALTER TABLE %(stage)s ADD COLUMN IF NOT EXISTS tenure numeric,
+                    ADD COLUMN IF NOT EXISTS fresh boolean NOT NULL DEFAULT TRUE;
+                ALTER TABLE %(run)s ADD COLUMN IF NOT EXISTS is_full boolean NOT NULL DEFAULT TRUE
+                """,
+                stage=SQL.identifier(VALUE_STAGE),
+                run=SQL.identifier(VALUE_RUN),
+            )
+        )
 
     def _vip_value_tables(self):
         """The customer value refresh's own work tables (see
-        :meth:`_vip_refresh_customer_value_step`): unlogged, nothing but the
-        refresh reads or writes them, emptied when a run ends. Created at
-        install, and again by a refresh that finds them gone (the uninstall
-        hook drops them)."""
+        :meth:`_vip_refresh_customer_value_step`): unlogged (a crash empties
+        them, and the next refresh is then a full one), nothing but the
+        refresh and the tier engine read or write them. Created at install,
+        and again by a refresh that finds them gone (the uninstall hook drops
+        them).
+
+        - the stage: per company and customer, the lifetime purchases and the
+          scores last ranked (``fresh``: to write on the customer);
+        - the run: per company, the refresh in progress or done last
+          (``phase`` ``done``: the stage is complete for ``day``);
+        - the dirty list: the customers the tier engine evaluated since
+          (:meth:`_vip_value_mark_dirty`), aggregated again by the next
+          incremental refresh.
+        """
         [(exists,)] = self.env.execute_query(
-            SQL("SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
-                VALUE_STAGE, VALUE_RUN)
+            SQL(
+                "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL "
+                "AND to_regclass(%s) IS NOT NULL",
+                VALUE_STAGE,
+                VALUE_RUN,
+                VALUE_DIRTY,
+            )
         )
         if exists:
             return
@@ -169,6 +199,8 @@ class ResPartner(models.Model):
                     r int4,
                     f int4,
                     m int4,
+                    tenure numeric,
+                    fresh boolean NOT NULL DEFAULT TRUE,
                     PRIMARY KEY (company_id, partner_id)
                 );
                 CREATE UNLOGGED TABLE IF NOT EXISTS %(run)s (
@@ -176,50 +208,86 @@ class ResPartner(models.Model):
                     day date NOT NULL,
                     phase varchar NOT NULL,
                     cursor int4 NOT NULL DEFAULT 0,
-                    changed int8 NOT NULL DEFAULT 0
-                )
+                    changed int8 NOT NULL DEFAULT 0,
+                    is_full boolean NOT NULL DEFAULT TRUE
+                );
+                CREATE UNLOGGED TABLE IF NOT EXISTS %(dirty)s (
+                    company_id int4 NOT NULL,
+                    partner_id int4 NOT NULL
+                );
+                CREATE INDEX IF NOT EXISTS %(dirty_index)s ON %(dirty)s (company_id, partner_id)
                 """,
                 stage=SQL.identifier(VALUE_STAGE),
                 run=SQL.identifier(VALUE_RUN),
+                dirty=SQL.identifier(VALUE_DIRTY),
+                dirty_index=SQL.identifier(f"{VALUE_DIRTY}_company_partner"),
             )
         )
 
     @api.model
-    def _vip_refresh_customer_value(self, company, today=None):
+    def _vip_value_mark_dirty(self, company, partner_ids):
+        """The tier engine evaluated ``partner_ids`` for ``company``: their
+        lifetime purchases may have changed, the next incremental refresh
+        aggregates them again. A plain insert (repeats allowed, the refresh
+        reads them distinct), so it never waits on a refresh running."""
+        if not partner_ids:
+            return
+        self._vip_value_tables()
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO %s (company_id, partner_id) SELECT %s, unnest(%s::int4[])",
+                SQL.identifier(VALUE_DIRTY),
+                company.id,
+                list(partner_ids),
+            )
+        )
+
+    @api.model
+    def _vip_refresh_customer_value(self, company, today=None, full=True):
         """Refresh the customer value (``VALUE_FIELDS``) of ``company``'s
         customers: every step of :meth:`_vip_refresh_customer_value_step` at
         once, in batches of ``VALUE_BATCH`` customers.
 
         :param today: the date of the values (default: today)
+        :param full: aggregate every customer's purchases again; False: only
+            the customers the tier engine evaluated since the last refresh
+            (a full one all the same when there is no complete last refresh)
         :return: the number of customers whose values changed
         """
         today = today or fields.Date.context_today(self)
         self._vip_value_tables()
-        self._vip_value_run_start(company, today)
+        self._vip_value_run_start(company, today, full=full)
         while True:
             _count, finished, changed = self._vip_refresh_customer_value_step(
-                company, today, VALUE_BATCH
+                company, today, VALUE_BATCH, full=full
             )
             if finished:
                 return changed
 
     @api.model
-    def _vip_refresh_customer_value_step(self, company, today, size):
+    def _vip_refresh_customer_value_step(self, company, today, size, full=True):
         """One step of the refresh of ``company``'s customer value on ``today``,
         over at most ``size`` customers; the nightly tier cron runs the steps
         across calls as its time budget allows. The steps:
 
-        1. ``aggregate``: the next ``size`` customers (by id) and their
-           purchases since ever (the tier engine's purchase sources,
-           ``_get_purchase_sources``) into the work table, customers with a
-           purchase only;
+        1. ``aggregate``: the next ``size`` customers and their purchases since
+           ever (the tier engine's purchase sources, ``_get_purchase_sources``)
+           into the work table, customers with a purchase only. A full run
+           takes every customer (by id) into an emptied work table; an
+           incremental one only the customers the tier engine evaluated since
+           the last refresh (the dirty list), the others keeping their row
+           (their purchases did not change: every change of a purchase has the
+           tier engine evaluate the customer);
         2. ``rank``: the scores of every staged customer, ranked within the
-           company (one statement over the work table, no purchase read);
-        3. ``apply``: the next ``size`` staged customers' values written where
+           company (one statement over the work table, no purchase read); a
+           customer whose scores or tenure moved is marked fresh. An
+           incremental run first drops the rows of partners that are no longer
+           the company's customers;
+        3. ``apply``: the next ``size`` fresh customers' values written where
            they changed;
         4. ``clear``: customers with no purchase left (a refund cancelled the
            only one) and contacts lose theirs, ``size`` at a time; then the
-           run ends and the work table is emptied.
+           run is done (the work table is kept for the next night).
 
         Customers are the tier engine's (``_customers_where``): commercial
         partners of the company or shared, not in another company's program;
@@ -230,64 +298,24 @@ class ResPartner(models.Model):
         whoever calls. The run's state is a row of ``vip_customer_value_run``
         (committed with each cron call): a killed call is redone by the next.
 
+        :param full: how a run starting with this step aggregates (see
+            :meth:`_vip_refresh_customer_value`); a run in progress keeps its own
         :return: ``(count, finished, changed)``: the customers the step went
             through, whether the run is complete, and (once complete) how many
             customers' values changed in the whole run
         """
         self._vip_value_tables()
         run = self._vip_value_run(company, today)
-        if not run:
-            run = self._vip_value_run_start(company, today)
+        if not run or run["phase"] == "done":
+            run = self._vip_value_run_start(company, today, full=full)
         phase, cursor = run["phase"], run["cursor"]
         company_id = company.id
         if phase == "aggregate":
-            engine = self.env["vip.tier.engine"].sudo().with_company(company)
-            self.env["account.move"].flush_model()
-            self.flush_model()
-            ids = [
-                row[0]
-                for row in self.env.execute_query(
-                    SQL(
-                        """SELECT rp.id FROM res_partner rp
-                            WHERE rp.id > %(cursor)s AND %(customers)s
-                            ORDER BY rp.id LIMIT %(size)s""",
-                        cursor=cursor,
-                        customers=engine._customers_where(company),
-                        size=size,
-                    )
-                )
-            ]
-            if ids:
-                self.env.cr.execute(
-                    SQL(
-                        """
-                        WITH purchases AS (%(purchases)s)
-                        INSERT INTO %(stage)s
-                               (company_id, partner_id, spend, purchases, first_date, last_date)
-                        SELECT %(company)s, p.partner_id,
-                               ROUND(SUM(p.amount), 2),
-                               SUM(p.purchase_count),
-                               MIN(p.date) FILTER (WHERE p.purchase_count > 0),
-                               MAX(p.date) FILTER (WHERE p.purchase_count > 0)
-                          FROM purchases p
-                         WHERE p.partner_id = ANY(%(ids)s) AND p.date <= %(today)s
-                         GROUP BY p.partner_id
-                        HAVING SUM(p.purchase_count) > 0
-                        """,
-                        purchases=engine._purchases_sql(company, LIFETIME_START),
-                        stage=SQL.identifier(VALUE_STAGE),
-                        company=company_id,
-                        ids=ids,
-                        today=today,
-                    )
-                )
-            if len(ids) == size:
-                self._vip_value_run_save(company, "aggregate", ids[-1])
-            else:
-                self._vip_value_run_save(company, "rank", 0)
-            return len(ids), False, 0
+            return self._vip_value_aggregate_step(company, today, cursor, size, run["is_full"])
         if phase == "rank":
-            self.env.cr.execute(self._vip_value_rank_sql(company))
+            if not run["is_full"]:
+                self._vip_value_prune(company)
+            self.env.cr.execute(self._vip_value_rank_sql(company, today))
             count = self.env.cr.rowcount
             self._vip_value_run_save(company, "apply", 0)
             return count, False, 0
@@ -295,7 +323,7 @@ class ResPartner(models.Model):
             rows = self.env.execute_query(
                 SQL(
                     """SELECT partner_id FROM %(stage)s
-                        WHERE company_id = %(company)s AND partner_id > %(cursor)s
+                        WHERE company_id = %(company)s AND partner_id > %(cursor)s AND fresh
                         ORDER BY partner_id LIMIT %(size)s""",
                     stage=SQL.identifier(VALUE_STAGE),
                     company=company_id,
@@ -308,6 +336,15 @@ class ResPartner(models.Model):
             if ids:
                 self.env.cr.execute(self._vip_value_apply_sql(company, today, ids))
                 changed = self.env.cr.rowcount
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE %s SET fresh = FALSE "
+                        "WHERE company_id = %s AND partner_id = ANY(%s)",
+                        SQL.identifier(VALUE_STAGE),
+                        company_id,
+                        ids,
+                    )
+                )
             if len(ids) == size:
                 self._vip_value_run_save(company, "apply", ids[-1], changed)
             else:
@@ -351,15 +388,137 @@ class ResPartner(models.Model):
             self._vip_value_run_save(company, "clear", ids[-1], changed)
             return len(ids), False, 0
         total = run["changed"] + changed
-        self._vip_value_run_end(company)
+        self._vip_value_run_save(company, "done", 0)
         return len(ids), True, total
+
+    def _vip_value_aggregate_step(self, company, today, cursor, size, full):
+        """The ``aggregate`` step: the next ``size`` customers after ``cursor``
+        (every customer of the company in a full run, the dirty list's in an
+        incremental one) staged with their lifetime purchases."""
+        engine = self.env["vip.tier.engine"].sudo().with_company(company)
+        self.env["account.move"].flush_model()
+        self.flush_model()
+        stage, dirty = SQL.identifier(VALUE_STAGE), SQL.identifier(VALUE_DIRTY)
+        if full:
+            ids = [
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        """SELECT rp.id FROM res_partner rp
+                            WHERE rp.id > %(cursor)s AND %(customers)s
+                            ORDER BY rp.id LIMIT %(size)s""",
+                        cursor=cursor,
+                        customers=engine._customers_where(company),
+                        size=size,
+                    )
+                )
+            ]
+            customer_ids = ids
+        else:
+            ids = [
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        """SELECT DISTINCT partner_id FROM %(dirty)s
+                            WHERE company_id = %(company)s AND partner_id > %(cursor)s
+                            ORDER BY partner_id LIMIT %(size)s""",
+                        dirty=dirty,
+                        company=company.id,
+                        cursor=cursor,
+                        size=size,
+                    )
+                )
+            ]
+            customer_ids = []
+            if ids:
+                # their rows go, and come back below if they are still customers with purchases
+                self.env.cr.execute(
+                    SQL(
+                        "DELETE FROM %s WHERE company_id = %s AND partner_id = ANY(%s)",
+                        stage,
+                        company.id,
+                        ids,
+                    )
+                )
+                customer_ids = [
+                    row[0]
+                    for row in self.env.execute_query(
+                        SQL(
+                            "SELECT rp.id FROM res_partner rp WHERE rp.id = ANY(%s) AND %s",
+                            ids,
+                            engine._customers_where(company),
+                        )
+                    )
+                ]
+        if customer_ids:
+            low, high = min(customer_ids), max(customer_ids)
+            self.env.cr.execute(
+                SQL(
+                    """
+                    WITH purchases AS (%(purchases)s)
+                    INSERT INTO %(stage)s
+                           (company_id, partner_id, spend, purchases, first_date, last_date)
+                    SELECT %(company)s, p.partner_id,
+                           ROUND(SUM(p.amount), 2),
+                           SUM(p.purchase_count),
+                           MIN(p.date) FILTER (WHERE p.purchase_count > 0),
+                           MAX(p.date) FILTER (WHERE p.purchase_count > 0)
+                      FROM purchases p
+                     WHERE p.partner_id BETWEEN %(low)s AND %(high)s
+                       AND p.partner_id = ANY(%(ids)s) AND p.date <= %(today)s
+                     GROUP BY p.partner_id
+                    HAVING SUM(p.purchase_count) > 0
+                    """,
+                    purchases=engine._purchases_sql(company, LIFETIME_START),
+                    stage=stage,
+                    company=company.id,
+                    low=low,
+                    high=high,
+                    ids=customer_ids,
+                    today=today,
+                )
+            )
+        if ids and not full:
+            # consumed; an evaluation committed since this step's snapshot stays listed
+            self.env.cr.execute(
+                SQL(
+                    "DELETE FROM %s WHERE company_id = %s AND partner_id = ANY(%s)",
+                    dirty,
+                    company.id,
+                    ids,
+                )
+            )
+        if len(ids) == size:
+            self._vip_value_run_save(company, "aggregate", ids[-1])
+        else:
+            self._vip_value_run_save(company, "rank", 0)
+        return len(ids), False, 0
+
+    def _vip_value_prune(self, company):
+        """Drop the staged rows of partners that are no longer ``company``'s
+        customers (gone to another program, become a contact, deleted): a full
+        run would not stage them."""
+        engine = self.env["vip.tier.engine"].sudo()
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """DELETE FROM %(stage)s s
+                    WHERE s.company_id = %(company)s
+                      AND NOT EXISTS (SELECT 1 FROM res_partner rp
+                                       WHERE rp.id = s.partner_id AND %(customers)s)""",
+                stage=SQL.identifier(VALUE_STAGE),
+                company=company.id,
+                customers=engine._customers_where(company),
+            )
+        )
 
     # the run's state: one row per company in the work table (see init)
     @api.model
     def _vip_value_run(self, company, today):
         rows = self.env.execute_query_dict(
             SQL(
-                "SELECT phase, cursor, changed FROM %s WHERE company_id = %s AND day = %s",
+                "SELECT phase, cursor, changed, is_full FROM %s "
+                "WHERE company_id = %s AND day = %s",
                 SQL.identifier(VALUE_RUN),
                 company.id,
                 today,
@@ -368,19 +527,37 @@ class ResPartner(models.Model):
         return rows[0] if rows else None
 
     @api.model
-    def _vip_value_run_start(self, company, today):
-        """Start a refresh of ``company`` on ``today`` from scratch (a run of
-        another day or a half-done one is dropped)."""
-        self._vip_value_run_end(company)
+    def _vip_value_run_start(self, company, today, full=True):
+        """Start a refresh of ``company`` on ``today`` (a run of another day
+        or a half-done one is dropped). It is incremental when asked and the
+        work table is complete: the last run is done, or an incremental one
+        was left half-done (its customers staged again are current, the
+        dirty list keeps the others); else full, from an empty work table."""
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT phase, is_full FROM %s WHERE company_id = %s",
+                SQL.identifier(VALUE_RUN),
+                company.id,
+            )
+        )
+        incremental = not full and bool(rows) and (rows[0][0] == "done" or not rows[0][1])
+        if incremental:
+            self.env.cr.execute(
+                SQL("DELETE FROM %s WHERE company_id = %s", SQL.identifier(VALUE_RUN), company.id)
+            )
+        else:
+            self._vip_value_run_end(company)
         self.env.cr.execute(
             SQL(
-                "INSERT INTO %s (company_id, day, phase, cursor) VALUES (%s, %s, 'aggregate', 0)",
+                "INSERT INTO %s (company_id, day, phase, cursor, is_full) "
+                "VALUES (%s, %s, 'aggregate', 0, %s)",
                 SQL.identifier(VALUE_RUN),
                 company.id,
                 today,
+                not incremental,
             )
         )
-        return {"phase": "aggregate", "cursor": 0, "changed": 0}
+        return {"phase": "aggregate", "cursor": 0, "changed": 0, "is_full": not incremental}
 
     @api.model
     def _vip_value_run_save(self, company, phase, cursor, changed=0):
@@ -398,16 +575,18 @@ class ResPartner(models.Model):
 
     @api.model
     def _vip_value_run_end(self, company):
-        for table in (VALUE_STAGE, VALUE_RUN):
+        """Forget ``company``'s work tables: its next refresh is a full one."""
+        for table in (VALUE_STAGE, VALUE_RUN, VALUE_DIRTY):
             self.env.cr.execute(
                 SQL("DELETE FROM %s WHERE company_id = %s", SQL.identifier(table), company.id)
             )
 
     @api.model
-    def _vip_value_rank_sql(self, company):
+    def _vip_value_rank_sql(self, company, today):
         """The scores of every staged customer of ``company``: its fifth by
         recency, frequency and spend (percentile rank, ties sharing the middle
-        of their ranks; ``tools.vip_value.rfm_quintile``)."""
+        of their ranks; ``tools.vip_value.rfm_quintile``), and its tenure on
+        ``today``; a row whose scores or tenure moved is marked fresh."""
         scores = {"r": "last_date", "f": "purchases", "m": "spend"}
         rank_columns = SQL(", ").join(
             SQL(
@@ -419,9 +598,9 @@ class ResPartner(models.Model):
             )
             for name, value in scores.items()
         )
-        assignments = SQL(", ").join(
+        score_columns = SQL(", ").join(
             SQL(
-                "%(name)s = (1 + %(max)s * (2 * k.%(below)s + k.%(ties)s) / (2 * k.total))::int4",
+                "(1 + %(max)s * (2 * k.%(below)s + k.%(ties)s) / (2 * k.total))::int4 AS %(name)s",
                 max=SCORE_MAX,
                 below=SQL.identifier(f"{name}_below"),
                 ties=SQL.identifier(f"{name}_ties"),
@@ -429,17 +608,29 @@ class ResPartner(models.Model):
             )
             for name in scores
         )
+        columns = [*scores, "tenure"]
         return SQL(
             """
-            UPDATE %(stage)s st SET %(assignments)s
-              FROM (SELECT s.partner_id, COUNT(*) OVER () AS total, %(rank_columns)s
-                      FROM %(stage)s s WHERE s.company_id = %(company)s) k
-             WHERE st.company_id = %(company)s AND st.partner_id = k.partner_id
+            UPDATE %(stage)s st SET %(assignments)s, fresh = TRUE
+              FROM (SELECT k.partner_id, %(score_columns)s,
+                           ROUND((%(today)s - k.first_date) / %(days)s, 1) AS tenure
+                      FROM (SELECT s.partner_id, s.first_date, COUNT(*) OVER () AS total,
+                                   %(rank_columns)s
+                              FROM %(stage)s s WHERE s.company_id = %(company)s) k) n
+             WHERE st.company_id = %(company)s AND st.partner_id = n.partner_id
+               AND (%(current)s) IS DISTINCT FROM (%(new)s)
             """,
             stage=SQL.identifier(VALUE_STAGE),
-            assignments=assignments,
+            assignments=SQL(", ").join(
+                SQL("%s = n.%s", SQL.identifier(col), SQL.identifier(col)) for col in columns
+            ),
+            score_columns=score_columns,
             rank_columns=rank_columns,
+            today=today,
+            days=DAYS_PER_YEAR,
             company=company.id,
+            current=SQL(", ").join(SQL("st.%s", SQL.identifier(col)) for col in columns),
+            new=SQL(", ").join(SQL("n.%s", SQL.identifier(col)) for col in columns),
         )
 
     @api.model

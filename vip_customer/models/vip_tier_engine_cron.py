@@ -17,7 +17,8 @@ night, where the engine writes only the ~5% whose values change.
 The run's last step once every customer is evaluated (cursor ``VALUE_STEP``):
 the customer value of the company (RFM scores and segment, lifetime figures),
 ranked over all its customers (``res.partner._vip_refresh_customer_value``,
-in steps of its own under a time budget).
+in steps of its own under a time budget); an incremental run aggregates again
+only the purchases of the customers it evaluated.
 """
 
 import logging
@@ -110,12 +111,15 @@ class VipTierEngine(models.AbstractModel):
                 # every customer evaluated: the value refresh is the next step
                 return len(ids), True
         Partner = self.env["res.partner"].sudo()
+        # a full run ranks every customer's purchases again, an incremental one
+        # aggregates only the customers it evaluated
+        full = self._is_full_run(company, today)
         if stepwise:
             count, finished, _changed = Partner._vip_refresh_customer_value_step(
-                company, today, size
+                company, today, size, full=full
             )
         else:
-            Partner._vip_refresh_customer_value(company, today)
+            Partner._vip_refresh_customer_value(company, today, full=full)
             count, finished = 1, True
         if not finished:
             return max(count, 1), True

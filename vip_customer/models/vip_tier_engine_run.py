@@ -84,6 +84,9 @@ class VipTierEngine(models.AbstractModel):
                 company, rows, context["rules"], context["windows"], context, marks=marks
             )
             stats["evaluated"] += len(rows)
+            # their lifetime purchases may have changed: the next customer value
+            # refresh aggregates them again (an incremental one only these)
+            self.env["res.partner"]._vip_value_mark_dirty(company, ids)
         _logger.info(
             "VIP tiers of %s: %s customers evaluated, %s tier changes",
             company.name,

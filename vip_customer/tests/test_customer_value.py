@@ -134,15 +134,127 @@ class TestCustomerValue(VipCustomerCommon):
         """Bounded memory: the values are staged and written in PostgreSQL, a
         batch of customer ids at a time (no list of every changed customer comes
         back to Python: a first night changes millions); it reports how many
-        changed, what was cached is read again, and its work tables are empty."""
+        changed, what was cached is read again. The work table keeps one row per
+        customer with purchases for the next night, nothing left to write."""
         self.Engine._recompute(self.company)
         self.assertFalse(self.anchor.vip_rfm_score, "cached before the refresh")
         self.assertEqual(self.env["res.partner"]._vip_refresh_customer_value(self.company), 5)
         self.assertIsNone(self.env.cr.description, "the statement returned no rows")
-        for table in ("vip_customer_value_stage", "vip_customer_value_run"):
-            query = SQL("SELECT COUNT(*) FROM %s", SQL.identifier(table))
-            [(rows,)] = self.env.execute_query(query)
-            self.assertEqual(rows, 0, f"{table} emptied at the end of the run")
+        self.assertEqual(self.anchor.vip_rfm_score, "544")
+        self.assertEqual(self._work_tables(), {"stage": 5, "fresh": 0, "dirty": 0, "run": "done"})
+
+    def _work_tables(self, company=None):
+        company = company or self.company
+        counts = {}
+        for key, table, where in (
+            ("stage", "vip_customer_value_stage", SQL("TRUE")),
+            ("fresh", "vip_customer_value_stage", SQL("fresh")),
+            ("dirty", "vip_customer_value_dirty", SQL("TRUE")),
+        ):
+            [(counts[key],)] = self.env.execute_query(
+                SQL(
+                    "SELECT COUNT(*) FROM %s WHERE company_id = %s AND %s",
+                    SQL.identifier(table),
+                    company.id,
+                    where,
+                )
+            )
+        rows = self.env.execute_query(
+            SQL("SELECT phase FROM vip_customer_value_run WHERE company_id = %s", company.id)
+        )
+        counts["run"] = rows[0][0] if rows else None
+        return counts
+
+    def _refresh_steps(self, full):
+        """An incremental or full refresh step by step: ``(values changed,
+        customers aggregated)``."""
+        Partner = self.env["res.partner"]
+        Partner._vip_value_run_start(self.company, self.today, full=full)
+        aggregated = 0
+        while True:
+            phase = Partner._vip_value_run(self.company, self.today)["phase"]
+            count, finished, changed = Partner._vip_refresh_customer_value_step(
+                self.company, self.today, 2, full=full
+            )
+            if phase == "aggregate":
+                aggregated += count
+            if finished:
+                return changed, aggregated
+
+    def test_incremental_refresh_aggregates_only_the_evaluated_customers(self):
+        """A night after the first one reads the purchases of the customers the
+        tier engine evaluated only; the others keep their staged purchases and
+        are ranked again with them: the values are a full refresh's."""
+        self.night()
+        # Bamboo buys twice more: the latest purchase, four purchases like Delta, 18000
+        self._invoice(self.bamboo, 5000, days_ago=2)
+        self._invoice(self.bamboo, 5000, days_ago=1)
+        self.Engine._recompute(self.company, partner_ids=self.bamboo.ids)
+        self.assertEqual(self._work_tables()["dirty"], 1)
+        changed, aggregated = self._refresh_steps(full=False)
+        self.assertEqual(aggregated, 1, "Bamboo's purchases only")
+        self.assertEqual(self._work_tables(), {"stage": 5, "fresh": 0, "dirty": 0, "run": "done"})
+        incremental = self._all_values()
+        self.assertEqual(self.bamboo.vip_lifetime_spend, 18000)
+        self.assertEqual(self.bamboo.vip_rfm_score, "553")
+        self.assertGreater(changed, 1, "the others' ranks moved with Bamboo's")
+        # the same values as every purchase read again, and nothing left to write
+        changed, everyone = self._refresh_steps(full=True)
+        self.assertEqual(changed, 0)
+        self.assertGreaterEqual(everyone, 6, "a full refresh reads every customer's purchases")
+        self.assertEqual(self._all_values(), incremental)
+
+    def test_incremental_refresh_drops_who_is_no_longer_a_customer(self):
+        """Elm becomes a contact of Anchor, Cedar's only purchase is reversed,
+        Delta joins another company's program: an incremental night stages and
+        ranks them as a full one would."""
+        self.night()
+        self.env["account.move"].search([("partner_id", "=", self.cedar.id)])._reverse_moves(
+            cancel=True
+        )
+        self.elm.write({"parent_id": self.anchor.id, "is_company": False})
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("UPDATE res_partner SET vip_company_id = %s WHERE id = %s",
+                self.company_2.id, self.delta.id)
+        )
+        self.env.invalidate_all()
+        # the incremental tier night evaluates the marked customers (Anchor, Cedar)
+        due = self.env["res.partner"].search(
+            [("vip_eval_date", "<=", self.today), ("id", "in", self.customers_ids())]
+        )
+        self.assertEqual(due, self.anchor | self.cedar)
+        self.Engine._recompute(self.company, partner_ids=due.ids)
+        self._refresh_steps(full=False)
+        incremental = self._all_values()
+        self.assertEqual(self.value(self.cedar), self.EMPTY)
+        self.assertEqual(self.value(self.elm), self.EMPTY)
+        self.assertEqual(self._work_tables()["stage"], 2, "Anchor and Bamboo")
+        self.assertEqual(self.anchor.vip_lifetime_spend, 33000, "with Elm's purchase")
+        self.assertEqual(self._refresh_steps(full=True)[0], 0)
+        self.assertEqual(self._all_values(), incremental)
+
+    def customers_ids(self):
+        return (self.anchor | self.bamboo | self.cedar | self.delta | self.elm | self.fir).ids
+
+    def test_incremental_refresh_without_a_complete_one_is_full(self):
+        """No complete refresh to build on (never run, a crash emptied the
+        unlogged work tables, a full one left half-done): it reads everyone."""
+        Partner = self.env["res.partner"]
+        Partner._vip_value_run_end(self.company)  # the demo's refresh forgotten: never run
+        self.Engine._recompute(self.company)
+        changed, everyone = self._refresh_steps(full=False)
+        self.assertEqual(changed, 5, "never run: every customer valued")
+        self.assertGreaterEqual(everyone, 6)
+        Partner._vip_value_run_end(self.company)  # what a crash leaves
+        self.assertEqual(self._refresh_steps(full=False), (0, everyone))
+        Partner._vip_value_run_start(self.company, self.today, full=True)
+        Partner._vip_refresh_customer_value_step(self.company, self.today, 2, full=True)
+        self.assertEqual(self._work_tables()["run"], "aggregate")
+        self.assertEqual(
+            self._refresh_steps(full=False), (0, everyone), "half-done full: full again"
+        )
+        self.assertEqual(self._refresh_steps(full=False), (0, 0), "complete: incremental")
 
     def _all_values(self):
         partners = self.env["res.partner"].with_context(active_test=False).search([])
@@ -321,9 +433,9 @@ class TestCustomerValue(VipCustomerCommon):
         refresh = type(self.env["res.partner"])._vip_refresh_customer_value
         refreshed = []
 
-        def spy(partners, company, today=None):
+        def spy(partners, company, today=None, **kwargs):
             refreshed.append(company)
-            return refresh(partners, company, today)
+            return refresh(partners, company, today, **kwargs)
 
         with patch.object(type(self.env["res.partner"]), "_vip_refresh_customer_value", spy):
             progress = self.run_cron(self.Engine._cron_recompute_tiers, batch_size=4)
