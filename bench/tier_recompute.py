@@ -62,6 +62,9 @@ def build_parser():
     parser.add_argument("--sample", type=int, default=5000,
                         help="customers of the naive ORM loop")
     parser.add_argument("--batch-size", type=int, default=5000, help="engine batch size")
+    parser.add_argument("--no-trace", action="store_true",
+                        help="skip the incremental night under tracemalloc (slow at 200k: "
+                             "memory is then the RSS growth of the other runs)")
     return parser
 
 
@@ -391,6 +394,10 @@ def _instrument(env, timings):
                  "_signal_moments", "_pending_customers"):
         if hasattr(cls, name):  # phases the engine no longer has are reported as 0
             setattr(cls, name, timed(name, getattr(cls, name)))
+    partner_cls = type(env["res.partner"])
+    for name in ("_vip_refresh_customer_value_step", "_vip_refresh_customer_value"):
+        if hasattr(partner_cls, name):
+            setattr(partner_cls, name, timed(name, getattr(partner_cls, name)))
     if hasattr(cls, "_write_sql"):
         write_sql = cls._write_sql
 
@@ -588,7 +595,8 @@ def main(argv=None):
               + ", ".join(f"{code} {count:,}" for code, count, _spend in split))
 
     nights = []
-    kinds = ["traced", "timed", "full"] + (["profiled"] if options.profile else [])
+    kinds = ([] if options.no_trace else ["traced"]) + ["timed", "full"] + (
+        ["profiled"] if options.profile else [])
     for offset, kind in enumerate(kinds, start=1):
         day = anchor + datetime.timedelta(days=offset)
         up, down = advance_night(odoo, options, marker, day)
@@ -604,7 +612,7 @@ def main(argv=None):
         nights.append(stats)
         bench.log(f"    {stats['evaluated']:,} customers, {stats['changed']:,} changes, "
                   f"{stats['seconds']:.1f} s")
-    timed = nights[1]
+    timed = next(night for night in nights if night["kind"] == "timed")
 
     bench.log(f"(b) floor: raw aggregate query, best of 3 (day {timed['day']})")
     floor = floor_run(odoo, options, marker, datetime.date.fromisoformat(str(timed["day"])))
@@ -615,7 +623,8 @@ def main(argv=None):
 
 
 def report(options, marker, split, first, nights, floor, naive, elapsed):
-    traced, timed, full = nights[0], nights[1], nights[2]
+    by_kind = {night["kind"]: night for night in nights}
+    traced, timed, full = by_kind.get("traced", {}), by_kind["timed"], by_kind["full"]
     total = timed["evaluated"] or 1
     a_per = timed["seconds"] / total
     c_per = naive["seconds"] / max(naive["customers"], 1)
@@ -657,7 +666,10 @@ def report(options, marker, split, first, nights, floor, naive, elapsed):
         orm = phases.get("_apply_tier_changes", 0.0)
         activities = phases.get("_signal_moments", 0.0)
         pending = phases.get("_pending_customers", 0.0)
-        other = timed["seconds"] - fetch - process - pending - phases.get("commit", 0.0)
+        value = phases.get("_vip_refresh_customer_value_step", 0.0) + phases.get(
+            "_vip_refresh_customer_value", 0.0)
+        other = (timed["seconds"] - fetch - process - pending - value
+                 - phases.get("commit", 0.0))
         print("steady night, where the time goes: "
               f"aggregate query {fetch - phases.get('dictfetchall', 0.0):.2f} s, "
               f"dictfetchall {phases.get('dictfetchall', 0.0):.2f} s, "
@@ -667,13 +679,14 @@ def report(options, marker, split, first, nights, floor, naive, elapsed):
               f"retention activities {activities:.2f} s, "
               f"commits {phases.get('commit', 0.0):.2f} s, "
               f"selecting each call's batch {pending:.2f} s ({timed.get('calls', 0)} cron calls), "
+              f"customer value refresh {value:.2f} s, "
               f"other {other:.2f} s; "
               f"{int(phases.get('rows_updated', 0)):,} customer rows updated")
-    if len(nights) > 3 and nights[3].get("profile"):
+    if by_kind.get("profiled", {}).get("profile"):
         print()
         print("cProfile of the profiled steady night (cumulative, top 40; "
               f"full profile: {bench.DATA_DIR / (BENCH + '.prof')}):")
-        print(nights[3]["profile"])
+        print(by_kind["profiled"]["profile"])
     ratio = timed["seconds"] / floor["seconds"] if floor["seconds"] else float("inf")
     full_ratio = full["seconds"] / floor["seconds"] if floor["seconds"] else float("inf")
     a_per = full["seconds"] / (full["evaluated"] or 1)
