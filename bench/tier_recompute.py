@@ -62,6 +62,9 @@ def build_parser():
     parser.add_argument("--sample", type=int, default=5000,
                         help="customers of the naive ORM loop")
     parser.add_argument("--batch-size", type=int, default=5000, help="engine batch size")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="create the database and generate the data, measure nothing "
+                             "(to generate a large set ahead of an idle machine)")
     parser.add_argument("--no-trace", action="store_true",
                         help="skip the incremental night under tracemalloc (slow at 200k: "
                              "memory is then the RSS growth of the other runs)")
@@ -584,6 +587,9 @@ def main(argv=None):
     started = time.perf_counter()
     bench.prepare_database(odoo, options, MODULES)
     marker = prepare_data(odoo, options)
+    if options.prepare_only:
+        bench.log(f"data ready in {time.perf_counter() - started:.0f} s (--prepare-only)")
+        return
     reset_engine_state(odoo, options, marker)
     anchor = datetime.date.fromisoformat(marker["anchor"])
 

@@ -12,6 +12,7 @@ ENGINE_STATE = frozenset(
         "vip_recompute_date",
         "vip_recompute_full",
         "vip_recompute_run_full",
+        "vip_recompute_pending",
     }
 )
 # The company settings the tier rules read: a change means a full tier run.
@@ -75,6 +76,9 @@ class ResCompany(models.Model):
     vip_recompute_run_full = fields.Boolean(
         string="Full VIP Tier Run In Progress", copy=False, groups="base.group_user"
     )
+    # The customers the run in progress has yet to evaluate, counted once per run
+    # (empty until then) and lowered by each batch: the cron's progress.
+    vip_recompute_pending = fields.Integer(copy=False, groups="base.group_user")
 
     # Program KPI targets (see vip.kpi.period): a rate at or above its target is on target.
     vip_target_retention = fields.Float(

@@ -104,9 +104,9 @@ class VipTierEngine(models.AbstractModel):
             if ids:
                 self._recompute(company, partner_ids=ids, today=today)
             if len(ids) == size:
-                self._save_resume_point(company, ids[-1], today)
+                self._save_resume_point(company, ids[-1], today, evaluated=len(ids))
                 return len(ids), True
-            self._save_resume_point(company, VALUE_STEP, today)
+            self._save_resume_point(company, VALUE_STEP, today, evaluated=len(ids))
             if ids:
                 # every customer evaluated: the value refresh is the next step
                 return len(ids), True
@@ -129,17 +129,36 @@ class VipTierEngine(models.AbstractModel):
 
     def _remaining_in_run(self, company, today):
         """What is left of ``company``'s run of ``today``: the customers not
-        evaluated yet plus one for the value refresh (0 once complete)."""
-        if company.vip_recompute_date == today:
+        evaluated yet plus one for the value refresh (0 once complete).
+
+        The customers are counted once per run (the first call's end; a count
+        reads every partner after the cursor, ~1 s at 200k customers), then
+        each batch lowers the count (``vip_recompute_pending``). Customers
+        created during the run are evaluated all the same (the run ends when
+        a batch comes back short), the count only reports them late."""
+        started = company.vip_recompute_date == today
+        if started:
             cursor = company.vip_recompute_cursor
             if not cursor:
                 return 0
             if cursor == VALUE_STEP:
                 return 1
+            if company.vip_recompute_pending:
+                return company.vip_recompute_pending + 1
         else:
             cursor = 0
         full = self._is_full_run(company, today)
-        return self._pending_customers(company, cursor, today, full=full)[1] + 1
+        count = self._pending_customers(company, cursor, today, full=full)[1]
+        if started:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE res_company SET vip_recompute_pending = %s WHERE id = %s",
+                    count,
+                    company.id,
+                )
+            )
+            company.invalidate_recordset(["vip_recompute_pending"])
+        return count + 1
 
     @api.model
     def _get_recompute_companies(self, today):
@@ -159,7 +178,8 @@ class VipTierEngine(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 "UPDATE res_company SET vip_recompute_run_full = %s, vip_recompute_full = FALSE, "
-                "vip_recompute_cursor = 0, vip_recompute_date = %s WHERE id = %s",
+                "vip_recompute_cursor = 0, vip_recompute_date = %s, "
+                "vip_recompute_pending = NULL WHERE id = %s",
                 bool(full),
                 today,
                 company.id,
@@ -171,6 +191,7 @@ class VipTierEngine(models.AbstractModel):
                 "vip_recompute_full",
                 "vip_recompute_cursor",
                 "vip_recompute_date",
+                "vip_recompute_pending",
             ]
         )
         _logger.info(
@@ -242,25 +263,31 @@ class VipTierEngine(models.AbstractModel):
         [(count,)] = self.env.execute_query(SQL("SELECT COUNT(*) FROM (%s) AS pending", query))
         return ids, count
 
-    def _save_resume_point(self, company, partner_id, today):
+    def _save_resume_point(self, company, partner_id, today, evaluated=0):
         """Record the cursor of ``company``'s run: ``partner_id`` evaluated
         last on ``today`` (0: the run of that day is complete; ``today``
-        False: no run yet, the next call starts one).
+        False: no run yet, the next call starts one); ``evaluated`` customers
+        fewer are pending (once counted, see :meth:`_remaining_in_run`).
 
-        Plain SQL on the engine's two columns of res.company (nothing tracks
-        or depends on them): ``res.company.write()`` does far more than they
+        Plain SQL on the engine's columns of res.company (nothing tracks or
+        depends on them): ``res.company.write()`` does far more than they
         need, once per batch.
         """
         self.env.cr.execute(
             SQL(
-                "UPDATE res_company SET vip_recompute_cursor = %s, vip_recompute_date = %s "
+                "UPDATE res_company SET vip_recompute_cursor = %s, vip_recompute_date = %s, "
+                "vip_recompute_pending = vip_recompute_pending "
+                "- LEAST(vip_recompute_pending, %s) "
                 "WHERE id = %s",
                 partner_id,
                 today or None,
+                evaluated,
                 company.id,
             )
         )
-        company.invalidate_recordset(["vip_recompute_cursor", "vip_recompute_date"])
+        company.invalidate_recordset(
+            ["vip_recompute_cursor", "vip_recompute_date", "vip_recompute_pending"]
+        )
 
     @api.model
     def _request_full_run(self, companies):

@@ -40,6 +40,29 @@ class TestTierEngineCron(VipCustomerCommon):
             self._invoice(partner, amount, days_ago=3)
         return partners
 
+    def test_the_run_counts_its_customers_once(self):
+        """Each call reports what remains; the customers are counted once per
+        run (a count reads every partner after the cursor), then each batch
+        lowers the count: the progress is the same as counting every call."""
+        self._customers(13)
+        engine_cls = type(self.Engine)
+        pending = engine_cls._pending_customers
+        counts = []
+
+        def spy(engine, *args, **kwargs):
+            result = pending(engine, *args, **kwargs)
+            if result[1] is not None:
+                counts.append(result[1])
+            return result
+
+        with patch.object(engine_cls, "_pending_customers", spy):
+            progress = self.run_cron(self.Engine._cron_recompute_tiers, batch_size=3)
+        self.assertEqual(
+            progress, [(3, 11), (3, 8), (3, 5), (3, 2), (1, 1), (1, 0)]
+        )
+        self.assertEqual(counts, [10], "counted at the end of the first call only")
+        self.assertFalse(self.company.vip_recompute_pending)
+
     def test_batches_with_progress_each_customer_once(self):
         partners = self._customers(7)
         self.assertEqual(

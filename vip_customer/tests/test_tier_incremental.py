@@ -237,6 +237,7 @@ class TestTierIncremental(VipCustomerCommon):
             {"vip_recompute_date": self.today + timedelta(days=1)},
             {"vip_recompute_cursor": 2147483647},
             {"vip_recompute_run_full": True},
+            {"vip_recompute_pending": 0},
         ):
             with self.assertRaises(AccessError):
                 self.company.with_user(admin).write(vals)
