@@ -7,7 +7,7 @@ import xlwt
 from openpyxl import Workbook, load_workbook
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from odoo.addons.vip_customer.wizard.vip_customer_import import VipCustomerImport
 
@@ -596,6 +596,16 @@ class TestVipCustomerImport(VipCustomerCommon):
         self.assertFalse(wizard.line_ids)
         with self.assertRaisesRegex(UserError, "Check the file"):
             wizard.action_import()
+        # in the form, a new upload shows the reset at once (before any save)
+        wizard = self._check([{"Name": "First File"}, {"Name": "Also First"}])
+        self.assertEqual((wizard.state, wizard.row_count, wizard.create_count), ("checked", 2, 2))
+        with Form(wizard, view="vip_customer.vip_customer_import_view_form") as form:
+            form.file = base64.b64encode(self._xlsx([{"Name": "Third File"}]))
+            self.assertEqual(form.state, "draft")
+            self.assertEqual((form.row_count, form.create_count, form.error_count), (0, 0, 0))
+            self.assertEqual(len(form.line_ids), 0)
+        self.assertEqual(wizard.state, "draft")
+        self.assertFalse(wizard.line_ids)
 
     def test_template_is_importable(self):
         wizard = self.Wizard.create({})

@@ -118,9 +118,8 @@ class VipCustomerImport(models.TransientModel):
 
     @api.onchange("file")
     def _onchange_file(self):
-        self.state = "draft"
-        self.line_ids = [Command.clear()]
-        self.row_count = self.create_count = self.update_count = self.error_count = 0
+        # a new file must be checked again (write() does the same for RPC callers)
+        self._vip_onchange_new_file()
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -129,12 +128,7 @@ class VipCustomerImport(models.TransientModel):
 
     def write(self, vals):
         self.env["vip.import.job"]._check_wizard_vals([vals])
-        if "file" in vals and "state" not in vals:
-            # a new file must be checked again
-            self.line_ids.unlink()
-            vals = dict(vals, state="draft", row_count=0, create_count=0, update_count=0,
-                        error_count=0)
-        return super().write(vals)
+        return super().write(self._vip_write_new_file(vals))
 
     # ------------------------------------------------------------------
     # Actions

@@ -4,7 +4,7 @@ import io
 import logging
 import tempfile
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.vip_import_job import MAX_ERROR_LINES, MAX_ERRORS_NAMED
@@ -75,6 +75,27 @@ class VipExcelImportMixin(models.AbstractModel):
     # ``_map_columns(header)``, ``_vip_no_rows_error()``,
     # ``_vip_check_count_fields()``, ``_vip_job_check_rights(job, done)`` and
     # ``_vip_validate_chunk(job, meta, chunk)``.
+    def _vip_new_file_vals(self):
+        """What a new file resets: it must be checked again."""
+        return dict.fromkeys(["row_count", "error_count", *self._vip_check_count_fields()], 0) | {
+            "state": "draft"
+        }
+
+    def _vip_onchange_new_file(self):
+        """The form shows at once what a new file resets (the inheriting
+        wizard's onchange on ``file``)."""
+        self.update(self._vip_new_file_vals())
+        self.line_ids = [Command.clear()]
+
+    def _vip_write_new_file(self, vals):
+        """``vals`` of a ``write()`` that may bring a new file: then the lines
+        go and the wizard is reset (RPC callers and imports reach write()
+        without the onchange)."""
+        if "file" in vals and "state" not in vals:
+            self.line_ids.unlink()
+            vals = dict(vals, **self._vip_new_file_vals())
+        return vals
+
     def _vip_is_large(self, row_count):
         """Whether a file of ``row_count`` rows is validated by a job."""
         return row_count > self.env["vip.import.job"]._get_background_rows()

@@ -92,11 +92,8 @@ class VipLoyaltyImport(models.TransientModel):
 
     @api.onchange("file")
     def _onchange_file(self):
-        # a new file must be checked again: the form shows it at once, as the
-        # customer import does (write() does the same for RPC callers)
-        self.state = "draft"
-        self.line_ids = [Command.clear()]
-        self.row_count = self.error_count = self.points_total = 0
+        # a new file must be checked again (write() does the same for RPC callers)
+        self._vip_onchange_new_file()
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -105,10 +102,7 @@ class VipLoyaltyImport(models.TransientModel):
 
     def write(self, vals):
         self.env["vip.import.job"]._check_wizard_vals([vals])
-        if "file" in vals and "state" not in vals:
-            self.line_ids.unlink()
-            vals = dict(vals, state="draft", row_count=0, error_count=0, points_total=0)
-        return super().write(vals)
+        return super().write(self._vip_write_new_file(vals))
 
     def _check_manager(self):
         if not self.env.user.has_group("vip_loyalty.group_vip_loyalty_manager"):
