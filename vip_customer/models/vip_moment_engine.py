@@ -522,15 +522,18 @@ class VipMomentEngine(models.AbstractModel):
         if budget.deferred:
             return self.env["ir.cron"]._vip_defer_call()
         done = 0
+        # {rule id: customers left}, the latest count of each rule evaluated in this
+        # call; a rule with none left is not selected again by the call's next batches
+        left = {}
         for size in budget:
-            left = {}
-            created = self._run(today, rules=rules, limit=size, remaining=left)
+            pending_rules = rules.filtered(lambda rule: left.get(rule.id) != 0)
+            created = self._run(today, rules=pending_rules, limit=size, remaining=left)
             budget.spent(len(created), size)
             done += len(created)
         remaining = 0
         if not budget.finished:
-            # the last batch was full: the rules it evaluated counted what they left
-            # in their selection; only the rules it did not reach are counted again
+            # the last batch was full: the rules evaluated counted what they left in
+            # their selection; only the rules no batch reached are counted again
             unreached = rules.filtered(lambda rule: rule.id not in left)
             remaining = sum(left.values()) + (self._pending(today, unreached) if unreached else 0)
         _logger.info("VIP key moments: %s moments recorded, %s remaining", done, remaining)

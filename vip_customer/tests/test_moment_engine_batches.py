@@ -64,6 +64,37 @@ class TestMomentEngineBatches(VipCustomerCommon):
         self.assertEqual(len(moments), 6, "each (rule, customer) once")
         self.assertEqual(len(moments.activity_id), 6)
 
+    def test_a_rule_done_in_a_call_is_not_selected_again_by_it(self):
+        """Within a call, a rule whose selection came back whole (nobody left)
+        is not selected again by the next batches: only the rules with
+        customers left are."""
+        second = self.rule.copy({"name": "Churn visit"})
+        third = self.rule.copy({"name": "Churn letter"})
+        engine_cls = type(self.MomentEngine)
+        select = engine_cls._select_with_total
+        selected = []
+
+        def spy(engine, rule, *args, **kwargs):
+            selected.append(rule.id)
+            return select(engine, rule, *args, **kwargs)
+
+        with patch.object(engine_cls, "_select_with_total", spy):
+            # first batch: 1 moment (the first rule, 2 left), then batches of 4
+            self.assertEqual(self._cron(4, seconds=600.0), {"done": 9, "remaining": 0})
+        self.assertEqual(
+            selected,
+            [
+                self.rule.id,  # 1 of 3
+                self.rule.id, second.id,  # 2, then 2 of 3
+                second.id, third.id,  # 1, then all 3
+                # the last batch (4 asked, none left): every rule done, none selected
+            ],
+        )
+        moments = self.env["vip.moment.occurrence"].search(
+            [("rule_id", "in", (self.rule | second | third).ids)]
+        )
+        self.assertEqual(len(moments), 9, "each (rule, customer) once")
+
     def test_cron_reports_what_is_left_until_done(self):
         second = self.rule.copy({"name": "Churn visit"})
         # six moments (two rules, three customers), two per call
