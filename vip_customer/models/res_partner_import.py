@@ -57,40 +57,44 @@ class ResPartner(models.Model):
             ))
         negative = operator in expression.NEGATIVE_TERM_OPERATORS
         positive = expression.TERM_OPERATORS_NEGATION[operator] if negative else operator
-        if positive in ("=", "in"):
-            values = list(value) if isinstance(value, (list, tuple)) else [value]
-            unset = any(v is None or v is False for v in values)
-            ids = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
-            names = [v for v in values if isinstance(v, str)]
-            if len(ids) + len(names) + sum(v is None or v is False for v in values) < len(values):
+        job_domain, unset = self._vip_job_domain(positive, value)
+        if job_domain is None and not unset:
+            return expression.TRUE_DOMAIN if negative else expression.FALSE_DOMAIN
+        domain = [("id", "in", self._vip_job_partners(job_domain))] if job_domain else []
+        if unset:
+            # "not set": no job ever wrote the customer (or one of the jobs did)
+            leaf = [("id", "not in", self._vip_job_partners([]))]
+            domain = expression.OR([leaf, domain]) if domain else leaf
+        return ["!", *expression.normalize_domain(domain)] if negative else domain
+
+    def _vip_job_domain(self, operator, value):
+        """The jobs a search value names, for a positive ``operator``:
+        ``(job domain or None, whether "not set" is asked)``. ``=``/``in``
+        take job ids, file names, False/None (not set) or lists of them; the
+        other operators a file name pattern."""
+        if operator not in ("=", "in"):
+            if not isinstance(value, str):
                 raise UserError(self.env._(
-                    "Last Import Job: search by a job (its id) or a file name, not %(value)s.",
-                    value=value,
+                    "Last Import Job: search a file name with %(operator)s, not %(value)s.",
+                    operator=operator, value=value,
                 ))
-            job_domains = []
-            if ids:
-                # an id no table can hold matches nothing (instead of a database error)
-                job_domains.append([("id", "in", [i for i in ids if 0 < i < 2**31])])
-            if names:
-                job_domains.append([("name", "in", names)])
-            partners = self._vip_job_partners(expression.OR(job_domains)) if job_domains else None
-            if unset:
-                written = self._vip_job_partners([])
-                # "not set" or one of the jobs
-                leaf = [("id", "not in", written)]
-                domain = expression.OR([leaf, [("id", "in", partners)]]) if (
-                    partners is not None) else leaf
-                return ["!"] + expression.normalize_domain(domain) if negative else domain
-            if partners is None:
-                return expression.TRUE_DOMAIN if negative else expression.FALSE_DOMAIN
-            return [("id", "not in" if negative else "in", partners)]
-        if not isinstance(value, str):
+            return [("name", operator, value)], False
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        unset = any(v is None or v is False for v in values)
+        ids = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        names = [v for v in values if isinstance(v, str)]
+        if len(ids) + len(names) + sum(v is None or v is False for v in values) < len(values):
             raise UserError(self.env._(
-                "Last Import Job: search a file name with %(operator)s, not %(value)s.",
-                operator=operator, value=value,
+                "Last Import Job: search by a job (its id) or a file name, not %(value)s.",
+                value=value,
             ))
-        partners = self._vip_job_partners([("name", positive, value)])
-        return [("id", "not in" if negative else "in", partners)]
+        job_domains = []
+        if ids:
+            # an id no table can hold matches nothing (instead of a database error)
+            job_domains.append([("id", "in", [i for i in ids if 0 < i < 2**31])])
+        if names:
+            job_domains.append([("name", "in", names)])
+        return (expression.OR(job_domains) if job_domains else None), unset
 
     def _vip_job_partners(self, job_domain):
         """SQL selecting the customers written by the readable jobs of ``job_domain``."""
