@@ -31,7 +31,12 @@ def uninstall_hook(env):
         [("activity_type_id", "in", activity_types)]
     ).unlink()
     data.filtered(lambda d: d.model == "res.partner").unlink()
-    env.cr.execute(SQL("DROP INDEX IF EXISTS account_move_vip_purchase_index"))
+    env.cr.execute(
+        SQL(
+            "DROP INDEX IF EXISTS account_move_vip_purchase_index, "
+            "account_move_vip_purchase_cover_index"
+        )
+    )
     env.cr.execute(
         SQL(
             "DROP TABLE IF EXISTS vip_customer_value_stage, vip_customer_value_run, "

@@ -232,7 +232,7 @@ class ResPartner(models.Model):
         reads them distinct), so it never waits on a refresh running."""
         if not partner_ids:
             return
-        self._vip_value_tables()
+        # the tables exist from the install on (init; a crash empties, never drops them)
         self.env.cr.execute(
             SQL(
                 "INSERT INTO %s (company_id, partner_id) SELECT %s, unnest(%s::int4[])",

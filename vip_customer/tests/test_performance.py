@@ -1,5 +1,10 @@
-from odoo.tests import tagged, warmup
+import re
+from datetime import date
 
+from odoo.tests import tagged, warmup
+from odoo.tools import SQL
+
+from ..models.account_move import PURCHASE_FIELDS, PURCHASE_INDEX
 from .common import VipCustomerCommon
 
 
@@ -25,12 +30,13 @@ class TestPerformance(VipCustomerCommon):
         self.patch(engine_cls, "_get_churn_signal_dates", lambda engine, company, ids: {})
         self.env.invalidate_all()
         # + the evaluation marks read before the aggregate (incremental nights)
-        with self.assertQueryCount(20):
+        # + the customer listed for the next customer value refresh (one insert)
+        with self.assertQueryCount(21):
             self.Engine.sudo()._recompute(self.company, partner_ids=self.customer.ids)
         self.assertEqual(self.customer.vip_tier_id, self.tier_a)
-        # nothing changed: the marks, the aggregate and nothing else
+        # nothing changed: the marks, the aggregate, the value's list and nothing else
         self.env.invalidate_all()
-        with self.assertQueryCount(6):
+        with self.assertQueryCount(7):
             self.Engine.sudo()._recompute(self.company, partner_ids=self.customer.ids)
 
     @warmup
@@ -83,3 +89,26 @@ class TestPerformance(VipCustomerCommon):
         self.assertLessEqual(
             large, small + 2, f"{small} queries for 4 tier changes, {large} for 8"
         )
+
+    def test_purchases_are_read_from_the_index_alone(self):
+        """The tier engine and the customer value read a batch of customers'
+        purchases from one index (an index-only scan once the table is
+        vacuumed, no heap fetch per invoice): its key and included columns
+        hold every column the purchase source reads, on posted customer
+        invoices and credit notes only."""
+        rows = self.env.execute_query(SQL(
+            """SELECT a.attname, pg_get_expr(i.indpred, i.indrelid)
+                 FROM pg_index i
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                WHERE i.indexrelid = to_regclass(%s)""",
+            PURCHASE_INDEX,
+        ))
+        self.assertTrue(rows, "the index exists")
+        self.assertEqual({name for name, _pred in rows}, PURCHASE_FIELDS - {"state"})
+        self.assertIn("'posted'", rows[0][1])
+        self.assertIn("out_refund", rows[0][1])
+        # the source reads nothing else of a move (an added column needs the index too)
+        source = self.Engine.sudo()._purchases_sql(self.company, date(2000, 1, 1)).code
+        read = set(re.findall(r"\bm\.(\w+)", source))
+        self.assertLessEqual(read, PURCHASE_FIELDS)
+        self.assertIn("amount_untaxed_signed", read)
