@@ -262,11 +262,13 @@ def prepare_data(odoo, options):
         anchor = datetime.date.today()
         marker = generate(cr, ids, options, anchor)
         bench.write_marker(cr, BENCH, marker)
-    bench.log("ANALYZE")
+    bench.log("VACUUM ANALYZE")
     with odoo.sql_db.db_connect(options.db).cursor() as cr:
         cr._cnx.autocommit = True
         cr.execute("VACUUM ANALYZE res_partner")
-        cr.execute("ANALYZE account_move")
+        # what autovacuum does to a live database's older invoices: their pages are
+        # all-visible, so index-only scans need no heap fetch (the floor's and the engine's)
+        cr.execute("VACUUM ANALYZE account_move")
     return marker
 
 
