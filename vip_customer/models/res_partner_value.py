@@ -232,7 +232,8 @@ class ResPartner(models.Model):
         reads them distinct), so it never waits on a refresh running."""
         if not partner_ids:
             return
-        # the tables exist from the install on (init; a crash empties, never drops them)
+        # gone after the uninstall hook (a module installed again, the demo loader)
+        self._vip_value_tables()
         self.env.cr.execute(
             SQL(
                 "INSERT INTO %s (company_id, partner_id) SELECT %s, unnest(%s::int4[])",
