@@ -228,18 +228,25 @@ class ResPartner(models.Model):
     def _vip_value_mark_dirty(self, company, partner_ids):
         """The tier engine evaluated ``partner_ids`` for ``company``: their
         lifetime purchases may have changed, the next incremental refresh
-        aggregates them again. A plain insert (repeats allowed, the refresh
-        reads them distinct), so it never waits on a refresh running."""
+        aggregates them again. Listed for every company keeping a work table,
+        not only ``company``: a customer shared between companies is evaluated
+        by the first company's run, and may buy in another one only. A plain
+        insert (repeats allowed, the refresh reads them distinct), so it never
+        waits on a refresh running."""
         if not partner_ids:
             return
         # gone after the uninstall hook (a module installed again, the demo loader)
         self._vip_value_tables()
         self.env.cr.execute(
             SQL(
-                "INSERT INTO %s (company_id, partner_id) SELECT %s, unnest(%s::int4[])",
-                SQL.identifier(VALUE_DIRTY),
-                company.id,
-                list(partner_ids),
+                """INSERT INTO %(dirty)s (company_id, partner_id)
+                   SELECT c.company_id, p.id
+                     FROM (SELECT company_id FROM %(run)s UNION SELECT %(company)s) c,
+                          unnest(%(ids)s::int4[]) AS p(id)""",
+                dirty=SQL.identifier(VALUE_DIRTY),
+                run=SQL.identifier(VALUE_RUN),
+                company=company.id,
+                ids=list(partner_ids),
             )
         )
 

@@ -234,6 +234,25 @@ class TestCustomerValue(VipCustomerCommon):
         self.assertEqual(self._refresh_steps(full=True)[0], 0)
         self.assertEqual(self._all_values(), incremental)
 
+    def test_a_shared_customer_buying_elsewhere_is_valued_there(self):
+        """A shared customer (no company) buying in company 2 only: company 1's
+        night evaluates her first and finds nothing of its own; company 2's
+        incremental refresh aggregates her all the same (every company keeping
+        a work table lists her), as a full refresh does."""
+        Partner = self.env["res.partner"]
+        self.night()
+        self.night(self.company_2)
+        ivy = Partner.create({"name": "Ivy Shared", "is_company": True})
+        self._invoice(ivy, 9000, days_ago=2, company=self.company_2)
+        self.Engine._recompute(self.company, partner_ids=ivy.ids)
+        self.assertEqual(Partner._vip_refresh_customer_value(self.company, full=False), 0)
+        Partner._vip_refresh_customer_value(self.company_2, full=False)
+        self.assertEqual(ivy.vip_lifetime_spend, 9000)
+        self.assertEqual(ivy.vip_lifetime_purchase_count, 1)
+        incremental = self._all_values()
+        self.assertEqual(Partner._vip_refresh_customer_value(self.company_2), 0)
+        self.assertEqual(self._all_values(), incremental)
+
     def customers_ids(self):
         return (self.anchor | self.bamboo | self.cedar | self.delta | self.elm | self.fir).ids
 

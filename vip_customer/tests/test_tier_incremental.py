@@ -207,6 +207,29 @@ class TestTierIncremental(VipCustomerCommon):
         self.tier_c.grace_days = 10
         self.assertTrue(self.company.vip_recompute_full)
 
+    def test_a_full_run_left_unfinished_is_full_the_next_day(self):
+        """A full run still going at midnight (a late "Re-evaluate All Now", a
+        long run): the customers after its cursor were not evaluated, so the
+        next day's run is full, not incremental."""
+        partners = self.env["res.partner"].create(
+            [{"name": f"Midnight {i}", "is_company": True} for i in range(5)]
+        )
+        for partner in partners:
+            self._invoice(partner, 60000, days_ago=3)
+        self._night(self.today, full=True)
+        self.Engine.sudo()._request_full_run(self.company)
+        self.evaluated.clear()
+        # one call of two customers: the full run stops there for the day
+        self.run_cron(self.Engine._cron_recompute_tiers, today=self.today, batch_size=2,
+                      max_calls=1)
+        self.assertEqual(len(self.evaluated), 2)
+        self.assertTrue(self.company.vip_recompute_run_full)
+        self.assertGreaterEqual(
+            self._night(self.today + timedelta(days=1)), 5, "every customer: a full run"
+        )
+        self.assertFalse(self.company.vip_recompute_cursor)
+        self.assertLess(self._night(self.today + timedelta(days=2)), 5, "incremental again")
+
     def test_concurrent_mark_survives_the_batch_write(self):
         """A purchase posted while a batch is evaluated (between its read and
         its write) keeps the customer due."""
