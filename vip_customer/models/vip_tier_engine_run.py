@@ -336,7 +336,9 @@ class VipTierEngine(models.AbstractModel):
                 new_episodes.append(row)
         if updates:
             self._write_sql(updates, columns, marks=marks)
-        dates = dict.fromkeys(marks.keys() - {row["id"] for row in rows + waiting})
+        nothing_here = marks.keys() - {row["id"] for row in rows + waiting}
+        later = self._left_to_later_runs(company, nothing_here, context)
+        dates = dict.fromkeys(nothing_here - later)
         dates.update(
             (row["id"], row["next_purchase_date"])
             for row in waiting
@@ -348,6 +350,31 @@ class VipTierEngine(models.AbstractModel):
         self._signal_moments(tier_changes, new_episodes, context["today"])
         self.env.flush_all()
         return len(tier_changes)
+
+    def _left_to_later_runs(self, company, partner_ids, context):
+        """Of ``partner_ids`` (customers ``company`` found nothing to evaluate
+        for), the ones a later company's run of the day may still evaluate:
+        shared partners (no company) in no program, while a company after this
+        one has its run of the day to come. They keep their evaluation day for
+        that run (one may have bought there only); the last run clears it."""
+        if not partner_ids:
+            return set()
+        later = [
+            other.id
+            for other in self._get_recompute_companies(context["today"])
+            if other.id > company.id
+        ]
+        if not later:
+            return set()
+        self.env["res.partner"].flush_model(["company_id", "vip_company_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id FROM res_partner
+                    WHERE id = ANY(%s) AND company_id IS NULL AND vip_company_id IS NULL""",
+                list(partner_ids),
+            )
+        )
+        return {row[0] for row in rows}
 
     def _write_eval_dates(self, dates, marks):
         """The evaluation date of the customers of a batch not evaluated: the

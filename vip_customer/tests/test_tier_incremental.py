@@ -264,3 +264,32 @@ class TestTierIncremental(VipCustomerCommon):
         ):
             with self.assertRaises(AccessError):
                 self.company.with_user(admin).write(vals)
+
+
+@tagged("post_install", "-at_install")
+class TestTierIncrementalCompanies(VipCustomerCommon):
+    """Incremental nights with two companies running: a shared customer (no
+    company, in no program yet) is due in both."""
+
+    def test_a_shared_customer_buying_in_a_later_company_gets_its_tier_there(self):
+        company_2 = self.setup_other_company(name="VIP Night Subsidiary")["company"]
+        tier_2 = self.Tier.create({
+            "name": "Silver", "code": "S", "level": 1, "company_id": company_2.id,
+            "min_spend": 1000, "min_purchase_count": 1, "grace_days": 30,
+        })
+        engine = self.Engine.sudo()
+        companies = self.env["res.company"].sudo().search([], order="id")
+        self.assertGreater(company_2.id, self.company.id)
+        day = self.today + timedelta(days=1)
+        for company in companies:
+            # yesterday's runs are complete: tonight's are incremental
+            engine._save_resume_point(company, 0, self.today)
+            company.vip_recompute_full = False
+        shared = self.env["res.partner"].create({"name": "Shared Buyer", "is_company": True})
+        self._invoice(shared, 5000, days_ago=0, company=company_2)
+        self.run_cron(self.Engine._cron_recompute_tiers, today=day, max_calls=20)
+        # the main company found nothing of its own and left her to the later run
+        self.assertEqual(shared.vip_company_id, company_2)
+        self.assertEqual(shared.vip_tier_id, tier_2)
+        self.assertGreater(shared.vip_eval_date, day)
+        self.assertEqual(shared.vip_lifetime_spend, 5000, "valued in company 2 too")
