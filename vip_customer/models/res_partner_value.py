@@ -342,7 +342,7 @@ class ResPartner(models.Model):
             ids = [row[0] for row in rows]
             changed = 0
             if ids:
-                self.env.cr.execute(self._vip_value_apply_sql(company, today, ids))
+                self.env.cr.execute(self._vip_value_apply_sql(company, ids))
                 changed = self.env.cr.rowcount
                 self.env.cr.execute(
                     SQL(
@@ -642,7 +642,7 @@ class ResPartner(models.Model):
         )
 
     @api.model
-    def _vip_value_apply_sql(self, company, today, ids):
+    def _vip_value_apply_sql(self, company, ids):
         """Write the staged values of the customers ``ids`` where they changed."""
         partner_fields = self._fields
         columns = list(VALUE_FIELDS)
@@ -653,8 +653,8 @@ class ResPartner(models.Model):
         return SQL(
             """
             WITH scored AS (
-                SELECT partner_id, spend, purchases, first_date, r, f, m,
-                       ROUND((%(today)s - first_date) / %(days)s, 1) AS tenure
+                -- the tenure on the run's day: the rank step stored it
+                SELECT partner_id, spend, purchases, first_date, r, f, m, tenure
                   FROM %(stage)s
                  WHERE company_id = %(company)s AND partner_id = ANY(%(ids)s)
             ),
@@ -678,8 +678,6 @@ class ResPartner(models.Model):
              WHERE rp.id = v.id
                AND (%(current)s) IS DISTINCT FROM (%(new)s)
             """,
-            today=today,
-            days=DAYS_PER_YEAR,
             stage=SQL.identifier(VALUE_STAGE),
             company=company.id,
             ids=ids,

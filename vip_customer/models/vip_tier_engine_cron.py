@@ -174,10 +174,7 @@ class VipTierEngine(models.AbstractModel):
         settings changed, "Re-evaluate All Now", never run), incremental
         otherwise. The choice holds for the whole run (``vip_recompute_run_full``),
         and a request made during it is kept for the next one."""
-        # a full run left unfinished (past midnight) is not continued as incremental:
-        # the customers after its cursor were not evaluated
-        unfinished_full = company.vip_recompute_run_full and company.vip_recompute_cursor
-        full = company.vip_recompute_full or not company.vip_recompute_date or unfinished_full
+        full = self._is_full_run(company, today)
         self.env.cr.execute(
             SQL(
                 "UPDATE res_company SET vip_recompute_run_full = %s, vip_recompute_full = FALSE, "
@@ -205,6 +202,8 @@ class VipTierEngine(models.AbstractModel):
         """Whether the run of ``today`` (started, or the next one) is full."""
         if company.vip_recompute_date == today:
             return bool(company.vip_recompute_run_full)
+        # a full run left unfinished (past midnight) is not continued as incremental:
+        # the customers after its cursor were not evaluated
         return bool(
             company.vip_recompute_full
             or not company.vip_recompute_date

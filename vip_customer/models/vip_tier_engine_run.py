@@ -359,12 +359,8 @@ class VipTierEngine(models.AbstractModel):
         that run (one may have bought there only); the last run clears it."""
         if not partner_ids:
             return set()
-        later = [
-            other.id
-            for other in self._get_recompute_companies(context["today"])
-            if other.id > company.id
-        ]
-        if not later:
+        companies = self._get_recompute_companies(context["today"])
+        if not any(other.id > company.id for other in companies):
             return set()
         self.env["res.partner"].flush_model(["company_id", "vip_company_id"])
         rows = self.env.execute_query(

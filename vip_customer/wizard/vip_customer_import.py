@@ -121,15 +121,6 @@ class VipCustomerImport(models.TransientModel):
         # a new file must be checked again (write() does the same for RPC callers)
         self._vip_onchange_new_file()
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env["vip.import.job"]._check_wizard_vals(vals_list)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env["vip.import.job"]._check_wizard_vals([vals])
-        return super().write(self._vip_write_new_file(vals))
-
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------

@@ -75,6 +75,15 @@ class VipExcelImportMixin(models.AbstractModel):
     # ``_map_columns(header)``, ``_vip_no_rows_error()``,
     # ``_vip_check_count_fields()``, ``_vip_job_check_rights(job, done)`` and
     # ``_vip_validate_chunk(job, meta, chunk)``.
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["vip.import.job"]._check_wizard_vals(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env["vip.import.job"]._check_wizard_vals([vals])
+        return super().write(self._vip_write_new_file(vals))
+
     def _vip_new_file_vals(self):
         """What a new file resets: it must be checked again."""
         return dict.fromkeys(["row_count", "error_count", *self._vip_check_count_fields()], 0) | {
@@ -90,7 +99,8 @@ class VipExcelImportMixin(models.AbstractModel):
     def _vip_write_new_file(self, vals):
         """``vals`` of a ``write()`` that may bring a new file: then the lines
         go and the wizard is reset (RPC callers and imports reach write()
-        without the onchange)."""
+        without the onchange). A wizard's ``job_id`` is set by its own buttons
+        only (``vip.import.job._check_wizard_vals``, in create and write)."""
         if "file" in vals and "state" not in vals:
             self.line_ids.unlink()
             vals = dict(vals, **self._vip_new_file_vals())
