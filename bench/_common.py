@@ -244,6 +244,28 @@ def write_marker(cr, bench, values):
 
 
 @contextlib.contextmanager
+def indexes_deferred(cr, table):
+    """Drop ``table``'s plain indexes (not those behind a constraint) for a bulk insert and
+    build them again after it, in the same transaction: one sort per index instead of ten
+    million random index insertions (the 10M-invoice data set took hours the other way)."""
+    cr.execute("""
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+         WHERE i.schemaname = current_schema() AND i.tablename = %s
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                            WHERE c.conindid = (quote_ident(i.indexname))::regclass)
+    """, [table])
+    indexes = cr.fetchall()
+    for name, _definition in indexes:
+        cr.execute(f'DROP INDEX "{name}"')
+    yield
+    t0 = time.perf_counter()
+    cr.execute("SET LOCAL maintenance_work_mem = '1GB'")
+    for _name, definition in indexes:
+        cr.execute(definition)
+    log(f"{len(indexes)} indexes of {table} built again in {time.perf_counter() - t0:.0f} s")
+
+
+@contextlib.contextmanager
 def environment(odoo, db, context=None):
     """A superuser environment on a new cursor, committed on success."""
     registry = odoo.modules.registry.Registry(db)

@@ -190,6 +190,18 @@ def generate(cr, ids, options, anchor):
         CREATE UNIQUE INDEX ON bench_customer (idx);
         ANALYZE bench_customer;
     """, {"sigma": SIGMA, "ref": REF})
+    with bench.indexes_deferred(cr, "account_move"):
+        invoices, refunded = _generate_moves(cr, ids, options, anchor, refunds, days,
+                                             median_invoice)
+    return {
+        "version": DATA_VERSION, "customers": n, "invoices": m, "months": months,
+        "refunds": refunded, "anchor": anchor.isoformat(), "partner_min": pmin,
+        "partner_max": pmax, **ids,
+    }
+
+
+def _generate_moves(cr, ids, options, anchor, refunds, days, median_invoice):
+    n, m = options.customers, options.invoices
     t0 = time.perf_counter()
     # every customer gets one invoice, the others go to random customers
     invoices = insert_moves(cr, ids, """
@@ -217,11 +229,7 @@ def generate(cr, ids, options, anchor):
     """, "VBR/", REF, {"n": n, "r": refunds, "median": median_invoice, "anchor": anchor,
                       "days": days})
     bench.log(f"{refunded:,} refunds in {time.perf_counter() - t0:.0f} s")
-    return {
-        "version": DATA_VERSION, "customers": n, "invoices": m, "months": months,
-        "refunds": refunded, "anchor": anchor.isoformat(), "partner_min": pmin,
-        "partner_max": pmax, **ids,
-    }
+    return invoices, refunded
 
 
 def count_data(cr, marker):
