@@ -102,7 +102,9 @@ class VipTierEngine(models.AbstractModel):
                 company, cursor, today, limit=size, full=full, count=False
             )[0]
             if ids:
-                self._recompute(company, partner_ids=ids, today=today)
+                self.with_context(vip_night_run=True)._recompute(
+                    company, partner_ids=ids, today=today
+                )
             if len(ids) == size:
                 self._save_resume_point(company, ids[-1], today, evaluated=len(ids))
                 return len(ids), True
@@ -171,7 +173,8 @@ class VipTierEngine(models.AbstractModel):
 
     def _start_run(self, company, today):
         """A run of a new day starts: full when one was requested (rules or
-        settings changed, "Re-evaluate All Now", never run), incremental
+        settings changed, "Re-evaluate All Now", never run, a replay of an
+        earlier day), incremental
         otherwise. The choice holds for the whole run (``vip_recompute_run_full``),
         and a request made during it is kept for the next one."""
         full = self._is_full_run(company, today)
@@ -203,11 +206,14 @@ class VipTierEngine(models.AbstractModel):
         if company.vip_recompute_date == today:
             return bool(company.vip_recompute_run_full)
         # a full run left unfinished (past midnight) is not continued as incremental:
-        # the customers after its cursor were not evaluated
+        # the customers after its cursor were not evaluated. A day earlier than the
+        # last run (a replay) is full too: the stored evaluation days and the
+        # customer value's work table are a later day's.
         return bool(
             company.vip_recompute_full
             or not company.vip_recompute_date
             or (company.vip_recompute_run_full and company.vip_recompute_cursor)
+            or today < company.vip_recompute_date
         )
 
     @api.model

@@ -353,15 +353,18 @@ class VipTierEngine(models.AbstractModel):
 
     def _left_to_later_runs(self, company, partner_ids, context):
         """Of ``partner_ids`` (customers ``company`` found nothing to evaluate
-        for), the ones a later company's run of the day may still evaluate:
-        shared partners (no company) in no program, while a company after this
-        one has its run of the day to come. They keep their evaluation day for
-        that run (one may have bought there only); the last run clears it."""
+        for), the ones another company may still evaluate: shared partners
+        (no company) in no program, while a company after this one has its run
+        of the day to come. They keep their evaluation day for that run (one
+        may have bought there only); the last run clears it. Outside the
+        nightly run (a "Re-evaluate now" made in one company, a merge) they
+        always keep it: the next night's runs decide."""
         if not partner_ids:
             return set()
-        companies = self._get_recompute_companies(context["today"])
-        if not any(other.id > company.id for other in companies):
-            return set()
+        if self.env.context.get("vip_night_run"):
+            companies = self._get_recompute_companies(context["today"])
+            if not any(other.id > company.id for other in companies):
+                return set()
         self.env["res.partner"].flush_model(["company_id", "vip_company_id"])
         rows = self.env.execute_query(
             SQL(

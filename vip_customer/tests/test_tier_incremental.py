@@ -230,6 +230,22 @@ class TestTierIncremental(VipCustomerCommon):
         self.assertFalse(self.company.vip_recompute_cursor)
         self.assertLess(self._night(self.today + timedelta(days=2)), 5, "incremental again")
 
+    def test_a_replayed_earlier_day_is_a_full_night(self):
+        """The run of an earlier day than the last one (replayed by hand after a
+        fix, a restored database): the evaluation days stored by the later run
+        do not say who changed since the earlier day, so every customer is
+        evaluated again."""
+        partners = self.env["res.partner"].create(
+            [{"name": f"Replay {i}", "is_company": True} for i in range(5)]
+        )
+        for partner in partners:
+            self._invoice(partner, 60000, days_ago=3)
+        self._night(self.today, full=True)
+        self.assertLess(self._night(self.today + timedelta(days=1)), 5, "incremental")
+        self.assertGreaterEqual(self._night(self.today), 5, "the earlier day: full")
+        self.assertTrue(self.company.vip_recompute_run_full)
+        self.assertLess(self._night(self.today + timedelta(days=1)), 5, "incremental again")
+
     def test_concurrent_mark_survives_the_batch_write(self):
         """A purchase posted while a batch is evaluated (between its read and
         its write) keeps the customer due."""
@@ -293,3 +309,31 @@ class TestTierIncrementalCompanies(VipCustomerCommon):
         self.assertEqual(shared.vip_tier_id, tier_2)
         self.assertGreater(shared.vip_eval_date, day)
         self.assertEqual(shared.vip_lifetime_spend, 5000, "valued in company 2 too")
+
+    def test_a_shared_customer_reevaluated_elsewhere_keeps_her_day(self):
+        """"Re-evaluate now" of a shared customer in a company she never bought
+        in finds nothing there; the purchase she made in another company that
+        day is still evaluated by that company's next (incremental) night."""
+        company_2 = self.setup_other_company(name="VIP Re-evaluation Subsidiary")["company"]
+        tier_2 = self.Tier.create({
+            "name": "Silver", "code": "S", "level": 1, "company_id": company_2.id,
+            "min_spend": 1000, "min_purchase_count": 1, "grace_days": 30,
+        })
+        engine = self.Engine.sudo()
+        companies = self.env["res.company"].sudo().search([], order="id")
+        for company in companies:
+            # today's runs are complete: tomorrow's are incremental
+            engine._save_resume_point(company, 0, self.today)
+            company.vip_recompute_full = False
+        shared = self.env["res.partner"].create({"name": "Shared Buyer", "is_company": True})
+        self._invoice(shared, 5000, days_ago=0, company=company_2)
+        self.env.flush_all()
+        self.assertTrue(shared.vip_eval_date, "the purchase marked her")
+        self.Engine.with_company(self.company)._recompute_partners(shared)
+        self.assertFalse(shared.vip_tier_id, "nothing of hers in the main company")
+        self.assertTrue(shared.vip_eval_date, "her day is left to the nights")
+        self.run_cron(
+            self.Engine._cron_recompute_tiers, today=self.today + timedelta(days=1), max_calls=20
+        )
+        self.assertEqual(shared.vip_company_id, company_2)
+        self.assertEqual(shared.vip_tier_id, tier_2)
