@@ -172,5 +172,12 @@ class Digest(models.Model):
         res["kpi_vip_new"] = f"vip_customer.vip_tier_history_action_movements?menu_id={menu}"
         res["kpi_vip_lost"] = f"vip_customer.vip_tier_history_action_movements?menu_id={menu}"
         res["kpi_vip_retention"] = f"vip_customer.vip_kpi_period_action?menu_id={menu}"
-        res["kpi_vip_satisfaction"] = f"vip_customer.vip_kpi_period_action?menu_id={menu}"
+        # the program overview is the VIP managers'; an account manager's figures are
+        # their customers' rows of the KPIs by customer
+        satisfaction = (
+            "vip_customer.vip_kpi_period_action"
+            if user.has_group("vip_customer.group_vip_manager")
+            else "vip_customer.vip_kpi_fact_action"
+        )
+        res["kpi_vip_satisfaction"] = f"{satisfaction}?menu_id={menu}"
         return res

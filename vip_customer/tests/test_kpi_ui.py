@@ -2,6 +2,7 @@ from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
+from lxml import etree
 
 from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
@@ -219,9 +220,17 @@ class TestVipDigest(VipCustomerCommon):
         self.assertIn(
             "vip_customer.vip_kpi_period_action", manager_kpis["kpi_vip_retention"]["kpi_action"]
         )
-        self.assertEqual(
-            set(kpis(self.vip_user)), {"kpi_vip_new", "kpi_vip_lost", "kpi_vip_satisfaction"}
-        )
+        user_kpis = kpis(self.vip_user)
+        self.assertEqual(set(user_kpis), {"kpi_vip_new", "kpi_vip_lost", "kpi_vip_satisfaction"})
+        # each line's "Open Report" leads to a list its reader may open
+        for user, lines in ((self.vip_manager, manager_kpis), (self.vip_user, user_kpis)):
+            for name, line in lines.items():
+                xmlid = line["kpi_action"].split("?")[0]
+                action = self.env.ref(xmlid)
+                self.assertTrue(
+                    self.env[action.res_model].with_user(user).has_access("read"),
+                    f"{name}: {user.name} may not read {action.res_model}",
+                )
         self.assertEqual(kpis(self.salesman), {})
         with self.assertRaises(AccessError):
             self._value("kpi_vip_retention_value", 7, user=self.vip_user)
@@ -252,6 +261,25 @@ class TestVipKpiSettings(VipCustomerCommon):
         with self.assertRaisesRegex(ValidationError, "Renewal Target"):
             self.env["res.config.settings"].sudo().create({"vip_target_renewal": 150}).execute()
         self.assertEqual(self.company.sudo().vip_target_renewal, 90)
+
+
+@tagged("post_install", "-at_install")
+class TestVipKpiOverviewLabels(VipCustomerCommon):
+    """What the overview's tiles say matches what they show, in both languages."""
+
+    def test_spend_tile_reads_as_a_share_in_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["vip_customer"], ["zh_CN"])
+        for lang, label in (("en_US", "VIP Spend Share"), ("zh_CN", "VIP 消费占比")):
+            arch = (
+                self.env["vip.kpi.period"]
+                .with_context(lang=lang)
+                .get_views([(False, "kanban")])["views"]["kanban"]["arch"]
+            )
+            tile = etree.fromstring(arch).xpath("//button[contains(@class, 'o_vip_kpi_spend')]")
+            self.assertEqual(len(tile), 1)
+            # the tile shows a percentage: its title is the share, not the amount's label
+            self.assertEqual(tile[0].xpath("./div[1]")[0].text, label, lang)
 
 
 @tagged("post_install", "-at_install")
