@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 PERIOD_TYPES = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
 ENGINE_CONTEXT_KEY = "vip_kpi_engine"
@@ -42,6 +43,51 @@ class VipKpiEngineWrittenMixin(models.AbstractModel):
         return super().unlink()
 
 
+def figure_presence(label):
+    """The ``has_<figure>`` field of a :class:`VipKpiFigureMixin` model."""
+    return fields.Boolean(string=label, compute="_compute_has_figures")
+
+
+class VipKpiFigureMixin(models.AbstractModel):
+    """Figures that may have no data.
+
+    A KPI figure without data (no customer in its base, no answer, no ticket)
+    is stored NULL, so that averages leave it out; the ORM reads a NULL number
+    as 0, and a list would show "0.00" for "nothing to measure". Each such
+    figure gets a boolean ``has_<figure>``, read from the column itself, that
+    the views use to show the figure or "no data".
+    """
+
+    _name = "vip.kpi.figure.mixin"
+    _description = "VIP KPI: figures without data"
+
+    # {boolean field: stored float column}, set by each model
+    _FIGURE_PRESENCE = {}
+
+    def _compute_figure_presence(self):
+        columns = self._FIGURE_PRESENCE
+        stored = self.filtered("id")
+        present = {}
+        if stored:
+            self.flush_recordset(list(columns.values()))
+            rows = self.env.execute_query(
+                SQL(
+                    "SELECT id, %s FROM %s WHERE id = ANY(%s)",
+                    SQL(", ").join(
+                        SQL("%s IS NOT NULL", SQL.identifier(column))
+                        for column in columns.values()
+                    ),
+                    SQL.identifier(self._table),
+                    stored.ids,
+                )
+            )
+            present = {row[0]: row[1:] for row in rows}
+        for record in self:
+            flags = present.get(record.id) or (False,) * len(columns)
+            for name, flag in zip(columns, flags, strict=True):
+                record[name] = flag
+
+
 class VipKpiFact(models.Model):
     """One customer in one period: the snapshot the program KPIs are read from.
 
@@ -53,7 +99,7 @@ class VipKpiFact(models.Model):
     """
 
     _name = "vip.kpi.fact"
-    _inherit = ["vip.kpi.engine.written.mixin"]
+    _inherit = ["vip.kpi.engine.written.mixin", "vip.kpi.figure.mixin"]
     _description = "VIP KPI Fact"
     _order = "date_start desc, company_id, partner_id"
     _rec_name = "partner_id"
@@ -134,3 +180,22 @@ class VipKpiFact(models.Model):
     ticket_count = fields.Integer(string="Tickets", readonly=True)
     complaint_count = fields.Integer(string="Complaints", readonly=True)
     sla_pct = fields.Float(string="SLA Met (%)", aggregator="avg", readonly=True)
+
+    _FIGURE_PRESENCE = {
+        "has_retention_pct": "retention_pct",
+        "has_renewal_pct": "renewal_pct",
+        "has_repeat_pct": "repeat_pct",
+        "has_satisfaction": "satisfaction",
+        "has_nps_pct": "nps_pct",
+        "has_sla_pct": "sla_pct",
+    }
+    has_retention_pct = figure_presence("Retention Has Data")
+    has_renewal_pct = figure_presence("Renewal Has Data")
+    has_repeat_pct = figure_presence("Repeat Purchase Has Data")
+    has_satisfaction = figure_presence("Satisfaction Has Data")
+    has_nps_pct = figure_presence("NPS Has Data")
+    has_sla_pct = figure_presence("SLA Has Data")
+
+    @api.depends(*_FIGURE_PRESENCE.values())
+    def _compute_has_figures(self):
+        self._compute_figure_presence()

@@ -28,12 +28,12 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .vip_kpi_fact import ENGINE_CONTEXT_KEY, PERIOD_TYPES
+from .vip_kpi_fact import ENGINE_CONTEXT_KEY, PERIOD_TYPES, figure_presence
 
 
 class VipManagerScorecard(models.Model):
     _name = "vip.manager.scorecard"
-    _inherit = ["vip.kpi.engine.written.mixin"]
+    _inherit = ["vip.kpi.engine.written.mixin", "vip.kpi.figure.mixin"]
     _description = "VIP Account Manager Scorecard"
     _order = "date_start desc, company_id, rank, user_id"
     _rec_name = "user_id"
@@ -134,6 +134,24 @@ class VipManagerScorecard(models.Model):
         "component without data is left out of the score.",
     )
 
+    # a figure without data is NULL (left out of the score and of the averages)
+    _FIGURE_PRESENCE = {
+        "has_followup_rate": "followup_rate",
+        "has_retention_rate": "retention_rate",
+        "has_renewal_rate": "renewal_rate",
+        "has_satisfaction": "satisfaction",
+        "has_nps": "nps",
+        "has_sla_rate": "sla_rate",
+        "has_spend_growth": "spend_growth",
+    }
+    has_followup_rate = figure_presence("Follow-up Rate Has Data")
+    has_retention_rate = figure_presence("Retention Has Data")
+    has_renewal_rate = figure_presence("Renewal Has Data")
+    has_satisfaction = figure_presence("Satisfaction Has Data")
+    has_nps = figure_presence("NPS Has Data")
+    has_sla_rate = figure_presence("SLA Has Data")
+    has_spend_growth = figure_presence("Spend Growth Has Data")
+
     _sql_constraints = [
         (
             "period_user_unique",
@@ -145,6 +163,10 @@ class VipManagerScorecard(models.Model):
     # ------------------------------------------------------------------
     # Compute
     # ------------------------------------------------------------------
+    @api.depends(*_FIGURE_PRESENCE.values())
+    def _compute_has_figures(self):
+        self._compute_figure_presence()
+
     @api.depends("score_components")
     def _compute_score_detail(self):
         labels = self._get_score_component_labels()
@@ -479,7 +501,7 @@ class VipManagerScorecard(models.Model):
                         ids,
                     )
                 )
-        cards.invalidate_recordset(nullable)
+        cards.invalidate_recordset(nullable + list(self._FIGURE_PRESENCE))
 
     # ------------------------------------------------------------------
     # Actions

@@ -1,7 +1,10 @@
+import ast
 import datetime
 from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
+from lxml import etree
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -195,6 +198,63 @@ class TestProgramKpis(VipCustomerCommon):
         )
         value = self.env.cr.fetchone()[0]
         return False if value is None else value
+
+    def _arch(self, model, view_type):
+        views = self.env[model].get_views([(False, view_type)])["views"]
+        return etree.fromstring(views[view_type]["arch"])
+
+    def test_rates_outside_their_base_read_as_no_data(self):
+        """A customer outside a rate's base has no figure there: Delta was not
+        VIP at the start (no retention), Gamma bought nothing (no repeat). The
+        list leaves the cell empty and the form says why, where "0.00" would
+        read as "not retained"; Beta's real 0 (lost) shows."""
+        self._compute()
+        facts = self._facts()
+        beta, gamma, delta = facts[self.beta], facts[self.gamma], facts[self.delta]
+        self.assertFalse(delta.has_retention_pct)
+        self.assertFalse(delta.has_renewal_pct)
+        self.assertFalse(gamma.has_repeat_pct)
+        self.assertTrue(beta.has_retention_pct)
+        self.assertEqual(beta.retention_pct, 0)
+        for fact in facts.values():
+            for flag, column in fact._FIGURE_PRESENCE.items():
+                self.assertEqual(
+                    fact[flag], self._rate(fact, column) is not False, (fact.partner_id.name, flag)
+                )
+        for view_type in ("list", "form"):
+            arch = self._arch("vip.kpi.fact", view_type)
+            for flag, column in self.Fact._FIGURE_PRESENCE.items():
+                nodes = arch.xpath(f"//field[@name='{column}']")
+                self.assertTrue(nodes, (view_type, column))
+                for node in nodes:
+                    self.assertIn(f"not {flag}", node.get("invisible", ""), (view_type, column))
+
+    def test_a_month_in_progress_is_not_judged_yet(self):
+        """Computed during February, the month is in progress: its renewal (Gamma
+        has not bought yet) is not "below target", neither in the filter nor in
+        red in the list and kanban. Computed again after its end (the nightly
+        job does it the night after), it is judged."""
+        arch = self._arch("vip.kpi.period", "search")
+        [node] = arch.xpath("//filter[@name='renewal_below']")
+        below = ast.literal_eval(node.get("domain")) + [("company_id", "=", self.company.id)]
+        with freeze_time("2025-02-10 09:00:00"):
+            self._compute()
+        period = self._summary()
+        self.assertTrue(period.is_partial)
+        self.assertTrue(period.has_renewal)
+        self.assertFalse(period.renewal_ok)  # 66.7% against 90% so far
+        self.assertNotIn(period, self.Period.search(below))
+        with freeze_time("2025-03-01 01:00:00"):
+            self._compute()
+        self.assertFalse(period.is_partial)
+        self.assertIn(period, self.Period.search(below))
+        # the list and the kanban colour a rate red only once the period is over
+        [renewal] = self._arch("vip.kpi.period", "list").xpath("//field[@name='renewal_rate']")
+        self.assertIn("not is_partial", renewal.get("decoration-danger"))
+        # and leaves a rate without data empty (the kanban shows "–"), not a grey 0.00
+        self.assertIn("not has_renewal", renewal.get("invisible"))
+        kanban = etree.tostring(self._arch("vip.kpi.period", "kanban"), encoding="unicode")
+        self.assertIn("record.is_partial.raw_value ? 'btn-light'", kanban)
 
     def test_february_summary(self):
         self._compute()

@@ -32,10 +32,12 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import SQL
 from odoo.tools.misc import file_path
 
 from odoo.addons.base.controllers.rpc import dumps as xmlrpc_dumps
@@ -256,6 +258,37 @@ class TestScorecard(VipCustomerCommon):
             [("id", "in", cards.ids)], aggregates=["sla_rate:avg"]
         )
         self.assertEqual(sla_rate, 50)
+
+    def test_a_figure_without_data_reads_as_no_data(self):
+        """The other manager has no ticket with an SLA: the card says "no data"
+        there (the list leaves the cell empty) instead of "0.00", which would read
+        as every deadline missed; figures with data, a real 0 included, show."""
+        cards = self.compute()
+        mine = self.card_of(cards, self.vip_user)
+        other = self.card_of(cards, self.other_manager)
+        self.assertEqual(other.sla_rate, 0.0)  # the ORM reads the NULL as 0
+        self.assertFalse(other.has_sla_rate)
+        self.assertTrue(mine.has_sla_rate)
+        self.assertTrue(other.has_spend_growth)  # -50%: data
+        self.assertTrue(mine.has_spend_growth)  # flat, 0%: data all the same
+        for card in (mine, other):
+            for flag, column in card._FIGURE_PRESENCE.items():
+                self.env.cr.execute(
+                    SQL("SELECT %s IS NOT NULL FROM vip_manager_scorecard WHERE id = %s",
+                        SQL.identifier(column), card.id)
+                )
+                self.assertEqual(card[flag], self.env.cr.fetchone()[0], (card.user_id.name, flag))
+        # the account manager reading their own card gets the same answer
+        self.assertFalse(other.with_user(self.other_manager).has_sla_rate)
+        # every such figure of the list and the form is shown only with data
+        for view_type in ("list", "form"):
+            views = self.Card.get_views([(False, view_type)])["views"]
+            arch = etree.fromstring(views[view_type]["arch"])
+            for flag, column in self.Card._FIGURE_PRESENCE.items():
+                nodes = arch.xpath(f"//field[@name='{column}']")
+                self.assertTrue(nodes, (view_type, column))
+                for node in nodes:
+                    self.assertIn(f"not {flag}", node.get("invisible", ""), (view_type, column))
 
     def test_cards_marshal_over_xmlrpc(self):
         """A default read (every field) of cards with figures without data

@@ -59,8 +59,12 @@ registry.category("web_tour.tours").add("vip_customer_kpi_manager_tour", {
             trigger: '.o_form_view .badge.text-bg-success:contains("On target")',
         },
         {
-            content: "Drill down from the retention figure",
-            trigger: '.o_form_view button[name="action_open_facts"]:contains("Retention")',
+            content: "Every stat button of the period shows: none hidden under More",
+            trigger: '.o_form_view .o-form-buttonbox:not(:has(.o_button_more)) .oe_stat_button:contains("VIPs at Start")',
+        },
+        {
+            content: "Drill down from the retention line",
+            trigger: ".o_form_view button.o_vip_kpi_open_retention",
             run: "click",
         },
         {
