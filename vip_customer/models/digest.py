@@ -103,6 +103,8 @@ class Digest(models.Model):
                 ("company_id", "in", companies.ids),
                 ("period_type", "=", "month"),
                 ("date_end", "<", date_to),
+                # computed once the month was over (not yet: its last day's figures)
+                ("is_partial", "=", False),
             ],
             order="date_start desc",
         )

@@ -387,6 +387,10 @@ class VipKpiEngine(models.AbstractModel):
             "name": self._period_name(period_type, start),
             "date_end": end,
             "computed_at": fields.Datetime.now(),
+            # the day the engine decides by (the cron's local day, as for what has ended),
+            # not computed_at's UTC day: east of UTC a night run after the end is still
+            # the period's last day in UTC
+            "is_partial": fields.Date.context_today(self) <= end,
             "vip_start_count": vip_start,
             "vip_end_count": vip_end,
             "new_count": new,

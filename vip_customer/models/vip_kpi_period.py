@@ -26,8 +26,7 @@ class VipKpiPeriod(models.Model):
     computed_at = fields.Datetime(string="Computed On", readonly=True)
     is_partial = fields.Boolean(
         string="In Progress",
-        compute="_compute_is_partial",
-        store=True,
+        readonly=True,
         help="Computed before the period ended: its figures are to date (on the first day "
         "of a month nobody has bought yet) and are judged against the targets only once "
         "the period is over (the nightly job computes it again the night after its end).",
@@ -73,15 +72,6 @@ class VipKpiPeriod(models.Model):
             "One KPI summary per company and period.",
         )
     ]
-
-    @api.depends("computed_at", "date_end")
-    def _compute_is_partial(self):
-        for period in self:
-            period.is_partial = bool(
-                period.computed_at
-                and period.date_end
-                and period.computed_at.date() <= period.date_end
-            )
 
     @api.depends("vip_spend", "total_spend")
     def _compute_has_spend_share(self):

@@ -248,6 +248,14 @@ class TestProgramKpis(VipCustomerCommon):
             self._compute()
         self.assertFalse(period.is_partial)
         self.assertIn(period, self.Period.search(below))
+        # the day is the engine's (the cron's local day), not the UTC one: in Shanghai the
+        # night run of March 1st at 01:00 is still February 28th in UTC
+        for utc, partial in (("2025-02-28 17:00:00", False), ("2025-02-28 15:00:00", True)):
+            with freeze_time(utc):
+                self.Kpi.with_context(tz="Asia/Shanghai")._compute_period(
+                    self.company, "month", FEB
+                )
+            self.assertEqual(period.is_partial, partial, utc)
         # the list and the kanban colour a rate red only once the period is over
         [renewal] = self._arch("vip.kpi.period", "list").xpath("//field[@name='renewal_rate']")
         self.assertIn("not is_partial", renewal.get("decoration-danger"))

@@ -278,8 +278,10 @@ class TestScorecard(VipCustomerCommon):
                         SQL.identifier(column), card.id)
                 )
                 self.assertEqual(card[flag], self.env.cr.fetchone()[0], (card.user_id.name, flag))
-        # the account manager reading their own card gets the same answer
-        self.assertFalse(other.with_user(self.other_manager).has_sla_rate)
+        # the account manager reading their own card gets the same answer (over RPC too)
+        other.invalidate_recordset()
+        [read] = other.with_user(self.other_manager).read(["has_sla_rate", "has_spend_growth"])
+        self.assertEqual((read["has_sla_rate"], read["has_spend_growth"]), (False, True))
         # every such figure of the list and the form is shown only with data
         for view_type in ("list", "form"):
             views = self.Card.get_views([(False, view_type)])["views"]
