@@ -3,6 +3,7 @@ import io
 from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
+from lxml import etree
 
 from odoo import Command, fields
 from odoo.tests import new_test_user
@@ -195,3 +196,17 @@ class VipCustomerCommon(AccountTestInvoicingCommon):
                 if not progress or not progress[-1][1] or not progress[-1][0]:
                     break
         return progress
+
+    def assert_figures_shown_with_data_only(self, model):
+        """Every figure of ``model``'s ``_FIGURE_PRESENCE`` in its list and form
+        views is hidden when its ``has_<figure>`` flag is off (the cell is left
+        empty, the form says why), instead of showing the NULL read as 0."""
+        Model = self.env[model]
+        for view_type in ("list", "form"):
+            views = Model.get_views([(False, view_type)])["views"]
+            arch = etree.fromstring(views[view_type]["arch"])
+            for flag, column in Model._FIGURE_PRESENCE.items():
+                nodes = arch.xpath(f"//field[@name='{column}']")
+                self.assertTrue(nodes, (model, view_type, column))
+                for node in nodes:
+                    self.assertIn(f"not {flag}", node.get("invisible", ""), (view_type, column))
