@@ -44,6 +44,12 @@ class VipManagerScorecard(models.Model):
     date_start = fields.Date(string="Period Start", required=True, index=True, readonly=True)
     date_end = fields.Date(string="Period End", readonly=True)
     period_name = fields.Char(string="Period", readonly=True)
+    is_partial = fields.Boolean(
+        string="In Progress",
+        readonly=True,
+        help="Computed before the period ended: its figures are to date; the nightly job "
+        "computes the card again the night after the period's end.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Account Manager",
@@ -414,6 +420,8 @@ class VipManagerScorecard(models.Model):
                 "date_start": date_start,
                 "date_end": date_end,
                 "period_name": engine._period_name(period_type, date_start),
+                # the engine's day, as for the period's summary (vip.kpi.period)
+                "is_partial": today <= date_end,
                 "user_id": user_id,
                 "customer_count": 0,
                 "ticket_count": 0,

@@ -26,12 +26,14 @@ follow-ups 15, SLA 10, growth 10):
   missing SLA as 0 would give 74.5).
 """
 
+import ast
 import importlib.util
 from contextlib import contextmanager
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -257,6 +259,20 @@ class TestScorecard(VipCustomerCommon):
             [("id", "in", cards.ids)], aggregates=["sla_rate:avg"]
         )
         self.assertEqual(sla_rate, 50)
+
+    def test_a_card_of_a_running_period_is_in_progress(self):
+        """March computed on May 10th is over; computed on March 20th it is in
+        progress (the form says so, the list has a column for it)."""
+        self.assertEqual(set(self.compute().mapped("is_partial")), {False})
+        with freeze_time("2026-03-20"):
+            self.Card._compute_period(self.company, "month", MARCH)
+        cards = self.Card.search([("company_id", "=", self.company.id), ("date_start", "=", MARCH)])
+        self.assertEqual(set(cards.mapped("is_partial")), {True})
+        # the search's Ended Periods filter leaves them out
+        search = self.Card.get_views([(False, "search")])["views"]["search"]["arch"]
+        [node] = etree.fromstring(search).xpath("//filter[@name='ended']")
+        ended = ast.literal_eval(node.get("domain")) + [("id", "in", cards.ids)]
+        self.assertFalse(self.Card.search(ended))
 
     def test_a_figure_without_data_reads_as_no_data(self):
         """The other manager has no ticket with an SLA: the card says "no data"
