@@ -225,10 +225,17 @@ class VipTierEngine(models.AbstractModel):
             purchase_filter = SQL(
                 "p.partner_id BETWEEN %s AND %s AND p.partner_id = ANY(%s)", low, high, ids
             )
-        query = SQL(
-            """
-            WITH purchases AS (%(purchases)s),
-            agg AS (
+        # Two queries merged here rather than one join: the planner estimates the
+        # batch's purchases from statistics, and for customers whose purchases came
+        # after the last ANALYZE (new customers buying at once, a bulk load) it
+        # expects none, joins by nested loop and aggregates the batch's purchases
+        # again for every customer (11.5 s instead of 27 ms for 2,000 customers of a
+        # fresh id range). Each query alone has one plan: the index slice aggregated
+        # once, the partners by key.
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH purchases AS (%(purchases)s)
                 SELECT p.partner_id,
                        %(window_columns)s,
                        SUM(p.amount) FILTER (WHERE p.date >= %(prev)s AND p.date < %(start)s)
@@ -249,35 +256,45 @@ class VipTierEngine(models.AbstractModel):
                   FROM purchases p
                  WHERE %(purchase_filter)s
                  GROUP BY p.partner_id
+                """,
+                purchases=self._purchases_sql(company, horizon),
+                window_columns=SQL(", ").join(window_columns),
+                prev=context["prev_start"],
+                start=context["window_start"],
+                today=today,
+                purchase_filter=purchase_filter,
             )
-            SELECT rp.id, rp.vip_tier_id AS tier_id, rp.vip_company_id AS program_company_id,
-                   rp.vip_downgrade_date AS cur_downgrade_date,
-                   rp.vip_account_manager_id, rp.user_id,
-                   %(current_columns)s,
-                   agg.*
-              FROM res_partner rp
-              LEFT JOIN agg ON agg.partner_id = rp.id
-             WHERE %(customers)s
-               AND (agg.partner_id IS NOT NULL OR rp.vip_company_id = %(company)s)
-               AND %(partner_filter)s
-             ORDER BY rp.id
-            """,
-            purchases=self._purchases_sql(company, horizon),
-            window_columns=SQL(", ").join(window_columns),
-            prev=context["prev_start"],
-            start=context["window_start"],
-            today=today,
-            current_columns=SQL(", ").join(
-                SQL("rp.%s AS %s", SQL.identifier(col), SQL.identifier(f"cur_{col}"))
-                for col in self._get_raw_columns()
-            ),
-            customers=self._customers_where(company),
-            company=company.id,
-            partner_filter=partner_filter,
-            purchase_filter=purchase_filter,
         )
-        self.env.cr.execute(query)
-        return self.env.cr.dictfetchall()  # one batch of customers at most
+        no_purchase = dict.fromkeys(column.name for column in self.env.cr.description)
+        aggregates = {row["partner_id"]: row for row in self.env.cr.dictfetchall()}
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT rp.id, rp.vip_tier_id AS tier_id, rp.vip_company_id AS program_company_id,
+                       rp.vip_downgrade_date AS cur_downgrade_date,
+                       rp.vip_account_manager_id, rp.user_id,
+                       %(current_columns)s
+                  FROM res_partner rp
+                 WHERE %(customers)s AND %(partner_filter)s
+                 ORDER BY rp.id
+                """,
+                current_columns=SQL(", ").join(
+                    SQL("rp.%s AS %s", SQL.identifier(col), SQL.identifier(f"cur_{col}"))
+                    for col in self._get_raw_columns()
+                ),
+                customers=self._customers_where(company),
+                partner_filter=partner_filter,
+            )
+        )
+        rows = []
+        for row in self.env.cr.dictfetchall():  # one batch of customers at most
+            purchases = aggregates.get(row["id"])
+            # a customer with purchases, or one of this program without any (yet)
+            if purchases is None and row["program_company_id"] != company.id:
+                continue
+            row.update(purchases or no_purchase)
+            rows.append(row)
+        return rows
 
     # ------------------------------------------------------------------
     # One batch
