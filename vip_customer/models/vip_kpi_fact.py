@@ -64,7 +64,8 @@ class VipKpiFigureMixin(models.AbstractModel):
     # {boolean field: stored float column}, set by each model
     _FIGURE_PRESENCE = {}
 
-    def _compute_figure_presence(self):
+    @api.depends(lambda self: list(self._FIGURE_PRESENCE.values()))
+    def _compute_has_figures(self):
         columns = self._FIGURE_PRESENCE
         stored = self.filtered("id")
         present = {}
@@ -195,7 +196,3 @@ class VipKpiFact(models.Model):
     has_satisfaction = figure_presence("Satisfaction Has Data")
     has_nps_pct = figure_presence("NPS Has Data")
     has_sla_pct = figure_presence("SLA Has Data")
-
-    @api.depends(*_FIGURE_PRESENCE.values())
-    def _compute_has_figures(self):
-        self._compute_figure_presence()

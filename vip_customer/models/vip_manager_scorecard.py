@@ -169,10 +169,6 @@ class VipManagerScorecard(models.Model):
     # ------------------------------------------------------------------
     # Compute
     # ------------------------------------------------------------------
-    @api.depends(*_FIGURE_PRESENCE.values())
-    def _compute_has_figures(self):
-        self._compute_figure_presence()
-
     @api.depends("score_components")
     def _compute_score_detail(self):
         labels = self._get_score_component_labels()
