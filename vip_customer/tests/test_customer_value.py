@@ -1,3 +1,6 @@
+import bisect
+import random
+from datetime import date, timedelta
 from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
@@ -8,7 +11,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
 
 from odoo.addons.vip_customer.models.res_partner import VALUE_FIELDS
-from odoo.addons.vip_customer.tools.vip_value import SEGMENTS, rfm_segment
+from odoo.addons.vip_customer.tools.vip_value import SEGMENTS, rfm_quintile, rfm_segment
 
 from .common import VipCustomerCommon
 
@@ -414,6 +417,74 @@ class TestCustomerValue(VipCustomerCommon):
         self.assertEqual({row[3] for row in rows}, set(SEGMENTS), "every segment reachable")
         selection = dict(Partner._fields["vip_rfm_segment"].selection)
         self.assertEqual(set(selection), set(SEGMENTS))
+
+    def test_rank_step_gives_each_staged_customer_its_quintiles(self):
+        """The rank step's SQL (histograms for recency and frequency, one sort
+        for the spend) scores every staged customer as ``rfm_quintile`` does
+        from its rank: 600 customers over few dates and counts (large ties),
+        spends from unique to shared, a spend unknown (ranked last); a second
+        pass changes nothing, a changed spend moves only who it should."""
+        Partner = self.env["res.partner"]
+        Partner._vip_value_tables()
+        company = self.company_2
+        rng = random.Random(13)
+        start = date(2020, 1, 1)
+        rows = []
+        for partner_id in range(1, 601):
+            first = start + timedelta(days=rng.randrange(0, 1500))
+            spend = rng.choice([None, 100, 250, 250.5]) if partner_id % 7 == 0 else round(
+                rng.uniform(-50, 90000), 2
+            )
+            rows.append((partner_id, spend, rng.randint(1, 9), first,
+                         first + timedelta(days=rng.randrange(0, 40) * 10)))
+        self.env.cr.execute(SQL("DELETE FROM vip_customer_value_stage WHERE company_id = %s",
+                                company.id))
+        self.env.cr.execute(SQL(
+            """INSERT INTO vip_customer_value_stage
+                   (company_id, partner_id, spend, purchases, first_date, last_date)
+               SELECT %s, * FROM unnest(%s::int4[], %s::numeric[], %s::int8[], %s::date[],
+                                        %s::date[])""",
+            company.id, *[list(column) for column in zip(*rows, strict=True)],
+        ))
+
+        def expected_scores():
+            def key(value):  # NULL ranks after every value, as ORDER BY puts it
+                return (value is None, value if value is not None else 0)
+
+            result = {row[0]: [] for row in rows}
+            for index in (4, 2, 1):  # recency (last date), frequency, spend
+                keys = sorted(key(row[index]) for row in rows)
+                for row in rows:
+                    below = bisect.bisect_left(keys, key(row[index]))
+                    ties = bisect.bisect_right(keys, key(row[index])) - below
+                    result[row[0]].append(rfm_quintile(below, ties, len(rows)))
+            return result
+
+        def staged_scores():
+            return {
+                partner_id: [r, f, m]
+                for partner_id, r, f, m in self.env.execute_query(SQL(
+                    "SELECT partner_id, r, f, m FROM vip_customer_value_stage "
+                    "WHERE company_id = %s", company.id))
+            }
+
+        today = date(2026, 6, 1)
+        self.env.cr.execute(Partner._vip_value_rank_sql(company, today))
+        self.assertEqual(self.env.cr.rowcount, 600)
+        self.assertEqual(staged_scores(), expected_scores())
+        self.assertGreater(len({tuple(s) for s in staged_scores().values()}), 50)
+        self.env.cr.execute(Partner._vip_value_rank_sql(company, today))
+        self.assertEqual(self.env.cr.rowcount, 0, "nothing moved, nothing marked fresh")
+        # the lowest spender becomes the biggest one
+        lowest = min((row for row in rows if row[1] is not None), key=lambda row: row[1])
+        rows[rows.index(lowest)] = (lowest[0], 10**6, *lowest[2:])
+        self.env.cr.execute(SQL(
+            "UPDATE vip_customer_value_stage SET spend = %s WHERE company_id = %s "
+            "AND partner_id = %s", 10**6, company.id, lowest[0]))
+        self.env.cr.execute(Partner._vip_value_rank_sql(company, today))
+        moved = self.env.cr.rowcount
+        self.assertEqual(staged_scores(), expected_scores())
+        self.assertTrue(1 < moved < 600, f"only the customers crossing a fifth move: {moved}")
 
     # ------------------------------------------------------------------
     # Search, group, nightly run
