@@ -134,9 +134,10 @@ class VipTierEngine(models.AbstractModel):
         bodies, dates = {}, {}
         for lang, lang_changes in by_lang.items():
             engine = self.with_context(lang=lang)
+            labels = engine._tier_note_labels()  # once per language, not per note
             for partner, old, new, direction, change in lang_changes:
                 bodies[partner.id] = engine._prepare_tier_note(
-                    old, new, direction, change["reason"]
+                    old, new, direction, change["reason"], labels=labels
                 )
                 # a run for a past date (a replay, the demo) notes the change on that day
                 if change.get("date") and change["date"] < today:
@@ -144,13 +145,25 @@ class VipTierEngine(models.AbstractModel):
         self._insert_history(history_vals)
         self._insert_notes(bodies, dates)
 
-    def _prepare_tier_note(self, old_tier, new_tier, direction, reason):
-        """Hook: the chatter note of one tier change, in the language of the
-        context (tier names, direction and reason translated)."""
+    def _tier_note_labels(self):
+        """The direction and reason labels of the tier notes in the language of
+        the context: ``({direction: label}, {reason: label})``."""
         env = self.env
         History = env["vip.tier.history"]
-        directions = dict(History._fields["direction"]._description_selection(env))
-        reasons = dict(History._fields["reason"]._description_selection(env))
+        return (
+            dict(History._fields["direction"]._description_selection(env)),
+            dict(History._fields["reason"]._description_selection(env)),
+        )
+
+    def _prepare_tier_note(self, old_tier, new_tier, direction, reason, labels=None):
+        """Hook: the chatter note of one tier change, in the language of the
+        context (tier names, direction and reason translated).
+
+        :param labels: :meth:`_tier_note_labels` of the context's language, when
+            the caller writes many notes (read once, not once per note)
+        """
+        env = self.env
+        directions, reasons = labels or self._tier_note_labels()
         return env._(
             "VIP tier: %(old)s → %(new)s (%(direction)s, %(reason)s)",
             old=old_tier.with_env(env).display_name or env._("none"),
